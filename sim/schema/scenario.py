@@ -1,0 +1,55 @@
+"""The top-level scenario model: the single source of truth for the scenario file format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.schema.contract import Contract
+from sim.schema.hardware import Delivery, Platform
+from sim.schema.site import Site
+from sim.schema.types import Name, StrictModel
+
+Step = Literal["day", "week", "month"]
+
+
+class ScenarioInfo(StrictModel):
+    """What the scenario is and the horizon it covers."""
+
+    name: Name
+    """Scenario name; the default run folder is `results/<name>/`."""
+    description: str = ""
+    """One or two sentences on what the scenario models, for reports."""
+    start: dt.date
+    """First day of the simulated horizon."""
+    end: dt.date
+    """Last day of the simulated horizon."""
+    step: Step = "week"
+    """Timeline resolution: day, week or month (rows at month ends)."""
+
+    @model_validator(mode="after")
+    def _horizon(self) -> ScenarioInfo:
+        if self.end <= self.start:
+            raise ValueError(
+                f"`end` ({self.end}) must be after `start` ({self.start})"
+            )
+        if (self.end - self.start).days > 366 * 50:
+            raise ValueError("the horizon is longer than 50 years; shorten it")
+        return self
+
+
+class Scenario(StrictModel):
+    """A capacity-planning scenario: sites, hardware, deliveries and contracts."""
+
+    scenario: ScenarioInfo
+    """Name, horizon and timeline step."""
+    sites: dict[Name, Site] = Field(min_length=1)
+    """Sites (campuses) by name."""
+    platforms: dict[Name, Platform] = Field(default_factory=dict)
+    """Hardware platforms (rack types) by name."""
+    deliveries: dict[Name, Delivery] = Field(default_factory=dict)
+    """Hardware deliveries (procurement orders) by name."""
+    contracts: dict[Name, Contract] = Field(default_factory=dict)
+    """Customer contracts by name."""

@@ -1,0 +1,60 @@
+"""Units: durations with suffixes, and the conversion between dates and simulation time.
+
+Simulation time is a float number of days since the scenario's start date. Durations in
+scenario files carry a unit suffix (``90d``, ``8w``, ``6mo``, ``5y``); months and years are
+fixed lengths (a Julian year of 365.25 days and a twelfth of it), because durations are
+offsets that may later be drawn from distributions, not calendar arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+Days = float
+"""A span of simulation time, in days."""
+
+DAYS_PER_UNIT: dict[str, float] = {
+    "d": 1.0,
+    "w": 7.0,
+    "mo": 365.25 / 12.0,
+    "y": 365.25,
+}
+DAYS_PER_YEAR = DAYS_PER_UNIT["y"]
+HOURS_PER_DAY = 24.0
+
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(d|w|mo|y)\s*$")
+DURATION_HINT = "write a number with a unit: 90d (days), 8w (weeks), 6mo (months) or 5y (years)"
+
+
+def parse_duration(text: str) -> Days:
+    """Parse ``"90d"``, ``"8w"``, ``"6mo"`` or ``"5y"`` into days.
+
+    >>> parse_duration("2w")
+    14.0
+    """
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration; {DURATION_HINT}")
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite duration")
+    return value * DAYS_PER_UNIT[match.group(2)]
+
+
+def format_days(days: Days) -> str:
+    """Render days as the shortest exact duration string (``14.0`` -> ``"2w"``)."""
+    if days % 7 == 0 and days != 0:
+        return f"{days / 7:g}w"
+    return f"{days:g}d"
+
+
+def to_sim_days(date: dt.date, start: dt.date) -> Days:
+    """Days from the scenario start to ``date`` (negative when before it)."""
+    return float((date - start).days)
+
+
+def to_date(days: Days, start: dt.date) -> dt.date:
+    """The calendar date on which simulation time ``days`` falls."""
+    return start + dt.timedelta(days=math.floor(days + 1e-9))

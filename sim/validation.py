@@ -1,0 +1,197 @@
+"""Turn pydantic validation errors into located problems with a hint each."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import PathKey, Problem, did_you_mean, render_path
+from sim.yamlsource import YamlSource
+
+_NUMBER_HINT = "write a plain number; units belong in the key name (`it_mw: 50`, not `50 MW`)"
+_DATE_HINT = "write an ISO date, YYYY-MM-DD (e.g. 2026-03-15)"
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def problems_from_validation(
+    exc: ValidationError, source: YamlSource, root: type[BaseModel]
+) -> list[Problem]:
+    """One problem per pydantic error, located by file, line and key path."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        path, exists = _data_path(error["loc"], source.data)
+        if error["type"] == "missing" and not exists:
+            line = source.line_of(path[:-1])
+        else:
+            line = source.line_of(path)
+        message, hint = _describe(error, path, source.data, root)
+        problems.append(Problem(source.file, line, render_path(path), message, hint))
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[int | None, str, str]] = set()
+    out = []
+    for p in problems:
+        key = (p.line, p.path, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[PathKey, bool]:
+    """Keep the parts of a pydantic location that name real keys (drop union tags)."""
+    path: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
+            path.append(part)  # a missing key: named, but not in the data
+            return tuple(path), False
+    return tuple(path), True
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {_got(value)}"
+
+
+def _describe(
+    error: dict[str, Any], path: PathKey, data: Any, root: type[BaseModel]
+) -> tuple[str, str]:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    key = path[-1] if path else ""
+    if kind == "missing":
+        return f"`{key}` is required", f"add `{key}:` here"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1], data, root)
+        return f"unknown key `{key}`", did_you_mean(str(key), allowed)
+    if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "bool_parsing"}:
+        return f"expected a number (got {_kind_of(value)})", _NUMBER_HINT
+    if kind == "int_from_float":
+        return f"expected a whole number (got {_got(value)})", "round it"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values())) if ctx else "?"
+        return f"must be {_BOUNDS[kind]} {bound} (got {_got(value)})", "change the value"
+    if kind == "finite_number":
+        return f"must be a finite number (got {_got(value)})", "replace .nan or .inf with a number"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"expected a date (got {_got(value)})", _DATE_HINT
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')} (got {_got(value)})", ""
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        return f"{message} (got {_got(value)})" if _is_scalar(value) else message, ""
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return (
+            f"expected a mapping (got {_kind_of(value)})",
+            "write `key: value` lines indented under this key",
+        )
+    if kind == "list_type":
+        return f"expected a list (got {_kind_of(value)})", "write `- item` lines, or [a, b]"
+    if kind in {"string_type", "str_type"}:
+        return f"expected text (got {_kind_of(value)})", "quote the value"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{_got(value)} is not a valid name",
+            "use lower-case letters, digits and underscores, starting with a letter",
+        )
+    if kind == "string_too_long":
+        return f"is too long (max {ctx.get('max_length')} characters)", "shorten it"
+    if kind in {"too_short", "too_long"}:
+        return error["msg"].replace("List", "the list").replace("Dictionary", "the mapping"), ""
+    if kind == "union_tag_invalid":
+        return (
+            f"unknown kind {_got(ctx.get('tag'))}",
+            f"use one of {ctx.get('expected_tags')}",
+        )
+    if kind == "union_tag_not_found":
+        return "`kind` is required", "add `kind: gpu_cloud` or `kind: colocation`"
+    return str(error["msg"]), ""
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
+    """Field names of the model found at ``path`` (empty if it is not a model)."""
+    annotation: Any = root
+    node = data
+    for part in path:
+        model = _as_model(annotation, node)
+        if model is not None:
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:
+            origin = typing.get_origin(_strip(annotation))
+            args = typing.get_args(_strip(annotation))
+            if origin is dict and len(args) == 2:
+                annotation = args[1]
+            elif origin is list and args:
+                annotation = args[0]
+            else:
+                return []
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    model = _as_model(annotation, node)
+    return list(model.model_fields) if model is not None else []
+
+
+def _strip(annotation: Any) -> Any:
+    """Remove ``Annotated`` and ``None`` from an annotation."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return _strip(members[0])
+    return annotation
+
+
+def _as_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+    """The model class an annotation stands for; for a tagged union, the member matching the
+    data's ``kind``."""
+    annotation = _strip(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [_strip(a) for a in typing.get_args(annotation)]
+        models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        kind = node.get("kind") if isinstance(node, dict) else None
+        for m in models:
+            field = m.model_fields.get("kind")
+            if field is not None and kind in typing.get_args(field.annotation):
+                return m
+        return models[0] if models else None
+    return None
