@@ -1,0 +1,103 @@
+"""Write a run folder atomically: tables, summary, resolved scenario, manifest and plots.
+
+Everything is written into a temporary sibling folder which is renamed into place only when
+complete, so an interrupted or failed write never leaves a half-written result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+import sim
+
+if TYPE_CHECKING:
+    from sim.runner import Result
+
+
+class OutputError(Exception):
+    """The run folder cannot be written where asked (exists, or not writable)."""
+
+
+def default_out(result: Result) -> Path:
+    return Path("results") / result.scenario.scenario.name
+
+
+def write_run(result: Result, out: str | Path | None = None, *, force: bool = False) -> Path:
+    """Write ``result`` to ``out`` (default ``results/<scenario name>``) and return the path."""
+    target = Path(out) if out is not None else default_out(result)
+    return write_atomically(target, force, lambda folder: _write_files(result, folder))
+
+
+def write_atomically(target: Path, force: bool, fill: Callable[[Path], None]) -> Path:
+    """Create ``target`` with ``fill(folder)``, all or nothing."""
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target} exists and is not a folder; choose another --out")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise OutputError(
+            f"{target} already holds files; use --force to replace it, or choose another --out"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    staging.mkdir()
+    try:
+        fill(staging)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _write_files(result: Result, folder: Path) -> None:
+    from sim.plots import plot_run
+
+    timeline = result.timeline
+    timeline.to_csv(folder / "timeline.csv", index=False, float_format="%.6f")
+    timeline.to_parquet(folder / "timeline.parquet", index=False)
+    result.contracts.to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
+    result.events.to_csv(folder / "events.csv", index=False, float_format="%.6f")
+    _write_json(folder / "summary.json", result.summary)
+    resolved = result.scenario.model_dump(mode="json", exclude_none=True)
+    (folder / "scenario.yaml").write_text(
+        "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
+        + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    _write_json(folder / "manifest.json", manifest(result))
+    plot_run(result, folder / "plots")
+
+
+def manifest(result: Result) -> dict[str, Any]:
+    source = result.source
+    return {
+        "dcsim_version": sim.__version__,
+        "input_file": source.file if source else None,
+        "input_sha256": source.sha256 if source else None,
+        "seed": result.seed,
+        "replications": 1,
+        "step": result.scenario.scenario.step,
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "python": platform.python_version(),
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")

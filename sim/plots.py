@@ -1,0 +1,115 @@
+"""Plots of a run, drawn from its tables only (never from SimPy objects).
+
+One PNG per site and one for the portfolio, each with three panels on a shared date axis:
+capacity by stage (grid, ready IT, AI IT, mining, facility MW); delivered against
+contracted (GPUs, or MW for colocation-only sites); and utilization. Uses matplotlib's
+object API with the Agg canvas, so no global pyplot state is touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from sim.timeline import PORTFOLIO
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sim.runner import Result
+
+STAGES = [
+    ("grid_mw", "Grid energized", "#4c4c4c", "-"),
+    ("ready_it_mw", "Halls ready (critical IT)", "#1f77b4", "-"),
+    ("ai_it_mw", "AI IT load", "#2ca02c", "-"),
+    ("mining_mw", "Mining (ASIC IT)", "#ff7f0e", "-"),
+    ("facility_mw", "Facility draw", "#9467bd", "--"),
+]
+
+
+_LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 9, "frameon": False}
+
+
+def plot_run(result: Result, folder: Path) -> list[Path]:
+    """Write one dashboard PNG per site and for the portfolio; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    timeline = result.timeline
+    contracts = result.contracts
+    name = result.scenario.scenario.name
+    site_of = {c: spec.site for c, spec in result.scenario.contracts.items()}
+    paths = []
+    for site, rows in timeline.groupby("site", sort=False):
+        site = str(site)
+        mine = contracts if site == PORTFOLIO else contracts[contracts["contract"].map(site_of) == site]
+        title = f"{name}: portfolio" if site == PORTFOLIO else f"{name}: site {site}"
+        path = folder / f"{'portfolio' if site == PORTFOLIO else site}.png"
+        _dashboard(rows, mine, title, path)
+        paths.append(path)
+    return paths
+
+
+def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+    fig = Figure(figsize=(13, 10), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
+    dates = pd.to_datetime(rows["date"])
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+
+    ax = axes[0]
+    for column, label, color, style in STAGES:
+        ax.step(dates, rows[column], where="post", label=label, color=color, linestyle=style,
+                linewidth=2)
+    ax.set_ylabel("MW")
+    ax.set_title("Capacity by stage", loc="left")
+    ax.legend(**_LEGEND)
+
+    _delivered_panel(axes[1], rows, contracts, dates)
+
+    ax = axes[2]
+    ax.step(dates, 100 * rows["power_utilization"], where="post", color="#9467bd",
+            label="Grid used (facility / grid MW)", linewidth=2)
+    ax.step(dates, 100 * rows["hall_utilization"], where="post", color="#2ca02c",
+            label="Halls used (AI IT / ready IT MW)", linewidth=2)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%")
+    ax.set_title("Utilization", loc="left")
+    ax.legend(**_LEGEND)
+
+    locator = mdates.AutoDateLocator()
+    axes[2].xaxis.set_major_locator(locator)
+    axes[2].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+        ax.margins(x=0)
+        ax.set_ylim(bottom=0)
+    fig.savefig(path)
+
+
+def _delivered_panel(ax: Axes, rows: pd.DataFrame, contracts: pd.DataFrame, dates: pd.Series) -> None:
+    gpu = rows["gpus_due"].to_numpy().max() > 0 or rows["gpus_online"].to_numpy().max() > 0
+    if gpu:
+        ax.step(dates, rows["gpus_online"] / 1000, where="post", color="#2ca02c", linewidth=2,
+                label="GPUs online")
+        ax.step(dates, rows["gpus_due"] / 1000, where="post", color="#d62728", linewidth=2,
+                linestyle="--", label="GPUs contracted (due)")
+        ax.set_ylabel("thousand GPUs")
+        ax.set_title("GPUs online against contract", loc="left")
+    else:
+        colo = contracts[contracts["unit"].isin(["mw_it", "mw_gross"])]
+        by_date = colo.groupby("date", sort=True)[["units_delivered", "units_due"]].sum()
+        when = pd.to_datetime(pd.Series(by_date.index))
+        delivered = by_date["units_delivered"].to_numpy() if len(by_date) else np.zeros(0)
+        due = by_date["units_due"].to_numpy() if len(by_date) else np.zeros(0)
+        ax.step(when, delivered, where="post", color="#1f77b4", linewidth=2,
+                label="MW handed over (colocation)")
+        ax.step(when, due, where="post", color="#d62728", linewidth=2, linestyle="--",
+                label="MW contracted (due)")
+        ax.set_ylabel("MW")
+        ax.set_title("Colocation MW handed over against contract", loc="left")
+    ax.legend(**_LEGEND)
