@@ -156,14 +156,24 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
         state[rows] = s
     months = pd.to_datetime(sites["date"]).dt.strftime("%Y-%m")
     frame = pd.DataFrame({"site": sites["site"], "month": months, "state": state})
-    out: dict[str, dict[str, str]] = {}
-    for site, rows in frame.groupby("site", sort=False):
-        out[str(site)] = {m: _mode(g["state"], None) for m, g in rows.groupby("month", sort=True)}
     frame["weight"] = frame["site"].map(weights).astype(float)
-    out[PORTFOLIO] = {
-        m: _mode(g["state"], g["weight"]) for m, g in frame.groupby("month", sort=True)
-    }
+    out = {str(site): _monthly_mode(rows, None) for site, rows in frame.groupby("site", sort=False)}
+    out[PORTFOLIO] = _monthly_mode(frame, "weight")
     return out
+
+
+def _monthly_mode(frame: pd.DataFrame, weight: str | None) -> dict[str, str]:
+    """Month -> the most frequent (or most weighted) active constraint, else "none".
+
+    Ties go to the constraint earliest in the pipeline (grid, hall, delivery, crews).
+    """
+    months = sorted(frame["month"].unique())
+    active = frame[frame["state"] != "none"]
+    w = active[weight] if weight is not None else pd.Series(1.0, index=active.index)
+    totals = w.groupby([active["month"], active["state"]]).sum().unstack(fill_value=0.0)
+    totals = totals.reindex(columns=[c for c in CONSTRAINTS if c in totals.columns])
+    best = totals.idxmax(axis=1) if len(totals.columns) else pd.Series(dtype=object)
+    return {m: str(best.get(m, "none")) for m in months}
 
 
 def _next_rise(values: pd.Series) -> np.ndarray:
@@ -173,14 +183,3 @@ def _next_rise(values: pd.Series) -> np.ndarray:
     rows = np.nonzero(np.diff(v) > 1e-9)[0] + 1
     rise[rows - 1] = rows
     return np.minimum.accumulate(rise[::-1])[::-1]
-
-
-def _mode(states: pd.Series, weights: pd.Series | None) -> str:
-    """Most frequent active constraint (weighted), or "none" when nothing was held back."""
-    active = states != "none"
-    if not active.any():
-        return "none"
-    w = weights[active] if weights is not None else pd.Series(1.0, index=states[active].index)
-    totals = w.groupby(states[active]).sum()
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], CONSTRAINTS.index(kv[0])))
-    return str(ranked[0][0])

@@ -50,25 +50,25 @@ TIMELINE_COLUMNS = [
     "date",
     "site",
     "grid_mw",
-    "reserved_mw",
     "ready_it_mw",
     "ai_it_mw",
     "mining_mw",
     "facility_mw",
-    "idle_mw",
     "racks_delivered",
     "racks_waiting",
+    "racks_installed",
+    "racks_online",
+    "gpus_online",
+    "power_utilization",
+    "revenue_usd",
+    "reserved_mw",
+    "idle_mw",
+    "hall_utilization",
+    "gpus_due",
     "racks_installing",
     "racks_burn_in",
     "racks_rework",
-    "racks_installed",
-    "racks_online",
     "racks_in_repair",
-    "gpus_online",
-    "gpus_due",
-    "power_utilization",
-    "hall_utilization",
-    "revenue_usd",
     "halls_building_mw",
     "halls_waiting_power_mw",
     "halls_commissioning_mw",
@@ -176,8 +176,10 @@ def _timeline(
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    ratio = np.divide(num.to_numpy(), den.to_numpy(), out=np.zeros(len(num)), where=den.to_numpy() > 1e-9)
-    return pd.Series(np.clip(ratio, 0.0, 1.0), index=num.index)
+    """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
+    ratio = np.divide(num.to_numpy(), den.to_numpy(), out=np.zeros(len(num)),
+                      where=den.to_numpy() > 1e-9)
+    return pd.Series(ratio, index=num.index)
 
 
 def _clean_noise(frame: pd.DataFrame) -> None:

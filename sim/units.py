@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from decimal import Decimal
 
 Days = float
 """A span of simulation time, in days."""
@@ -44,10 +45,13 @@ def parse_duration(text: str) -> Days:
 
 
 def format_days(days: Days) -> str:
-    """Render days as the shortest exact duration string (``14.0`` -> ``"2w"``)."""
-    if days % 7 == 0 and days != 0:
-        return f"{days / 7:g}w"
-    return f"{days:g}d"
+    """Render days exactly, in the largest unit that divides them (``14.0`` -> ``"2w"``,
+    ``213.0625`` -> ``"7mo"``); parsing the result gives back the same number."""
+    for unit in ("y", "mo", "w", "d"):
+        count = days / DAYS_PER_UNIT[unit]
+        if days and count == round(count) and count * DAYS_PER_UNIT[unit] == days:
+            return f"{round(count)}{unit}"
+    return f"{format(Decimal(repr(days)), 'f')}d"
 
 
 def to_sim_days(date: dt.date, start: dt.date) -> Days:

@@ -98,7 +98,8 @@ def _describe(
         return f"expected a whole number (got {_got(value)})", "round it"
     if kind in _BOUNDS:
         bound = next(iter(ctx.values())) if ctx else "?"
-        return f"must be {_BOUNDS[kind]} {bound} (got {_got(value)})", "change the value"
+        shown = f"{bound:g}" if isinstance(bound, int | float) else str(bound)
+        return f"must be {_BOUNDS[kind]} {shown} (got {_got(value)})", "change the value"
     if kind == "finite_number":
         return f"must be a finite number (got {_got(value)})", "replace .nan or .inf with a number"
     if kind.startswith("date") or kind.startswith("datetime"):

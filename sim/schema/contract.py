@@ -25,9 +25,10 @@ class GpuTranche(StrictModel):
     racks: PositiveInt | None = None
     """Racks due. Give this or `gpus` (the same unit in every tranche of a contract)."""
     gpus: PositiveInt | None = None
-    """GPUs due."""
+    """GPUs due. Give this or `racks`."""
     hall: Name | None = None
-    """Hall that serves the tranche; the contract is served by every hall its tranches name."""
+    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
+    they name none, by every hall at its site that no other contract names."""
 
     @model_validator(mode="after")
     def _one_unit(self) -> GpuTranche:
@@ -48,7 +49,8 @@ class ColoTranche(StrictModel):
     mw: PositiveFloat
     """MW due (critical IT or gross, as the contract's `mw_basis` says)."""
     hall: Name | None = None
-    """Hall that serves the tranche; the contract is served by every hall its tranches name."""
+    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
+    they name none, by every hall at its site that no other contract names."""
 
     @property
     def units(self) -> float:
@@ -63,7 +65,7 @@ class _ContractBase(StrictModel):
     value_usd: PositiveFloat | None = None
     """Total contract value over `term` at full delivery. Give this or the unit price."""
     term: Duration
-    """Billing term of each delivered unit, from its billing start (5y)."""
+    """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
 
     @property
     def total_units(self) -> float:
@@ -71,7 +73,8 @@ class _ContractBase(StrictModel):
 
 
 class GpuCloudContract(_ContractBase):
-    """The operator owns and runs the GPUs and bills per accepted GPU (IREN-Microsoft)."""
+    """GPU cloud: the operator owns and runs the GPUs and bills for the GPUs it has online and
+    accepted (counted in racks or GPUs), as in IREN's contract with Microsoft."""
 
     kind: Literal["gpu_cloud"]
     """Contract kind."""
@@ -99,7 +102,8 @@ class GpuCloudContract(_ContractBase):
 
 
 class ColocationContract(_ContractBase):
-    """The operator hands over powered, cooled space; the tenant brings the IT (Cipher-AWS)."""
+    """Colocation: the operator hands over powered, cooled hall capacity and the tenant brings
+    the IT, as in Cipher's lease to AWS. Billed as rent per MW delivered."""
 
     kind: Literal["colocation"]
     """Contract kind."""

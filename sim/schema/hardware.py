@@ -40,7 +40,7 @@ class Platform(StrictModel):
     repair: Duration = 0.0
     """Time a failed rack is out of service."""
     price_usd_per_rack: NonNegativeFloat = 0.0
-    """Price of one rack including its ancillary equipment."""
+    """Price of one rack including its ancillary equipment, in USD."""
 
     @model_validator(mode="after")
     def _allocation(self) -> Platform:
@@ -89,4 +89,4 @@ class Delivery(StrictModel):
     slip: Duration = 0.0
     """Delay added to every tranche's date."""
     payment_terms: Duration = 0.0
-    """Time from shipment to payment (Dell: 30d)."""
+    """Time from shipment to payment (e.g. `30d` for net-30 terms)."""

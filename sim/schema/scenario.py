@@ -27,7 +27,7 @@ class ScenarioInfo(StrictModel):
     end: dt.date
     """Last day of the simulated horizon."""
     step: Step = "week"
-    """Timeline resolution: day, week or month (rows at month ends)."""
+    """Timeline resolution: day, week (every 7 days from `start`) or month (month ends)."""
 
     @model_validator(mode="after")
     def _horizon(self) -> ScenarioInfo:

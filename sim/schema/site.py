@@ -84,7 +84,7 @@ class Hall(StrictModel):
     grid_mw: PositiveFloat | None = None
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
     capex_usd_per_mw: NonNegativeFloat = 0.0
-    """Construction cost per MW of critical IT, spent over the construction period."""
+    """Construction cost in USD per MW of critical IT, spent over the construction period."""
 
     @model_validator(mode="after")
     def _power(self) -> Hall:
@@ -156,7 +156,7 @@ class Mining(StrictModel):
     pue: float = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
     hashprice_usd_per_ph_day: NonNegativeFloat = 0.0
-    """Revenue per PH/s per day."""
+    """Mining revenue in USD per PH/s of hashrate per day."""
 
     @model_validator(mode="after")
     def _size(self) -> Mining:
@@ -182,7 +182,7 @@ class Site(StrictModel):
     """A campus: a grid interconnect growing in phases, halls, crews and mining."""
 
     power_price_usd_per_mwh: NonNegativeFloat = 0.0
-    """All-in price of grid energy at the site."""
+    """All-in price of grid energy at the site, in USD per MWh."""
     grid: list[GridPhase] = Field(min_length=1)
     """Energization phases of the interconnect."""
     mining: Mining | None = None

@@ -33,14 +33,7 @@ class StrictModel(BaseModel):
 
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Name = Annotated[
-    str,
-    Field(
-        pattern=NAME_PATTERN,
-        max_length=64,
-        description="a lower-case identifier: letters, digits and underscores",
-    ),
-]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 """The name of a site, hall, platform, delivery or contract."""
 
 

@@ -1,0 +1,134 @@
+"""The `dcsim` command, run through its installed console-script entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIOS
+
+EXAMPLE = SCENARIOS / "example.yaml"
+
+
+def dcsim_path() -> str:
+    found = shutil.which("dcsim", path=str(Path(sys.executable).parent)) or shutil.which("dcsim")
+    if found is None:
+        pytest.fail("the dcsim console script is not installed; run `pip install -e '.[test]'`")
+    return found
+
+
+def dcsim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [dcsim_path(), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:sim"},
+    )
+
+
+def test_help_explains_the_commands() -> None:
+    result = dcsim("--help")
+    assert result.returncode == 0
+    for command in ("run", "validate", "schema"):
+        assert command in result.stdout
+    run_help = dcsim("run", "--help").stdout
+    assert "--out" in run_help and "--force" in run_help and "--step" in run_help
+
+
+def test_validate_accepts_every_shipped_scenario() -> None:
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    result = dcsim("validate", *files)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok: ") == len(files)
+
+
+def test_validate_reports_located_problems_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("it_mw: 20\n", "it_mv: 20\n", 1))
+    result = dcsim("validate", bad)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert any(f"{bad}:" in line and "sites.north.halls.hall_a.it_mv: unknown key `it_mv`; "
+               "did you mean `it_mw`?" in line for line in lines), result.stderr
+    assert any(f"{bad}:22: sites.north.halls.hall_a.it_mw: `it_mw` is required" in line
+               for line in lines), result.stderr
+    assert lines[-1] == "2 problems found."
+
+
+def test_validate_reports_every_broken_reference(tmp_path: Path) -> None:
+    # References are checked once the structure is valid, all of them in one report.
+    bad = tmp_path / "refs.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("platform: nvl72", "platform: nvl27")
+                   .replace("site: south", "site: sooth"))
+    result = dcsim("validate", bad)
+    assert result.returncode == 2
+    assert f"{bad}:66: deliveries.vendor.platform: no platform `nvl27`; did you mean `nvl72`?" \
+        in result.stderr
+    assert "contracts.tenant_lease.site: no site `sooth`; did you mean `south`?" in result.stderr
+    assert result.stderr.splitlines()[-1] == "2 problems found."
+
+
+def test_validate_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = dcsim("validate", tmp_path / "nope.yaml")
+    assert result.returncode == 2
+    assert f"{tmp_path / 'nope.yaml'}: (file): no such file; check the path" in result.stderr
+
+
+def test_run_writes_the_results_folder(tmp_path: Path) -> None:
+    out = tmp_path / "example"
+    result = dcsim("run", EXAMPLE, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}/" in result.stdout
+    assert "acme_cloud (gpu_cloud): 200/200 racks delivered" in result.stdout
+    assert (out / "timeline.parquet").exists()
+    assert (out / "plots" / "portfolio.png").exists()
+
+
+def test_run_defaults_to_results_scenario_name(tmp_path: Path) -> None:
+    result = dcsim("run", EXAMPLE, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "results" / "example" / "summary.json").exists()
+
+
+def test_run_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    refused = dcsim("run", EXAMPLE, "--out", out)
+    assert refused.returncode == 2
+    assert "already holds files; use --force" in refused.stderr
+    assert (out / "keep.txt").exists()
+    forced = dcsim("run", EXAMPLE, "--out", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not (out / "keep.txt").exists()
+
+
+def test_run_step_option_sets_the_timeline_resolution(tmp_path: Path) -> None:
+    out = tmp_path / "monthly"
+    assert dcsim("run", EXAMPLE, "--out", out, "--step", "month").returncode == 0
+    dates = [line.split(",")[0] for line in (out / "timeline.csv").read_text().splitlines()[1:4]]
+    assert dates == ["2026-01-01", "2026-01-31", "2026-02-28"]
+
+
+def test_run_of_a_bad_scenario_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("mw: 200,", "mw: -200,"))
+    out = tmp_path / "out"
+    result = dcsim("run", bad, "--out", out)
+    assert result.returncode == 2
+    assert "sites.north.grid[0].mw: must be > 0 (got -200)" in result.stderr
+    assert not out.exists()
+
+
+def test_schema_prints_the_json_schema() -> None:
+    result = dcsim("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Scenario"
+    assert set(schema["required"]) == {"scenario", "sites"}
+    assert schema["additionalProperties"] is False
