@@ -30,7 +30,16 @@ _LAZY = {
     "Result": "sim.runner",
 }
 
-__all__ = ["Problem", "Result", "Scenario", "ScenarioError", "__version__", "load", "load_file", "run"]
+__all__ = [
+    "Problem",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load",
+    "load_file",
+    "run",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ reported and the run goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sim.errors import PathKey, Severity, did_you_mean
@@ -22,6 +22,13 @@ class Finding:
     message: str
     hint: str = ""
     severity: Severity = "error"
+
+
+def _unknown(
+    path: PathKey, what: str, name: str, choices: Iterable[str], where: str = ""
+) -> Finding:
+    """A reference to a name that is not defined, with the closest valid name."""
+    return Finding(path, f"no {what} `{name}`{where}", did_you_mean(name, choices))
 
 
 def check(scenario: Scenario) -> list[Finding]:
@@ -41,7 +48,7 @@ def _find_cycle(edges: Mapping[str, str | None]) -> list[str] | None:
         node: str | None = start
         while node is not None and node in edges:
             if node in seen:
-                return seen[seen.index(node):] + [node]
+                return [*seen[seen.index(node) :], node]
             seen.append(node)
             node = edges[node]
     return None
@@ -53,20 +60,30 @@ def _grid(scenario: Scenario) -> Iterator[Finding]:
         for i, phase in enumerate(site.grid):
             path = ("sites", site_name, "grid", i)
             if phase.name in names:
-                yield Finding((*path, "name"), f"grid phase `{phase.name}` is defined twice "
-                              f"(also grid[{names[phase.name]}])", "give each phase its own name")
+                yield Finding(
+                    (*path, "name"),
+                    f"grid phase `{phase.name}` is defined twice (also grid[{names[phase.name]}])",
+                    "give each phase its own name",
+                )
             names.setdefault(phase.name, i)
         for i, phase in enumerate(site.grid):
             if phase.after is not None and phase.after not in names:
-                yield Finding(("sites", site_name, "grid", i, "after"),
-                              f"no grid phase `{phase.after}` at site `{site_name}`",
-                              did_you_mean(phase.after, names))
-        cycle = _find_cycle({p.name: p.after for p in site.grid})
+                yield _unknown(
+                    ("sites", site_name, "grid", i, "after"),
+                    "grid phase",
+                    phase.after,
+                    names,
+                    f" at site `{site_name}`",
+                )
+        duplicated = len(names) < len(site.grid)  # cycles only make sense with unique names
+        cycle = None if duplicated else _find_cycle({p.name: p.after for p in site.grid})
         if cycle:
             first = names[cycle[0]]
-            yield Finding(("sites", site_name, "grid", first, "after"),
-                          "grid phases depend on each other in a cycle: " + " -> ".join(cycle),
-                          "anchor one of them to a date with `energized`")
+            yield Finding(
+                ("sites", site_name, "grid", first, "after"),
+                "grid phases depend on each other in a cycle: " + " -> ".join(cycle),
+                "anchor one of them to a date with `energized`",
+            )
 
 
 def _halls(scenario: Scenario) -> Iterator[Finding]:
@@ -76,19 +93,27 @@ def _halls(scenario: Scenario) -> Iterator[Finding]:
             path = ("sites", site_name, "halls", hall_name)
             after = hall.construction.after
             if after is not None and after not in site.halls:
-                yield Finding((*path, "construction", "after"),
-                              f"no hall `{after}` at site `{site_name}`",
-                              did_you_mean(after, site.halls))
+                yield _unknown(
+                    (*path, "construction", "after"),
+                    "hall",
+                    after,
+                    site.halls,
+                    f" at site `{site_name}`",
+                )
             if hall.required_grid_mw > max_grid + 1e-9:
-                yield Finding((*path, "it_mw"),
-                              f"the hall needs {hall.required_grid_mw:g} MW of grid but site "
-                              f"`{site_name}` can never have more than {max_grid:g} MW",
-                              "add a grid phase or make the hall smaller")
+                yield Finding(
+                    (*path, "it_mw"),
+                    f"the hall needs {hall.required_grid_mw:g} MW of grid but site "
+                    f"`{site_name}` can never have more than {max_grid:g} MW",
+                    "add a grid phase or make the hall smaller",
+                )
         cycle = _find_cycle({n: h.construction.after for n, h in site.halls.items()})
         if cycle:
-            yield Finding(("sites", site_name, "halls", cycle[0], "construction", "after"),
-                          "halls wait for each other in a cycle: " + " -> ".join(cycle),
-                          "give one of them a `start` date")
+            yield Finding(
+                ("sites", site_name, "halls", cycle[0], "construction", "after"),
+                "halls wait for each other in a cycle: " + " -> ".join(cycle),
+                "give one of them a `start` date",
+            )
 
 
 def _deliveries(scenario: Scenario) -> Iterator[Finding]:
@@ -97,18 +122,18 @@ def _deliveries(scenario: Scenario) -> Iterator[Finding]:
         path = ("deliveries", name)
         platform = scenario.platforms.get(delivery.platform)
         if platform is None:
-            yield Finding((*path, "platform"), f"no platform `{delivery.platform}`",
-                          did_you_mean(delivery.platform, scenario.platforms))
+            yield _unknown((*path, "platform"), "platform", delivery.platform, scenario.platforms)
         site = scenario.sites.get(delivery.site)
         if site is None:
-            yield Finding((*path, "site"), f"no site `{delivery.site}`",
-                          did_you_mean(delivery.site, scenario.sites))
+            yield _unknown((*path, "site"), "site", delivery.site, scenario.sites)
         if platform is None or site is None:
             continue
         if site.crews is None:
-            yield Finding((*path, "site"),
-                          f"site `{delivery.site}` receives racks but has no `crews` to install them",
-                          f"add `crews:` under sites.{delivery.site}")
+            yield Finding(
+                (*path, "site"),
+                f"site `{delivery.site}` receives racks but has no `crews` to install them",
+                f"add `crews:` under sites.{delivery.site}",
+            )
         key = (delivery.site, delivery.platform)
         racks_by_site[key] = racks_by_site.get(key, 0) + sum(t.racks for t in delivery.tranches)
     for (site_name, platform_name), racks in racks_by_site.items():
@@ -121,13 +146,18 @@ def _deliveries(scenario: Scenario) -> Iterator[Finding]:
         ]
         capacity = int(sum(h.it_mw for h in halls) * 1000 / platform.hall_kw_per_rack + 1e-9)
         if racks > capacity:
-            first = next(n for n, d in scenario.deliveries.items()
-                         if d.site == site_name and d.platform == platform_name)
-            yield Finding(("deliveries", first, "tranches"),
-                          f"{racks} racks of `{platform_name}` are delivered to `{site_name}`, "
-                          f"but its halls that can take them hold only {capacity} "
-                          f"({platform.hall_kw_per_rack:g} kW of critical IT each)",
-                          "add a hall, or deliver fewer racks")
+            first = next(
+                n
+                for n, d in scenario.deliveries.items()
+                if d.site == site_name and d.platform == platform_name
+            )
+            yield Finding(
+                ("deliveries", first, "tranches"),
+                f"{racks} racks of `{platform_name}` are delivered to `{site_name}`, "
+                f"but its halls that can take them hold only {capacity} "
+                f"({platform.hall_kw_per_rack:g} kW of critical IT each)",
+                "add a hall, or deliver fewer racks",
+            )
 
 
 def _contracts(scenario: Scenario) -> Iterator[Finding]:
@@ -141,28 +171,35 @@ def _contracts(scenario: Scenario) -> Iterator[Finding]:
         path = ("contracts", name)
         site = scenario.sites.get(contract.site)
         if site is None:
-            yield Finding((*path, "site"), f"no site `{contract.site}`",
-                          did_you_mean(contract.site, scenario.sites))
+            yield _unknown((*path, "site"), "site", contract.site, scenario.sites)
             continue
         if not named[name]:
             if contract.site in unnamed_at:
-                yield Finding((*path, "tranches"),
-                              f"contracts `{unnamed_at[contract.site]}` and `{name}` both take "
-                              f"whatever halls at `{contract.site}` are left",
-                              "name the `hall` of each tranche so each hall serves one contract")
+                yield Finding(
+                    (*path, "tranches"),
+                    f"contracts `{unnamed_at[contract.site]}` and `{name}` both take "
+                    f"whatever halls at `{contract.site}` are left",
+                    "name the `hall` of each tranche so each hall serves one contract",
+                )
             unnamed_at.setdefault(contract.site, name)
         for i, tranche in enumerate(contract.tranches):
             if tranche.hall is None:
                 continue
             if tranche.hall not in site.halls:
-                yield Finding((*path, "tranches", i, "hall"),
-                              f"no hall `{tranche.hall}` at site `{contract.site}`",
-                              did_you_mean(tranche.hall, site.halls))
+                yield _unknown(
+                    (*path, "tranches", i, "hall"),
+                    "hall",
+                    tranche.hall,
+                    site.halls,
+                    f" at site `{contract.site}`",
+                )
             elif owner[(contract.site, tranche.hall)] != name:
-                yield Finding((*path, "tranches", i, "hall"),
-                              f"hall `{tranche.hall}` already serves contract "
-                              f"`{owner[(contract.site, tranche.hall)]}`",
-                              "a hall serves one contract")
+                yield Finding(
+                    (*path, "tranches", i, "hall"),
+                    f"hall `{tranche.hall}` already serves contract "
+                    f"`{owner[(contract.site, tranche.hall)]}`",
+                    "a hall serves one contract",
+                )
     halls = contract_halls(scenario)
     for name in scenario.contracts:
         if scenario.contracts[name].site in scenario.sites:
@@ -189,12 +226,17 @@ def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Itera
             platform = scenario.platforms.get(delivery.platform)
             if delivery.site != contract.site or platform is None:
                 continue
-            racks = min(sum(t.racks for t in delivery.tranches),
-                        int(hall_kw / platform.hall_kw_per_rack + 1e-9))
+            racks = min(
+                sum(t.racks for t in delivery.tranches),
+                int(hall_kw / platform.hall_kw_per_rack + 1e-9),
+            )
             hall_kw -= racks * platform.hall_kw_per_rack
             capacity += racks * (platform.gpus_per_rack if unit == "gpus" else 1)
     if capacity + 1e-9 < total:
-        yield Finding(("contracts", name, "tranches"),
-                      f"the contract asks for {total:g} {unit} but its halls and deliveries can "
-                      f"give at most {capacity:g} (short by {total - capacity:g})",
-                      "it can never be met in full", "warning")
+        yield Finding(
+            ("contracts", name, "tranches"),
+            f"the contract asks for {total:g} {unit} but its halls and deliveries can "
+            f"give at most {capacity:g} (short by {total - capacity:g})",
+            "it can never be met in full",
+            "warning",
+        )

@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     import sim
 
     parser = argparse.ArgumentParser(
-        prog="dcsim", description=DESCRIPTION, epilog=EPILOG,
+        prog="dcsim",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"dcsim {sim.__version__}")
@@ -41,31 +43,40 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser(
-        "run", help="run a scenario and write its results folder",
+        "run",
+        help="run a scenario and write its results folder",
         description="Run a scenario and write timelines, contract table, event log, KPI "
-                    "summary, the resolved scenario, a manifest and plots to a results folder.",
+        "summary, the resolved scenario, a manifest and plots to a results folder.",
     )
     run.add_argument("file", type=Path, help="scenario YAML file")
-    run.add_argument("--out", type=Path, default=None,
-                     help="results folder (default: results/<scenario name>/)")
-    run.add_argument("--force", action="store_true",
-                     help="replace the results folder if it already holds files")
-    run.add_argument("--step", choices=["day", "week", "month"], default=None,
-                     help="timeline resolution (default: the scenario's `step`)")
+    run.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: results/<scenario name>/)"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace the results folder if it already holds files"
+    )
+    run.add_argument(
+        "--step",
+        choices=["day", "week", "month"],
+        default=None,
+        help="timeline resolution (default: the scenario's `step`)",
+    )
     run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     validate = commands.add_parser(
-        "validate", help="check scenario files and report every problem with its line",
+        "validate",
+        help="check scenario files and report every problem with its line",
         description="Check scenario files without running them. Exit 0 when all are valid, "
-                    "2 otherwise, with one located message per problem.",
+        "2 otherwise, with one located message per problem.",
     )
     validate.add_argument("files", type=Path, nargs="+", help="scenario YAML files")
     validate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     commands.add_parser(
-        "schema", help="print the JSON Schema of the scenario format",
+        "schema",
+        help="print the JSON Schema of the scenario format",
         description="Print the JSON Schema of the scenario format, for editors that complete "
-                    "and check YAML (e.g. yaml-language-server).",
+        "and check YAML (e.g. yaml-language-server).",
     ).add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -94,8 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
         if args.debug:
             raise
-        print(f"dcsim: internal error: {type(exc).__name__}: {exc}\n"
-              "rerun with --debug for the traceback, and report it", file=sys.stderr)
+        print(
+            f"dcsim: internal error: {type(exc).__name__}: {exc}\n"
+            "rerun with --debug for the traceback, and report it",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
@@ -115,8 +129,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(str(warning), file=sys.stderr)
         s = loaded.scenario
         halls = sum(len(site.halls) for site in s.sites.values())
-        print(f"ok: {path}: {len(s.sites)} sites, {halls} halls, {len(s.deliveries)} deliveries, "
-              f"{len(s.contracts)} contracts ({s.scenario.start} to {s.scenario.end})")
+        print(
+            f"ok: {path}: {len(s.sites)} sites, {halls} halls, {len(s.deliveries)} deliveries, "
+            f"{len(s.contracts)} contracts ({s.scenario.start} to {s.scenario.end})"
+        )
     return status
 
 
@@ -158,8 +174,10 @@ def _report(summary: dict[str, Any], folder: Path, elapsed: float) -> str:
             f"{c['unit']} delivered, full delivery {full}, {len(late)} of "
             f"{len(c['tranches'])} tranches late, revenue ${c['revenue_usd'] / 1e6:,.1f}M"
         )
-    lines.append(f"  revenue in horizon ${summary['revenue_usd'] / 1e6:,.1f}M; "
-                 f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW")
+    lines.append(
+        f"  revenue in horizon ${summary['revenue_usd'] / 1e6:,.1f}M; "
+        f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
+    )
     return "\n".join(lines)
 
 

@@ -109,7 +109,10 @@ def _peaks(timeline: pd.DataFrame, column: str) -> dict[str, Any]:
     out = {}
     for site, rows in timeline.groupby("site", sort=False):
         i = rows[column].to_numpy().argmax()
-        out[str(site)] = {"mw": float(rows[column].iloc[i]), "date": rows["date"].iloc[i].isoformat()}
+        out[str(site)] = {
+            "mw": float(rows[column].iloc[i]),
+            "date": rows["date"].iloc[i].isoformat(),
+        }
     return out
 
 
@@ -136,10 +139,14 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
         rows = sites["site"] == name
         part = sites[rows]
         weights[name] = sum(h.it_mw for h in site.halls.values())
-        scheduled = sum(t.racks for d in scenario.deliveries.values() if d.site == name
-                        for t in d.tranches)
-        kw = [scenario.platforms[d.platform].hall_kw_per_rack for d in scenario.deliveries.values()
-              if d.site == name and d.platform in scenario.platforms]
+        scheduled = sum(
+            t.racks for d in scenario.deliveries.values() if d.site == name for t in d.tranches
+        )
+        kw = [
+            scenario.platforms[d.platform].hall_kw_per_rack
+            for d in scenario.deliveries.values()
+            if d.site == name and d.platform in scenario.platforms
+        ]
         min_kw = min(kw) if kw else np.inf
         colo_mw = sum(site.halls[h].it_mw for s, h in colo if s == name)
         waiting = (part["racks_waiting"] > 1e-9).to_numpy()

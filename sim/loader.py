@@ -44,8 +44,15 @@ def load_text(text: str, name: str = "<scenario>") -> Loaded:
     if not isinstance(source.data, dict):
         kind = "a list" if isinstance(source.data, list) else f"the value {source.data!r}"
         raise ScenarioError(
-            [Problem(name, 1, "(top level)", f"a scenario is a mapping of keys, not {kind}",
-                     "start from scenarios/example.yaml")]
+            [
+                Problem(
+                    name,
+                    1,
+                    "(top level)",
+                    f"a scenario is a mapping of keys, not {kind}",
+                    "start from scenarios/example.yaml",
+                )
+            ]
         )
     try:
         scenario = Scenario.model_validate(source.data)

@@ -66,6 +66,8 @@ def cumulative_revenue(
     begin = np.maximum(begin, 0.0)
     end = begin + term
     upper = np.minimum(grid[None, :], end[:, None])
-    billed = escalated_days(upper, anchor, escalator) - escalated_days(begin, anchor, escalator)[:, None]
+    billed = (
+        escalated_days(upper, anchor, escalator) - escalated_days(begin, anchor, escalator)[:, None]
+    )
     billed = np.where(upper > begin[:, None], billed, 0.0)
     return (rate[:, None] * billed).sum(axis=0)

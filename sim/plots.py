@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -46,7 +45,11 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     paths = []
     for site, rows in timeline.groupby("site", sort=False):
         site = str(site)
-        mine = contracts if site == PORTFOLIO else contracts[contracts["contract"].map(site_of) == site]
+        mine = (
+            contracts
+            if site == PORTFOLIO
+            else contracts[contracts["contract"].map(site_of) == site]
+        )
         title = f"{name}: portfolio" if site == PORTFOLIO else f"{name}: site {site}"
         path = folder / f"{'portfolio' if site == PORTFOLIO else site}.png"
         _dashboard(rows, mine, title, path)
@@ -63,8 +66,15 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
 
     ax = axes[0]
     for column, label, color, style in STAGES:
-        ax.step(dates, rows[column], where="post", label=label, color=color, linestyle=style,
-                linewidth=2)
+        ax.step(
+            dates,
+            rows[column],
+            where="post",
+            label=label,
+            color=color,
+            linestyle=style,
+            linewidth=2,
+        )
     ax.set_ylabel("MW")
     ax.set_title("Capacity by stage", loc="left")
     ax.legend(**_LEGEND)
@@ -72,10 +82,22 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
     _delivered_panel(axes[1], rows, contracts, dates)
 
     ax = axes[2]
-    ax.step(dates, 100 * rows["power_utilization"], where="post", color="#9467bd",
-            label="Grid used (facility / grid MW)", linewidth=2)
-    ax.step(dates, 100 * rows["hall_utilization"], where="post", color="#2ca02c",
-            label="Halls used (AI IT / ready IT MW)", linewidth=2)
+    ax.step(
+        dates,
+        100 * rows["power_utilization"],
+        where="post",
+        color="#9467bd",
+        label="Grid used (facility / grid MW)",
+        linewidth=2,
+    )
+    ax.step(
+        dates,
+        100 * rows["hall_utilization"],
+        where="post",
+        color="#2ca02c",
+        label="Halls used (AI IT / ready IT MW)",
+        linewidth=2,
+    )
     ax.set_ylim(0, 105)
     ax.set_ylabel("%")
     ax.set_title("Utilization", loc="left")
@@ -91,25 +113,60 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
     fig.savefig(path)
 
 
-def _delivered_panel(ax: Axes, rows: pd.DataFrame, contracts: pd.DataFrame, dates: pd.Series) -> None:
+def _delivered_panel(
+    ax: Axes, rows: pd.DataFrame, contracts: pd.DataFrame, dates: pd.Series
+) -> None:
     gpu = rows["gpus_due"].to_numpy().max() > 0 or rows["gpus_online"].to_numpy().max() > 0
     if gpu:
-        ax.step(dates, rows["gpus_online"] / 1000, where="post", color="#2ca02c", linewidth=2,
-                label="GPUs online")
-        ax.step(dates, rows["gpus_due"] / 1000, where="post", color="#d62728", linewidth=2,
-                linestyle="--", label="GPUs contracted (due)")
+        _against(
+            ax,
+            dates,
+            rows["gpus_online"] / 1000,
+            rows["gpus_due"] / 1000,
+            "GPUs online",
+            "GPUs contracted (due)",
+        )
         ax.set_ylabel("thousand GPUs")
         ax.set_title("GPUs online against contract", loc="left")
     else:
         colo = contracts[contracts["unit"].isin(["mw_it", "mw_gross"])]
         by_date = colo.groupby("date", sort=True)[["units_delivered", "units_due"]].sum()
-        when = pd.to_datetime(pd.Series(by_date.index))
-        delivered = by_date["units_delivered"].to_numpy() if len(by_date) else np.zeros(0)
-        due = by_date["units_due"].to_numpy() if len(by_date) else np.zeros(0)
-        ax.step(when, delivered, where="post", color="#1f77b4", linewidth=2,
-                label="MW handed over (colocation)")
-        ax.step(when, due, where="post", color="#d62728", linewidth=2, linestyle="--",
-                label="MW contracted (due)")
+        _against(
+            ax,
+            pd.to_datetime(pd.Series(by_date.index)),
+            by_date["units_delivered"],
+            by_date["units_due"],
+            "MW handed over (colocation)",
+            "MW contracted (due)",
+        )
         ax.set_ylabel("MW")
         ax.set_title("Colocation MW handed over against contract", loc="left")
     ax.legend(**_LEGEND)
+
+
+def _against(
+    ax: Axes,
+    when: pd.Series,
+    delivered: pd.Series,
+    due: pd.Series,
+    delivered_label: str,
+    due_label: str,
+) -> None:
+    """A delivered line and a dashed contracted line on one panel."""
+    ax.step(
+        when,
+        delivered.to_numpy(),
+        where="post",
+        color="#2ca02c",
+        linewidth=2,
+        label=delivered_label,
+    )
+    ax.step(
+        when,
+        due.to_numpy(),
+        where="post",
+        color="#d62728",
+        linewidth=2,
+        linestyle="--",
+        label=due_label,
+    )

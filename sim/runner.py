@@ -62,5 +62,6 @@ def run(scenario: Scenario | Loaded | str | Path, *, step: Step | None = None) -
         info = scenario.scenario.model_copy(update={"step": step})
         scenario = scenario.model_copy(update={"scenario": info})
     result = run_once(scenario)
-    return Result(result.scenario, result.timeline, result.contracts, result.events,
-                  result.summary, source)
+    return Result(
+        result.scenario, result.timeline, result.contracts, result.events, result.summary, source
+    )

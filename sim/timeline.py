@@ -111,7 +111,9 @@ def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     return frame[["date", "site", "entity", "event", "quantity"]].reset_index(drop=True)
 
 
-def _levels(recorder: Recorder, sites: list[str], grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _levels(
+    recorder: Recorder, sites: list[str], grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(site, column, row) arrays of levels and of their integrals since the start."""
     n_cols = len(LEVELS)
     if recorder.levels:
@@ -123,8 +125,11 @@ def _levels(recorder: Recorder, sites: list[str], grid: np.ndarray) -> tuple[np.
             raise ValueError(f"engine recorded unknown level columns: {unknown}")
         keys = site_code * n_cols + col_code
         level, integral = levels_and_integrals(
-            np.asarray(t, dtype=float), keys, np.asarray(delta, dtype=float),
-            len(sites) * n_cols, grid,
+            np.asarray(t, dtype=float),
+            keys,
+            np.asarray(delta, dtype=float),
+            len(sites) * n_cols,
+            grid,
         )
     else:
         level = integral = np.zeros((len(sites) * n_cols, len(grid)))
@@ -177,8 +182,9 @@ def _timeline(
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
-    ratio = np.divide(num.to_numpy(), den.to_numpy(), out=np.zeros(len(num)),
-                      where=den.to_numpy() > 1e-9)
+    ratio = np.divide(
+        num.to_numpy(), den.to_numpy(), out=np.zeros(len(num)), where=den.to_numpy() > 1e-9
+    )
     return pd.Series(ratio, index=num.index)
 
 
@@ -199,27 +205,44 @@ def _contract_table(
         t = mine["t"].to_numpy(dtype=float)
         u = mine["units"].to_numpy(dtype=float)
         g = mine["gpus"].to_numpy(dtype=float)
-        delivered = np.cumsum(np.bincount(np.searchsorted(grid, t, side="right"), weights=u,
-                                          minlength=len(grid) + 1))[: len(grid)]
+        delivered = np.cumsum(
+            np.bincount(np.searchsorted(grid, t, side="right"), weights=u, minlength=len(grid) + 1)
+        )[: len(grid)]
         due_t = np.array([(tr.due - start).days for tr in contract.tranches], dtype=float)
         due_u = np.array([tr.units for tr in contract.tranches], dtype=float)
-        due = np.cumsum(np.bincount(np.searchsorted(grid, due_t, side="right"), weights=due_u,
-                                    minlength=len(grid) + 1))[: len(grid)]
+        due = np.cumsum(
+            np.bincount(
+                np.searchsorted(grid, due_t, side="right"), weights=due_u, minlength=len(grid) + 1
+            )
+        )[: len(grid)]
         gpus_per_unit = _gpus_per_unit(scenario, name)
         cumulative = cumulative_revenue(contract, start, t, u, g, grid)
         revenue = np.diff(cumulative, prepend=0.0)
-        rows.append(pd.DataFrame({
-            "date": dates,
-            "contract": name,
-            "unit": contract.unit,
-            "units_due": due,
-            "units_delivered": delivered,
-            "gpus_due": due * gpus_per_unit,
-            "revenue_usd": revenue,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "contract": name,
+                    "unit": contract.unit,
+                    "units_due": due,
+                    "units_delivered": delivered,
+                    "gpus_due": due * gpus_per_unit,
+                    "revenue_usd": revenue,
+                }
+            )
+        )
     if not rows:
-        return pd.DataFrame(columns=["date", "contract", "unit", "units_due", "units_delivered",
-                                     "gpus_due", "revenue_usd"])
+        return pd.DataFrame(
+            columns=[
+                "date",
+                "contract",
+                "unit",
+                "units_due",
+                "units_delivered",
+                "gpus_due",
+                "revenue_usd",
+            ]
+        )
     table = pd.concat(rows, ignore_index=True)
     _clean_noise(table)
     return table

@@ -27,7 +27,7 @@ def problems_from_validation(
     """One problem per pydantic error, located by file, line and key path."""
     problems = []
     for error in exc.errors(include_url=False):
-        path, exists = _data_path(error["loc"], source.data)
+        path, exists = _data_path(error["loc"], source.data, error["type"] == "missing")
         if error["type"] == "missing" and not exists:
             line = source.line_of(path[:-1])
         else:
@@ -48,18 +48,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[PathKey, bool]:
-    """Keep the parts of a pydantic location that name real keys (drop union tags)."""
+def _data_path(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[PathKey, bool]:
+    """Keep the parts of a pydantic location that name real keys: union tags (`gpu_cloud`)
+    and `[key]` markers are dropped; a missing key is kept, though not in the data."""
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
+        elif missing and i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
             path.append(part)  # a missing key: named, but not in the data
             return tuple(path), False
     return tuple(path), True
@@ -92,6 +92,8 @@ def _describe(
     if kind == "extra_forbidden":
         allowed = _allowed_keys(path[:-1], data, root)
         return f"unknown key `{key}`", did_you_mean(str(key), allowed)
+    if kind in {"int_type", "int_from_float"} and isinstance(value, float):
+        return f"expected a whole number (got {_got(value)})", "write it without a decimal part"
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "bool_parsing"}:
         return f"expected a number (got {_kind_of(value)})", _NUMBER_HINT
     if kind == "int_from_float":
@@ -133,8 +135,21 @@ def _describe(
             f"use one of {ctx.get('expected_tags')}",
         )
     if kind == "union_tag_not_found":
+        node = _node_at(data, path)
+        close = did_you_mean("kind", node) if isinstance(node, dict) else ""
+        if close.startswith("did you mean"):
+            return "`kind` is required", f"{close} (`kind: gpu_cloud` or `kind: colocation`)"
         return "`kind` is required", "add `kind: gpu_cloud` or `kind: colocation`"
     return str(error["msg"]), ""
+
+
+def _node_at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _is_scalar(value: Any) -> bool:

@@ -73,8 +73,15 @@ def read_text(path: Path) -> str:
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ScenarioError(
-            [Problem(name, line, "(file)", "contains NUL bytes: a binary file, not YAML",
-                     "give a scenario .yaml text file")]
+            [
+                Problem(
+                    name,
+                    line,
+                    "(file)",
+                    "contains NUL bytes: a binary file, not YAML",
+                    "give a scenario .yaml text file",
+                )
+            ]
         )
     try:
         return raw.decode("utf-8-sig")
@@ -103,13 +110,27 @@ def parse_yaml(text: str, name: str) -> YamlSource:
         raise ScenarioError([Problem(name, None, "(file)", f"YAML error: {exc}")]) from exc
     except RecursionError as exc:
         raise ScenarioError(
-            [Problem(name, None, "(file)", "nesting is too deep to read",
-                     f"keep nesting under {MAX_DEPTH} levels")]
+            [
+                Problem(
+                    name,
+                    None,
+                    "(file)",
+                    "nesting is too deep to read",
+                    f"keep nesting under {MAX_DEPTH} levels",
+                )
+            ]
         ) from exc
     if root is None:
         raise ScenarioError(
-            [Problem(name, 1, "(file)", "the file is empty (or only comments)",
-                     "start from scenarios/example.yaml")]
+            [
+                Problem(
+                    name,
+                    1,
+                    "(file)",
+                    "the file is empty (or only comments)",
+                    "start from scenarios/example.yaml",
+                )
+            ]
         )
     builder = _Builder(name)
     data = builder.build(root, (), 0)
@@ -151,52 +172,78 @@ class _Builder:
         if self.values > MAX_VALUES:
             if self.values == MAX_VALUES + 1:
                 self._problem(
-                    node, path,
+                    node,
+                    path,
                     f"the document expands to more than {MAX_VALUES} values",
                     "aliases (*name) that repeat large blocks are refused; write the data out",
                 )
             return None
         if depth > MAX_DEPTH:
-            self._problem(node, path, f"nesting deeper than {MAX_DEPTH} levels",
-                          "a scenario never needs this; check the structure")
+            self._problem(
+                node,
+                path,
+                f"nesting deeper than {MAX_DEPTH} levels",
+                "a scenario never needs this; check the structure",
+            )
             return None
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != f"{_TAG}seq":
-                self._problem(node, path, f"tag {node.tag!r} is not allowed",
-                              "only plain YAML lists, mappings and scalars are accepted")
+                self._problem(
+                    node,
+                    path,
+                    f"tag {node.tag!r} is not allowed",
+                    "only plain YAML lists, mappings and scalars are accepted",
+                )
                 return None
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
         if node.tag != f"{_TAG}map":
-            self._problem(node, path, f"tag {node.tag!r} is not allowed",
-                          "only plain YAML lists, mappings and scalars are accepted")
+            self._problem(
+                node,
+                path,
+                f"tag {node.tag!r} is not allowed",
+                "only plain YAML lists, mappings and scalars are accepted",
+            )
             return {}
         out: dict[str, Any] = {}
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == f"{_TAG}merge":
-                self._problem(key_node, path, "merge keys (<<) are not supported",
-                              "write the keys out, or use variants")
+                self._problem(
+                    key_node,
+                    path,
+                    "merge keys (<<) are not supported",
+                    "write the keys out, or use variants",
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != f"{_TAG}str":
-                shown = getattr(key_node, "value", "?")
+                if isinstance(key_node, yaml.SequenceNode):
+                    shown = "a list"
+                elif isinstance(key_node, yaml.MappingNode):
+                    shown = "a mapping"
+                else:
+                    shown = repr(key_node.value)
                 self._problem(
-                    key_node, path,
-                    f"key {shown!r} is not text",
+                    key_node,
+                    path,
+                    f"key {shown} is not text",
                     "quote it (YAML reads yes/no/on/off as booleans and bare numbers as numbers)",
                 )
                 continue
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                self._problem(key_node, (*path, key),
-                              f"duplicate key `{key}` (first defined on line {seen[key]})",
-                              "remove one of them: YAML would silently keep only the last")
+                self._problem(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key `{key}` (first defined on line {seen[key]})",
+                    "remove one of them: YAML would silently keep only the last",
+                )
                 continue
             seen[key] = line
             self.lines[(*path, key)] = line
@@ -206,13 +253,21 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            self._problem(node, path, f"tag {node.tag!r} is not allowed",
-                          "remove the tag; scenario files hold only plain values")
+            self._problem(
+                node,
+                path,
+                f"tag {node.tag!r} is not allowed",
+                "remove the tag; scenario files hold only plain values",
+            )
             return None
         # NaN and infinities pass through: the schema rejects them with the key that holds them.
         try:
             return self._constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError) as exc:
-            self._problem(node, path, f"{node.value!r} is not a valid value ({exc})",
-                          "write an ISO date that exists, YYYY-MM-DD")
+            self._problem(
+                node,
+                path,
+                f"{node.value!r} is not a valid value ({exc})",
+                "write an ISO date that exists, YYYY-MM-DD",
+            )
             return None

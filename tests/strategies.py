@@ -24,12 +24,22 @@ def sites(draw: st.DrawFn, name: str) -> dict[str, Any]:
     grid = [{"name": "p0", "mw": draw(st.integers(5, 60)), "energized": draw(_date(-100, 200))}]
     for i in range(1, n_phases):
         if draw(st.booleans()):
-            grid.append({"name": f"p{i}", "mw": draw(st.integers(1, 60)),
-                         "after": f"p{draw(st.integers(0, i - 1))}",
-                         "lead_time": draw(_days(0, 300))})
+            grid.append(
+                {
+                    "name": f"p{i}",
+                    "mw": draw(st.integers(1, 60)),
+                    "after": f"p{draw(st.integers(0, i - 1))}",
+                    "lead_time": draw(_days(0, 300)),
+                }
+            )
         else:
-            grid.append({"name": f"p{i}", "mw": draw(st.integers(1, 60)),
-                         "energized": draw(_date(-50, 500))})
+            grid.append(
+                {
+                    "name": f"p{i}",
+                    "mw": draw(st.integers(1, 60)),
+                    "energized": draw(_date(-50, 500)),
+                }
+            )
     total = sum(p["mw"] for p in grid)
     halls: dict[str, Any] = {}
     for i in range(draw(st.integers(0, 3))):
@@ -46,12 +56,18 @@ def sites(draw: st.DrawFn, name: str) -> dict[str, Any]:
             "construction": construction,
             "commissioning": draw(_days(0, 90)),
         }
-    site: dict[str, Any] = {"grid": grid, "halls": halls,
-                            "crews": {"count": draw(st.integers(1, 4)),
-                                      "racks_per_week": draw(st.integers(1, 20))}}
+    site: dict[str, Any] = {
+        "grid": grid,
+        "halls": halls,
+        "crews": {"count": draw(st.integers(1, 4)), "racks_per_week": draw(st.integers(1, 20))},
+    }
     if draw(st.booleans()):
-        site["mining"] = {"mw": draw(st.integers(1, 80)), "j_per_th": 15,
-                          "pue": draw(st.floats(1.0, 1.2)), "hashprice_usd_per_ph_day": 40}
+        site["mining"] = {
+            "mw": draw(st.integers(1, 80)),
+            "j_per_th": 15,
+            "pue": draw(st.floats(1.0, 1.2)),
+            "hashprice_usd_per_ph_day": 40,
+        }
     return site
 
 
@@ -86,27 +102,37 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             sizes = [racks // split] * split
             sizes[0] += racks - sum(sizes)
             deliveries[f"d_{name}"] = {
-                "platform": "rack", "site": name,
+                "platform": "rack",
+                "site": name,
                 "tranches": [{"date": draw(_date(-30, 400)), "racks": n} for n in sizes],
                 "slip": draw(_days(0, 60)),
             }
             contracts[f"cloud_{name}"] = {
-                "kind": "gpu_cloud", "site": name, "term": "3y",
+                "kind": "gpu_cloud",
+                "site": name,
+                "term": "3y",
                 "price_usd_per_gpu_hour": 2.0,
-                "tranches": [{"racks": n, "due": draw(_date(0, 500)), "hall": rack_halls[0]}
-                             for n in sizes],
+                "tranches": [
+                    {"racks": n, "due": draw(_date(0, 500)), "hall": rack_halls[0]} for n in sizes
+                ],
             }
         if colo:
             hall = site["halls"][colo[0]]
             contracts[f"lease_{name}"] = {
-                "kind": "colocation", "site": name, "term": "10y",
-                "rent_usd_per_mw_year": 1.5e6, "escalator": draw(st.sampled_from([0.0, 0.03])),
+                "kind": "colocation",
+                "site": name,
+                "term": "10y",
+                "rent_usd_per_mw_year": 1.5e6,
+                "escalator": draw(st.sampled_from([0.0, 0.03])),
                 "tranches": [{"hall": colo[0], "mw": hall["it_mw"], "due": draw(_date(0, 600))}],
             }
     return {
-        "scenario": {"name": "fuzz", "start": START.isoformat(),
-                     "end": draw(_date(400, 1500)),
-                     "step": draw(st.sampled_from(["day", "week", "month"]))},
+        "scenario": {
+            "name": "fuzz",
+            "start": START.isoformat(),
+            "end": draw(_date(400, 1500)),
+            "step": draw(st.sampled_from(["day", "week", "month"])),
+        },
         "sites": all_sites,
         "platforms": platforms,
         "deliveries": deliveries,

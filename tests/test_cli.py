@@ -25,7 +25,11 @@ def dcsim_path() -> str:
 
 def dcsim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [dcsim_path(), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120,
+        [dcsim_path(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:sim"},
     )
 
@@ -36,7 +40,9 @@ def test_help_explains_the_commands() -> None:
     for command in ("run", "validate", "schema"):
         assert command in result.stdout
     run_help = dcsim("run", "--help").stdout
-    assert "--out" in run_help and "--force" in run_help and "--step" in run_help
+    assert "--out" in run_help
+    assert "--force" in run_help
+    assert "--step" in run_help
 
 
 def test_validate_accepts_every_shipped_scenario() -> None:
@@ -53,22 +59,31 @@ def test_validate_reports_located_problems_with_exit_2_and_no_traceback(tmp_path
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert any(f"{bad}:" in line and "sites.north.halls.hall_a.it_mv: unknown key `it_mv`; "
-               "did you mean `it_mw`?" in line for line in lines), result.stderr
-    assert any(f"{bad}:22: sites.north.halls.hall_a.it_mw: `it_mw` is required" in line
-               for line in lines), result.stderr
+    assert any(
+        f"{bad}:" in line
+        and "sites.north.halls.hall_a.it_mv: unknown key `it_mv`; did you mean `it_mw`?" in line
+        for line in lines
+    ), result.stderr
+    assert any(
+        f"{bad}:22: sites.north.halls.hall_a.it_mw: `it_mw` is required" in line for line in lines
+    ), result.stderr
     assert lines[-1] == "2 problems found."
 
 
 def test_validate_reports_every_broken_reference(tmp_path: Path) -> None:
     # References are checked once the structure is valid, all of them in one report.
     bad = tmp_path / "refs.yaml"
-    bad.write_text(EXAMPLE.read_text().replace("platform: nvl72", "platform: nvl27")
-                   .replace("site: south", "site: sooth"))
+    bad.write_text(
+        EXAMPLE.read_text()
+        .replace("platform: nvl72", "platform: nvl27")
+        .replace("site: south", "site: sooth")
+    )
     result = dcsim("validate", bad)
     assert result.returncode == 2
-    assert f"{bad}:66: deliveries.vendor.platform: no platform `nvl27`; did you mean `nvl72`?" \
+    assert (
+        f"{bad}:66: deliveries.vendor.platform: no platform `nvl27`; did you mean `nvl72`?"
         in result.stderr
+    )
     assert "contracts.tenant_lease.site: no site `sooth`; did you mean `south`?" in result.stderr
     assert result.stderr.splitlines()[-1] == "2 problems found."
 

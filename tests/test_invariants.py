@@ -15,10 +15,25 @@ from sim.timeline import PORTFOLIO
 from tests.strategies import scenarios
 
 EPS = 1e-6
-CUMULATIVE = ["racks_delivered", "racks_installed", "idle_mw_days", "racks_waiting_days", "gpu_days"]
+CUMULATIVE = [
+    "racks_delivered",
+    "racks_installed",
+    "idle_mw_days",
+    "racks_waiting_days",
+    "gpu_days",
+]
 SUMMED = [
-    "grid_mw", "ready_it_mw", "ai_it_mw", "mining_mw", "facility_mw", "racks_delivered",
-    "racks_waiting", "racks_installed", "racks_online", "gpus_online", "revenue_usd",
+    "grid_mw",
+    "ready_it_mw",
+    "ai_it_mw",
+    "mining_mw",
+    "facility_mw",
+    "racks_delivered",
+    "racks_waiting",
+    "racks_installed",
+    "racks_online",
+    "gpus_online",
+    "revenue_usd",
 ]
 
 

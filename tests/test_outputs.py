@@ -15,9 +15,20 @@ from tests.conftest import SCENARIOS
 
 EXAMPLE = SCENARIOS / "example.yaml"
 REQUIRED_TIMELINE = [
-    "date", "site", "grid_mw", "ready_it_mw", "ai_it_mw", "mining_mw", "facility_mw",
-    "racks_delivered", "racks_waiting", "racks_installed", "racks_online", "gpus_online",
-    "power_utilization", "revenue_usd",
+    "date",
+    "site",
+    "grid_mw",
+    "ready_it_mw",
+    "ai_it_mw",
+    "mining_mw",
+    "facility_mw",
+    "racks_delivered",
+    "racks_waiting",
+    "racks_installed",
+    "racks_online",
+    "gpus_online",
+    "power_utilization",
+    "revenue_usd",
 ]
 
 
@@ -29,11 +40,19 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_folder_holds_every_output(folder: Path) -> None:
     names = {p.name for p in folder.iterdir()}
     assert names == {
-        "timeline.csv", "timeline.parquet", "contracts.csv", "events.csv", "summary.json",
-        "scenario.yaml", "manifest.json", "plots",
+        "timeline.csv",
+        "timeline.parquet",
+        "contracts.csv",
+        "events.csv",
+        "summary.json",
+        "scenario.yaml",
+        "manifest.json",
+        "plots",
     }
     assert sorted(p.name for p in (folder / "plots").iterdir()) == [
-        "north.png", "portfolio.png", "south.png",
+        "north.png",
+        "portfolio.png",
+        "south.png",
     ]
     for png in (folder / "plots").iterdir():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -55,7 +74,11 @@ def test_timeline_files_agree_and_have_the_required_columns(folder: Path) -> Non
 def test_contract_and_event_tables(folder: Path) -> None:
     contracts = pd.read_csv(folder / "contracts.csv")
     assert contracts.columns.tolist()[:5] == [
-        "date", "contract", "unit", "units_due", "units_delivered",
+        "date",
+        "contract",
+        "unit",
+        "units_due",
+        "units_delivered",
     ]
     assert "revenue_usd" in contracts.columns
     assert set(contracts["unit"]) == {"racks", "mw_it"}

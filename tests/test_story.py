@@ -44,8 +44,13 @@ def test_story_summary_dates_slip_and_revenue() -> None:
     summary = sim.run(scenario_from(STORY)).summary
     contract = summary["contracts"]["c"]
     assert contract["tranches"][0] == {
-        "tranche": 1, "hall": None, "units": 14, "due": "2026-03-01",
-        "delivered": "2026-02-27", "slip_days": -2, "on_time": True,
+        "tranche": 1,
+        "hall": None,
+        "units": 14,
+        "due": "2026-03-01",
+        "delivered": "2026-02-27",
+        "slip_days": -2,
+        "on_time": True,
     }
     assert contract["first_delivery"] == "2026-02-20"
     assert contract["half_delivery"] == "2026-02-20"
@@ -106,13 +111,12 @@ def test_each_constraint_binds_in_turn() -> None:
     events = log(sim.run(grid))
     assert ("2026-04-01", "hall/h", "power_reserved", 3.0) in events
     # Delivery: the hall is ready Feb 10 and the racks only come in May.
-    late = scenario_from(
-        STORY, deliveries__d__tranches=[{"date": "2026-05-01", "racks": 14}]
-    )
+    late = scenario_from(STORY, deliveries__d__tranches=[{"date": "2026-05-01", "racks": 14}])
     assert _binding(late, "2026-03") == "delivery"
     # Crews: 140 racks waiting in a ready hall, one crew at 7 a week.
     crews = scenario_from(
-        STORY, deliveries__d__tranches=[{"date": "2026-01-21", "racks": 20}],
+        STORY,
+        deliveries__d__tranches=[{"date": "2026-01-21", "racks": 20}],
         sites__s__crews={"count": 1, "racks_per_week": 1, "lot_racks": 1},
     )
     assert _binding(crews, "2026-03") == "crews"
@@ -127,10 +131,18 @@ def test_more_crews_install_in_parallel() -> None:
 def test_halls_fill_in_order_of_readiness_and_respect_space() -> None:
     # A 1 MW hall holds 10 racks of 100 kW; the other 4 go to a second hall, ready later.
     halls = {
-        "h": {"it_mw": 1, "gross_mw": 1.5, "construction": {"start": "2026-01-01", "duration": "30d"},
-              "commissioning": "10d"},
-        "h2": {"it_mw": 1, "gross_mw": 1.5,
-               "construction": {"after": "h", "lag": "0d", "duration": "30d"}, "commissioning": "10d"},
+        "h": {
+            "it_mw": 1,
+            "gross_mw": 1.5,
+            "construction": {"start": "2026-01-01", "duration": "30d"},
+            "commissioning": "10d",
+        },
+        "h2": {
+            "it_mw": 1,
+            "gross_mw": 1.5,
+            "construction": {"after": "h", "lag": "0d", "duration": "30d"},
+            "commissioning": "10d",
+        },
     }
     crews = {"count": 3, "racks_per_week": 7, "lot_racks": 7}
     result = sim.run(scenario_from(STORY, sites__s__halls=halls, sites__s__crews=crews))
@@ -144,8 +156,13 @@ def test_halls_fill_in_order_of_readiness_and_respect_space() -> None:
 
 
 def test_fallout_goes_to_rework_and_comes_back() -> None:
-    platform = {"gpus_per_rack": 72, "it_kw_per_rack": 100, "burn_in": "3d",
-                "fallout": 0.25, "rework": "10d"}
+    platform = {
+        "gpus_per_rack": 72,
+        "it_kw_per_rack": 100,
+        "burn_in": "3d",
+        "fallout": 0.25,
+        "rework": "10d",
+    }
     result = sim.run(scenario_from(STORY, platforms__p=platform))
     events = log(result)
     # 7 x 0.25 = 1.75: one rack fails in the first lot, carrying 0.75; 1.75 + 0.75 = 2.5:
@@ -168,8 +185,12 @@ def test_deterministic_fallout_spreads_whole_racks_exactly() -> None:
 def test_failures_take_the_expected_share_of_racks_offline() -> None:
     # 3 failures a rack-year, 73.05 days each: down 0.6 of the time per up-time, so the
     # offline share is 0.6 / 1.6.
-    platform = {"gpus_per_rack": 72, "it_kw_per_rack": 100, "failures_per_rack_year": 3,
-                "repair": "73.05d"}
+    platform = {
+        "gpus_per_rack": 72,
+        "it_kw_per_rack": 100,
+        "failures_per_rack_year": 3,
+        "repair": "73.05d",
+    }
     tl = sim.run(scenario_from(STORY, platforms__p=platform)).timeline
     end = tl[tl["site"] == "s"].iloc[-1]
     assert end["racks_installed"] == 14
@@ -195,8 +216,13 @@ def test_mining_yields_power_to_halls_and_is_decommissioned_for_good() -> None:
 
 def test_colocation_hands_over_hall_mw_and_bills_rent_from_rent_start() -> None:
     lease = {
-        "kind": "colocation", "site": "s", "mw_basis": "gross", "rent_usd_per_mw_year": 365.25e3,
-        "rent_start": "2026-03-01", "term": "10y", "escalator": 0.0,
+        "kind": "colocation",
+        "site": "s",
+        "mw_basis": "gross",
+        "rent_usd_per_mw_year": 365.25e3,
+        "rent_start": "2026-03-01",
+        "term": "10y",
+        "escalator": 0.0,
         "tranches": [{"hall": "h", "mw": 3, "due": "2026-02-15"}],
     }
     scenario = scenario_from(STORY, contracts={"lease": lease}, deliveries={})
@@ -211,12 +237,17 @@ def test_colocation_hands_over_hall_mw_and_bills_rent_from_rent_start() -> None:
 
 def test_colocation_escalator_steps_on_the_anniversary() -> None:
     lease = {
-        "kind": "colocation", "site": "s", "rent_usd_per_mw_year": 365.25e3,
-        "rent_start": "2026-02-10", "term": "10y", "escalator": 0.10,
+        "kind": "colocation",
+        "site": "s",
+        "rent_usd_per_mw_year": 365.25e3,
+        "rent_start": "2026-02-10",
+        "term": "10y",
+        "escalator": 0.10,
         "tranches": [{"hall": "h", "mw": 2, "due": "2026-02-15"}],
     }
-    scenario = scenario_from(STORY, contracts={"lease": lease}, deliveries={},
-                             scenario__end="2027-12-31")
+    scenario = scenario_from(
+        STORY, contracts={"lease": lease}, deliveries={}, scenario__end="2027-12-31"
+    )
     contracts = sim.run(scenario).contracts
     daily = contracts.set_index("date")["revenue_usd"]
     # Day rows: $2,000 a day in the first year, $2,200 after the anniversary.

@@ -11,7 +11,14 @@ from sim.units import format_days, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "days"),
-    [("90d", 90.0), ("8w", 56.0), ("6mo", 182.625), ("5y", 1826.25), (" 1.5 w ", 10.5), (".5d", 0.5)],
+    [
+        ("90d", 90.0),
+        ("8w", 56.0),
+        ("6mo", 182.625),
+        ("5y", 1826.25),
+        (" 1.5 w ", 10.5),
+        (".5d", 0.5),
+    ],
 )
 def test_parse_duration(text: str, days: float) -> None:
     assert parse_duration(text) == days

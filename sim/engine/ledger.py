@@ -21,7 +21,9 @@ class Ledger:
     _thresholds: list[tuple[float, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        order = sorted(range(len(self.contract.tranches)), key=lambda i: self.contract.tranches[i].due)
+        order = sorted(
+            range(len(self.contract.tranches)), key=lambda i: self.contract.tranches[i].due
+        )
         total = 0.0
         for i in order:
             total += self.contract.tranches[i].units
@@ -41,8 +43,13 @@ class Ledger:
         while self.filled < len(self._thresholds) and (
             self.delivered >= self._thresholds[self.filled][0] - 1e-9
         ):
-            threshold, index = self._thresholds[self.filled]
+            _threshold, index = self._thresholds[self.filled]
             tranche = self.contract.tranches[index]
-            self.recorder.event(t, self.contract.site, f"contract/{self.name}",
-                                f"tranche_{index + 1}_delivered", tranche.units)
+            self.recorder.event(
+                t,
+                self.contract.site,
+                f"contract/{self.name}",
+                f"tranche_{index + 1}_delivered",
+                tranche.units,
+            )
             self.filled += 1

@@ -99,7 +99,9 @@ class SiteModel:
     def _grid_phase(self, index: int) -> Process:
         phase = self.spec.grid[index]
         if phase.energized is not None:
-            t = self.sampler.days(self._key("grid", phase.name, "energized"), self._offset(phase.energized))
+            t = self.sampler.days(
+                self._key("grid", phase.name, "energized"), self._offset(phase.energized)
+            )
         else:
             assert phase.after is not None
             yield self.energized[phase.after]
@@ -150,8 +152,9 @@ class SiteModel:
         done = start + self.sampler.days(self._key(hall.name, "construction"), build.duration)
         yield self._at(done)
         self.rec.event(done, self.name, entity, "construction_complete", spec.it_mw)
-        self.rec.level(done, self.name, halls_building_mw=-spec.it_mw,
-                       halls_waiting_power_mw=spec.it_mw)
+        self.rec.level(
+            done, self.name, halls_building_mw=-spec.it_mw, halls_waiting_power_mw=spec.it_mw
+        )
         self.built[hall.name].succeed()
 
         need = spec.required_grid_mw
@@ -159,8 +162,13 @@ class SiteModel:
         now = self.env.now
         self.reserved_mw += need
         self.rec.event(now, self.name, entity, "power_reserved", need)
-        self.rec.level(now, self.name, reserved_mw=need, halls_waiting_power_mw=-spec.it_mw,
-                       halls_commissioning_mw=spec.it_mw)
+        self.rec.level(
+            now,
+            self.name,
+            reserved_mw=need,
+            halls_waiting_power_mw=-spec.it_mw,
+            halls_commissioning_mw=spec.it_mw,
+        )
         self._run_mining(now, decommission=True)
 
         yield self.env.timeout(
@@ -178,8 +186,13 @@ class SiteModel:
             tenant = getattr(hall.ledger.contract, "tenant_load_factor", 1.0)
             load = spec.it_mw * tenant
             self.rec.event(now, self.name, entity, "handed_over", hall.basis_mw)
-            self.rec.level(now, self.name, ai_it_mw=load, ai_facility_mw=load * spec.average_pue,
-                           colo_handed_over_mw=spec.it_mw)
+            self.rec.level(
+                now,
+                self.name,
+                ai_it_mw=load,
+                ai_facility_mw=load * spec.average_pue,
+                colo_handed_over_mw=spec.it_mw,
+            )
             hall.ledger.deliver(now, hall.basis_mw, 0.0)
 
     # -- deliveries --------------------------------------------------------------------
@@ -210,15 +223,19 @@ class SiteModel:
         return sorted(ready, key=lambda h: h.ready_at)  # type: ignore[arg-type,return-value]
 
     def _dispatch(self) -> None:
-        assert self.crews is not None and self.spec.crews is not None
+        assert self.crews is not None
+        assert self.spec.crews is not None
         job_racks = self.spec.crews.job_racks
         while self.crews.count < self.crews.capacity and self.inventory:
             for lot in self.inventory:
                 platform = self.platforms[lot.platform]
                 kw = platform.hall_kw_per_rack
                 hall = next(
-                    (h for h in self._ready_halls()
-                     if h.free_kw + 1e-6 >= kw and platform.cooling in ("any", h.spec.cooling)),
+                    (
+                        h
+                        for h in self._ready_halls()
+                        if h.free_kw + 1e-6 >= kw and platform.cooling in ("any", h.spec.cooling)
+                    ),
                     None,
                 )
                 if hall is not None:
@@ -234,22 +251,36 @@ class SiteModel:
             self.env.process(self._install(request, hall, lot, racks))
 
     def _install(self, request: Request, hall: HallState, lot: Lot, racks: int) -> Process:
-        assert self.crews is not None and self.spec.crews is not None
+        assert self.crews is not None
+        assert self.spec.crews is not None
         platform = self.platforms[lot.platform]
         kw = platform.hall_kw_per_rack
         t = self.env.now
         entity = f"hall/{hall.name}"
-        self.rec.level(t, self.name, racks_waiting=-racks, racks_installing=racks,
-                       rack_space_kw=-racks * kw, crews_busy=1)
+        self.rec.level(
+            t,
+            self.name,
+            racks_waiting=-racks,
+            racks_installing=racks,
+            rack_space_kw=-racks * kw,
+            crews_busy=1,
+        )
         yield request
         yield self.env.timeout(racks / self.spec.crews.racks_per_week * 7.0)
         self.crews.release(request)
         t = self.env.now
         load = racks * kw / 1000.0
         self.rec.event(t, self.name, entity, "racks_installed", racks)
-        self.rec.level(t, self.name, racks_installing=-racks, racks_installed=racks,
-                       racks_burn_in=racks, crews_busy=-1, ai_it_mw=load,
-                       ai_facility_mw=load * hall.spec.average_pue)
+        self.rec.level(
+            t,
+            self.name,
+            racks_installing=-racks,
+            racks_installed=racks,
+            racks_burn_in=racks,
+            crews_busy=-1,
+            ai_it_mw=load,
+            ai_facility_mw=load * hall.spec.average_pue,
+        )
         self._notify()
         self.env.process(self._burn_in(hall, lot.platform, racks))
 
@@ -262,8 +293,14 @@ class SiteModel:
         if failed:
             load = failed * kw / 1000.0
             self.rec.event(t, self.name, f"hall/{hall.name}", "burn_in_fallout", failed)
-            self.rec.level(t, self.name, racks_burn_in=-failed, racks_rework=failed,
-                           ai_it_mw=-load, ai_facility_mw=-load * hall.spec.average_pue)
+            self.rec.level(
+                t,
+                self.name,
+                racks_burn_in=-failed,
+                racks_rework=failed,
+                ai_it_mw=-load,
+                ai_facility_mw=-load * hall.spec.average_pue,
+            )
             self.env.process(self._rework(hall, platform_name, failed))
         if racks - failed:
             self._accept(hall, platform_name, racks - failed, "racks_burn_in", "racks_accepted")
@@ -272,11 +309,14 @@ class SiteModel:
         platform = self.platforms[platform_name]
         yield self.env.timeout(self.sampler.days(self._key(hall.name, "rework"), platform.rework))
         load = racks * platform.hall_kw_per_rack / 1000.0
-        self.rec.level(self.env.now, self.name, ai_it_mw=load,
-                       ai_facility_mw=load * hall.spec.average_pue)
+        self.rec.level(
+            self.env.now, self.name, ai_it_mw=load, ai_facility_mw=load * hall.spec.average_pue
+        )
         self._accept(hall, platform_name, racks, "racks_rework", "rework_accepted")
 
-    def _accept(self, hall: HallState, platform_name: str, racks: int, source: str, event: str) -> None:
+    def _accept(
+        self, hall: HallState, platform_name: str, racks: int, source: str, event: str
+    ) -> None:
         """Racks pass acceptance: online, less the expected share out for repair."""
         platform = self.platforms[platform_name]
         t = self.env.now
@@ -284,10 +324,20 @@ class SiteModel:
         up = racks - down
         load = down * platform.hall_kw_per_rack / 1000.0
         self.rec.event(t, self.name, f"hall/{hall.name}", event, racks)
-        self.rec.level(t, self.name, **{source: -racks}, racks_accepted=racks, racks_online=up,
-                       racks_in_repair=down, gpus_online=up * platform.gpus_per_rack,
-                       ai_it_mw=-load, ai_facility_mw=-load * hall.spec.average_pue)
+        self.rec.level(
+            t,
+            self.name,
+            **{source: -racks},
+            racks_accepted=racks,
+            racks_online=up,
+            racks_in_repair=down,
+            gpus_online=up * platform.gpus_per_rack,
+            ai_it_mw=-load,
+            ai_facility_mw=-load * hall.spec.average_pue,
+        )
         if hall.ledger is not None:
-            unit_gpus = 1.0 if hall.ledger.contract.unit == "gpus" else float(platform.gpus_per_rack)
+            unit_gpus = (
+                1.0 if hall.ledger.contract.unit == "gpus" else float(platform.gpus_per_rack)
+            )
             units = racks * (platform.gpus_per_rack if hall.ledger.contract.unit == "gpus" else 1)
             hall.ledger.deliver(t, units, unit_gpus)

@@ -11,6 +11,7 @@ from sim.schema.types import (
     Duration,
     Fraction,
     Name,
+    Number,
     PositiveFloat,
     PositiveInt,
     StrictModel,
@@ -115,7 +116,7 @@ class ColocationContract(_ContractBase):
     """First-year rent per delivered MW. Give this or `value_usd`."""
     rent_start: dt.date | None = None
     """No rent before this date; defaults to each MW's handover."""
-    escalator: float = Field(default=0.0, ge=0.0, le=0.5)
+    escalator: Number = Field(default=0.0, ge=0.0, le=0.5)
     """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of the rent start."""
     tenant_load_factor: Fraction = 1.0
     """Fraction of the handed-over IT MW the tenant's equipment draws."""
@@ -134,4 +135,3 @@ class ColocationContract(_ContractBase):
 
 
 Contract = Annotated[GpuCloudContract | ColocationContract, Field(discriminator="kind")]
-

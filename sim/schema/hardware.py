@@ -11,6 +11,7 @@ from sim.schema.types import (
     Duration,
     Name,
     NonNegativeFloat,
+    Number,
     PositiveFloat,
     PositiveInt,
     StrictModel,
@@ -31,7 +32,7 @@ class Platform(StrictModel):
     """Hall cooling the platform needs."""
     burn_in: Duration = 0.0
     """Burn-in and acceptance time after installation."""
-    fallout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    fallout: Number = Field(default=0.0, ge=0.0, lt=1.0)
     """Fraction of racks that fail burn-in and go to rework."""
     rework: Duration = 0.0
     """Time a rack that failed burn-in spends in rework before it is accepted."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from sim.schema.contract import Contract
 from sim.schema.hardware import Delivery, Platform
@@ -29,15 +29,17 @@ class ScenarioInfo(StrictModel):
     step: Step = "week"
     """Timeline resolution: day, week (every 7 days from `start`) or month (month ends)."""
 
-    @model_validator(mode="after")
-    def _horizon(self) -> ScenarioInfo:
-        if self.end <= self.start:
-            raise ValueError(
-                f"`end` ({self.end}) must be after `start` ({self.start})"
-            )
-        if (self.end - self.start).days > 366 * 50:
+    @field_validator("end")
+    @classmethod
+    def _horizon(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is None:
+            return end
+        if end <= start:
+            raise ValueError(f"`end` ({end}) must be after `start` ({start})")
+        if (end - start).days > 366 * 50:
             raise ValueError("the horizon is longer than 50 years; shorten it")
-        return self
+        return end
 
 
 class Scenario(StrictModel):

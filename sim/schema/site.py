@@ -11,6 +11,7 @@ from sim.schema.types import (
     Duration,
     Name,
     NonNegativeFloat,
+    Number,
     PositiveFloat,
     PositiveInt,
     StrictModel,
@@ -73,7 +74,7 @@ class Hall(StrictModel):
     """Critical IT capacity, in MW."""
     gross_mw: PositiveFloat | None = None
     """Design gross (facility) MW at peak; defaults to `it_mw` x `pue`. Give this or `pue`."""
-    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    pue: Number | None = Field(default=None, ge=1.0, le=3.0)
     """Annual average power usage effectiveness (facility / IT); defaults to gross / IT."""
     cooling: Literal["liquid", "air"] = "liquid"
     """Cooling technology; a liquid-only platform cannot be installed in an air hall."""
@@ -95,7 +96,11 @@ class Hall(StrictModel):
                 f"`gross_mw` ({self.gross_mw:g}) is below `it_mw` ({self.it_mw:g}); "
                 "gross MW includes the IT load"
             )
-        if self.pue is not None and self.gross_mw is not None and self.pue * self.it_mw > self.gross_mw * (1 + 1e-9):
+        if (
+            self.pue is not None
+            and self.gross_mw is not None
+            and self.pue * self.it_mw > self.gross_mw * (1 + 1e-9)
+        ):
             raise ValueError(
                 f"`pue` {self.pue:g} x `it_mw` {self.it_mw:g} exceeds `gross_mw` "
                 f"{self.gross_mw:g}; the annual average draw cannot exceed the design peak"
@@ -153,7 +158,7 @@ class Mining(StrictModel):
     """Installed hashrate in EH/s; IT MW = EH/s x J/TH."""
     j_per_th: PositiveFloat
     """Fleet efficiency in joules per terahash (numerically, MW per EH/s)."""
-    pue: float = Field(default=1.05, ge=1.0, le=2.0)
+    pue: Number = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
     hashprice_usd_per_ph_day: NonNegativeFloat = 0.0
     """Mining revenue in USD per PH/s of hashrate per day."""

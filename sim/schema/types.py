@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
     WithJsonSchema,
 )
 
@@ -38,7 +39,7 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 
 
 def _duration_input(value: Any) -> Any:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         raise ValueError(f"a duration is needed; {DURATION_HINT}")
     if isinstance(value, int | float):
         raise ValueError(f"a duration needs a unit; {DURATION_HINT}")
@@ -62,7 +63,9 @@ Duration = Annotated[
 ]
 """A non-negative span of time, in days once parsed (``90d``, ``8w``, ``6mo``, ``5y``)."""
 
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-PositiveInt = Annotated[int, Field(gt=0)]
+# Numbers are strict: YAML's `yes`/`true` or a quoted "50" is an error, not 1 or 50.0.
+Number = Annotated[float, Strict()]
+PositiveFloat = Annotated[float, Strict(), Field(gt=0)]
+NonNegativeFloat = Annotated[float, Strict(), Field(ge=0)]
+Fraction = Annotated[float, Strict(), Field(ge=0, le=1)]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
