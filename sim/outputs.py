@@ -91,6 +91,7 @@ def manifest(result: Result) -> dict[str, Any]:
         "dcsim_version": sim.__version__,
         "input_file": source.file if source else None,
         "input_sha256": source.sha256 if source else None,
+        "input_files": source.files if source else [],
         "seed": result.seed,
         "replications": 1,
         "step": result.scenario.scenario.step,

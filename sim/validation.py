@@ -28,12 +28,9 @@ def problems_from_validation(
     problems = []
     for error in exc.errors(include_url=False):
         path, exists = _data_path(error["loc"], source.data, error["type"] == "missing")
-        if error["type"] == "missing" and not exists:
-            line = source.line_of(path[:-1])
-        else:
-            line = source.line_of(path)
+        file, line = source.locate(path[:-1] if error["type"] == "missing" and not exists else path)
         message, hint = _describe(error, path, source.data, root)
-        problems.append(Problem(source.file, line, render_path(path), message, hint))
+        problems.append(Problem(file, line, render_path(path), message, hint))
     return _dedupe(problems)
 
 

@@ -27,19 +27,27 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass
 class YamlSource:
-    """Plain data read from one file, with the line (1-based) of each key path."""
+    """Plain data read from a file (and the files it imports), with the line (1-based) of
+    each key path and, where it is not ``file``, the file it came from."""
 
     file: str
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    origin: dict[PathKey, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    """The text of every file read, by name (for hashing the inputs of a run)."""
+
+    def locate(self, path: PathKey) -> tuple[str, int | None]:
+        """File and line of the longest prefix of ``path`` that appears in the sources."""
+        for end in range(len(path), -1, -1):
+            prefix = tuple(path[:end])
+            line = self.lines.get(prefix)
+            if line is not None:
+                return self.origin.get(prefix, self.file), line
+        return self.file, None
 
     def line_of(self, path: PathKey) -> int | None:
-        """Line of the longest prefix of ``path`` that appears in the file."""
-        for end in range(len(path), -1, -1):
-            line = self.lines.get(tuple(path[:end]))
-            if line is not None:
-                return line
-        return None
+        return self.locate(path)[1]
 
 
 def read_text(path: Path) -> str:
@@ -136,7 +144,7 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     data = builder.build(root, (), 0)
     if builder.problems:
         raise ScenarioError(builder.problems)
-    return YamlSource(name, data, builder.lines)
+    return YamlSource(name, data, builder.lines, texts={name: text})
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:

@@ -45,6 +45,11 @@ class ScenarioInfo(StrictModel):
 class Scenario(StrictModel):
     """A capacity-planning scenario: sites, hardware, deliveries and contracts."""
 
+    imports: list[str] = Field(default_factory=list, exclude=True)
+    """Scenario files to compose into this one (paths relative to this file, inside its
+    folder). Their sites, platforms, deliveries and contracts are merged; a name defined in
+    two imports is an error; this file's own keys override what it imports; the imported
+    files' `scenario` blocks are ignored."""
     scenario: ScenarioInfo
     """Name, horizon and timeline step."""
     sites: dict[Name, Site] = Field(min_length=1)
