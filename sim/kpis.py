@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.recorder import Recorder
+from sim.money import billing, due_schedule
 from sim.schema import Scenario
-from sim.timeline import PORTFOLIO, Tables
+from sim.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.topology import colocation_halls
 from sim.units import DAYS_PER_YEAR, to_date
 
@@ -42,7 +43,34 @@ def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[st
             "idle_mw_days": _final(timeline, "idle_mw_days"),
             "rack_days_waiting": _final(timeline, "racks_waiting_days"),
         },
+        "money": _money(timeline),
+        "unreserved_grid_mw": _final(timeline, "unreserved_mw"),
         "binding_constraint": binding_constraints(scenario, timeline),
+    }
+
+
+MONEY = {
+    "revenue_usd": "revenue_usd",
+    "late_credits_usd": "late_credits_usd",
+    "prepayment_net_usd": "prepayment_usd",
+    "mining_revenue_usd": "mining_revenue_usd",
+    "mining_revenue_given_up_usd": "mining_given_up_usd",
+    "power_cost_usd": "power_cost_usd",
+    "capex_usd": "capex_usd",
+}
+"""Summary money total -> the timeline's per-period column it sums."""
+
+
+def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per site and for the portfolio: money totals over the horizon and the final cash."""
+    sums = timeline.groupby("site", sort=False)[list(MONEY.values())].sum()
+    cash = timeline.groupby("site", sort=False)["cash_usd"].last()
+    return {
+        str(site): {
+            **{key: float(sums.loc[site, column]) for key, column in MONEY.items()},
+            "cash_usd": float(cash[site]),
+        }
+        for site in sums.index
     }
 
 
@@ -95,8 +123,35 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(_first_reach(times, cumulative, total), start),
             "revenue_usd": float(revenue.get(name, 0.0)),
+            **_contract_money(scenario, name, times, mine, tables),
         }
     return out
+
+
+def _contract_money(
+    scenario: Scenario, name: str, times: np.ndarray, mine: pd.DataFrame, tables: Tables
+) -> dict[str, Any]:
+    """Run-rate at full delivery, and what delivering late cost against the due dates."""
+    contract = scenario.contracts[name]
+    start = scenario.scenario.start
+    units = mine["units"].to_numpy(dtype=float)
+    gpus = mine["gpus"].to_numpy(dtype=float)
+    end = np.array([float((scenario.scenario.end - start).days) + 1.0])
+    actual = billing(contract, start, times, units, gpus)
+    due_t, due_u = due_schedule(contract, start)
+    per_unit = gpus_per_unit(scenario, name)
+    planned = billing(contract, start, due_t, due_u, due_u * per_unit)
+    rows = tables.contracts[tables.contracts["contract"] == name]
+    full = _first_reach(times, np.cumsum(units), contract.total_units)
+    if full is not None:  # billing may start later than delivery (a colocation rent start)
+        full = max(full, float(actual.begin.max()))
+    return {
+        "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
+        "revenue_on_plan_usd": float(planned.cumulative(end)[0]),
+        "revenue_lost_to_slips_usd": float(planned.cumulative(end)[0] - actual.cumulative(end)[0]),
+        "prepayment_net_usd": float(rows["prepayment_usd"].sum()),
+        "late_credits_usd": float(rows["late_credits_usd"].sum()),
+    }
 
 
 def _gpu_months(timeline: pd.DataFrame) -> float:

@@ -21,7 +21,13 @@ from sim.schema.types import NAME_PATTERN, Duration
 from sim.units import DAYS_PER_UNIT, format_days
 
 _DURATION_MARKS = get_args(Duration)[1:]
-_SCALARS: dict[Any, str] = {float: "number", int: "integer", str: "text", dt.date: "date"}
+_SCALARS: dict[Any, str] = {
+    float: "number",
+    int: "integer",
+    str: "text",
+    dt.date: "date",
+    bool: "true or false",
+}
 _BOUNDS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
 _UNIONS = (Union, types.UnionType)
 

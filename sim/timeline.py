@@ -13,11 +13,22 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.recorder import Recorder
-from sim.money import cumulative_revenue
+from sim.money import cumulative_revenue, late_credits, prepayments
 from sim.schema import Scenario
 from sim.steps import date_grid, levels_and_integrals, sample_times
 
 PORTFOLIO = "all"
+CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
+"""Per-period contract money, summed into the site rows."""
+CONTRACT_COLUMNS = [
+    "date",
+    "contract",
+    "unit",
+    "units_due",
+    "units_delivered",
+    "gpus_due",
+    *CONTRACT_FLOWS,
+]
 
 LEVELS = [
     "grid_mw",
@@ -43,8 +54,12 @@ LEVELS = [
     "racks_in_repair",
     "gpus_online",
     "crews_busy",
+    "mining_potential_mw",
+    "tenant_facility_mw",
+    "capex_rate_usd_per_day",
+    "capex_paid_usd",
 ]
-"""Level columns recorded by the engine (MW, counts), in timeline order."""
+"""Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
 
 TIMELINE_COLUMNS = [
     "date",
@@ -61,8 +76,18 @@ TIMELINE_COLUMNS = [
     "gpus_online",
     "power_utilization",
     "revenue_usd",
+    "mining_revenue_usd",
+    "power_cost_usd",
+    "capex_usd",
+    "prepayment_usd",
+    "late_credits_usd",
+    "cash_usd",
+    "mining_given_up_usd",
     "reserved_mw",
     "idle_mw",
+    "unreserved_mw",
+    "ai_facility_mw",
+    "mining_facility_mw",
     "hall_utilization",
     "gpus_due",
     "racks_installing",
@@ -161,23 +186,70 @@ def _timeline(
     frame["idle_mw_days"] = idle_integral.reshape(-1)
     frame["racks_waiting_days"] = integral[:, col["racks_waiting"]].reshape(-1)
     frame["gpu_days"] = integral[:, col["gpus_online"]].reshape(-1)
+    _site_money(scenario, sites, frame, level, integral, n_rows)
 
     site_of = {name: c.site for name, c in scenario.contracts.items()}
     by_site = contracts.assign(site=contracts["contract"].map(site_of))
-    flows = by_site.groupby(["site", "date"], sort=False)[["revenue_usd", "gpus_due"]].sum()
-    keyed = frame.set_index(["site", "date"])
-    frame["revenue_usd"] = flows["revenue_usd"].reindex(keyed.index, fill_value=0.0).to_numpy()
-    frame["gpus_due"] = flows["gpus_due"].reindex(keyed.index, fill_value=0.0).to_numpy()
+    sums = by_site.groupby(["site", "date"], sort=False)[[*CONTRACT_FLOWS, "gpus_due"]].sum()
+    keyed = pd.MultiIndex.from_arrays([frame["site"], frame["date"]])
+    for column in [*CONTRACT_FLOWS, "gpus_due"]:
+        frame[column] = sums[column].reindex(keyed, fill_value=0.0).to_numpy()
+    net = (
+        frame["revenue_usd"]
+        - frame["late_credits_usd"]
+        + frame["prepayment_usd"]
+        + frame["mining_revenue_usd"]
+        - frame["power_cost_usd"]
+        - frame["capex_usd"]
+    )
+    frame["cash_usd"] = net.groupby(frame["site"], sort=False).cumsum()
 
     portfolio = frame.drop(columns=["site"]).groupby("date", sort=False).sum().reset_index()
     portfolio.insert(1, "site", PORTFOLIO)
     out = pd.concat([frame, portfolio], ignore_index=True)
     out["facility_mw"] = out["ai_facility_mw"] + out["mining_facility_mw"]
     out["idle_mw"] = out["grid_mw"] - out["facility_mw"]
+    out["unreserved_mw"] = out["grid_mw"] - out["reserved_mw"]
     out["power_utilization"] = _ratio(out["facility_mw"], out["grid_mw"])
     out["hall_utilization"] = _ratio(out["ai_it_mw"], out["ready_it_mw"])
     _clean_noise(out)
     return out[TIMELINE_COLUMNS]
+
+
+def _site_money(
+    scenario: Scenario,
+    sites: list[str],
+    frame: pd.DataFrame,
+    level: np.ndarray,
+    integral: np.ndarray,
+    n_rows: int,
+) -> None:
+    """Per-period mining revenue, revenue given up, power cost and capex of each site."""
+    col = {c: i for i, c in enumerate(LEVELS)}
+
+    def flow(cumulative: np.ndarray) -> np.ndarray:  # (site, row) cumulative -> period flow
+        return np.diff(cumulative, axis=1, prepend=0.0).reshape(-1)
+
+    usd_per_mw_day = np.zeros((len(sites), 1))
+    price = np.zeros((len(sites), 1))
+    for i, name in enumerate(sites):
+        site = scenario.sites[name]
+        price[i] = site.power_price_usd_per_mwh * 24.0
+        if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
+            usd_per_mw_day[i] = 1000.0 / site.mining.j_per_th * site.mining.hashprice_usd_per_ph_day
+    mining = integral[:, col["mining_mw"]]
+    frame["mining_revenue_usd"] = flow(mining * usd_per_mw_day)
+    potential = integral[:, col["mining_potential_mw"]]
+    frame["mining_given_up_usd"] = flow((potential - mining) * usd_per_mw_day)
+    billed_mw_days = (
+        integral[:, col["ai_facility_mw"]]
+        + integral[:, col["mining_facility_mw"]]
+        - integral[:, col["tenant_facility_mw"]]
+    )
+    frame["power_cost_usd"] = flow(billed_mw_days * price)
+    frame["capex_usd"] = flow(
+        integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
+    )
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -215,9 +287,10 @@ def _contract_table(
                 np.searchsorted(grid, due_t, side="right"), weights=due_u, minlength=len(grid) + 1
             )
         )[: len(grid)]
-        gpus_per_unit = _gpus_per_unit(scenario, name)
-        cumulative = cumulative_revenue(contract, start, t, u, g, grid)
-        revenue = np.diff(cumulative, prepend=0.0)
+        per_unit = gpus_per_unit(scenario, name)
+        revenue = cumulative_revenue(contract, start, t, u, g, grid)
+        received, credited = prepayments(contract, start, t, u, per_unit, grid)
+        credits = late_credits(contract, start, t, u, grid)
         rows.append(
             pd.DataFrame(
                 {
@@ -226,29 +299,26 @@ def _contract_table(
                     "unit": contract.unit,
                     "units_due": due,
                     "units_delivered": delivered,
-                    "gpus_due": due * gpus_per_unit,
-                    "revenue_usd": revenue,
+                    "gpus_due": due * per_unit,
+                    "revenue_usd": np.diff(revenue, prepend=0.0),
+                    "prepayment_usd": np.diff(received - credited, prepend=0.0),
+                    "late_credits_usd": np.diff(credits, prepend=0.0),
                 }
             )
         )
     if not rows:
         return pd.DataFrame(
-            columns=[
-                "date",
-                "contract",
-                "unit",
-                "units_due",
-                "units_delivered",
-                "gpus_due",
-                "revenue_usd",
-            ]
+            {
+                c: pd.Series(dtype=object if c in ("date", "contract", "unit") else float)
+                for c in CONTRACT_COLUMNS
+            }
         )
     table = pd.concat(rows, ignore_index=True)
     _clean_noise(table)
     return table
 
 
-def _gpus_per_unit(scenario: Scenario, name: str) -> float:
+def gpus_per_unit(scenario: Scenario, name: str) -> float:
     """GPUs in one contract unit: 1 for GPUs, a rack's GPUs for racks, 0 for MW."""
     contract = scenario.contracts[name]
     if contract.unit == "gpus":

@@ -47,6 +47,8 @@ def parse_duration(text: str) -> Days:
 def format_days(days: Days) -> str:
     """Render days exactly, in the largest unit that divides them (``14.0`` -> ``"2w"``,
     ``213.0625`` -> ``"7mo"``); parsing the result gives back the same number."""
+    if days == 0:
+        return "0d"
     for unit in ("y", "mo", "w", "d"):
         count = days / DAYS_PER_UNIT[unit]
         if days and count == round(count) and count * DAYS_PER_UNIT[unit] == days:

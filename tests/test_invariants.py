@@ -22,6 +22,8 @@ CUMULATIVE = [
     "racks_waiting_days",
     "gpu_days",
 ]
+SIGNED = ["cash_usd", "prepayment_usd"]
+"""Money columns that may be negative (cash after capex; prepayments credited back)."""
 SUMMED = [
     "grid_mw",
     "ready_it_mw",
@@ -47,7 +49,7 @@ def check_invariants(result: sim.Result) -> None:
     for column in ["power_utilization", "hall_utilization"]:
         assert tl[column].between(-EPS, 1 + EPS).all(), column
     assert (tl["revenue_usd"] >= -EPS).all()
-    levels = tl.drop(columns=["date", "site"])
+    levels = tl.drop(columns=["date", "site", *SIGNED])
     assert (levels >= -EPS).all().all(), levels.columns[(levels < -EPS).any()].tolist()
     for _, rows in tl.groupby("site"):
         for column in CUMULATIVE:

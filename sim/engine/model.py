@@ -48,7 +48,9 @@ def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
         slip = sampler.days(f"deliveries/{name}/slip", delivery.slip)
         for index, tranche in enumerate(delivery.tranches):
             t = float((tranche.date - start).days) + slip
-            sites[delivery.site].deliver(name, delivery.platform, index, t, tranche.racks)
+            sites[delivery.site].deliver(
+                name, index, t, tranche.racks, delivery.payment_terms, delivery.platform
+            )
 
     env.run(until=horizon)
     return recorder

@@ -74,6 +74,7 @@ class SiteModel:
         self.reserved_mw = 0.0
         self.mining_fleet_mw = spec.mining.it_mw if spec.mining else 0.0
         self.mining_mw = 0.0
+        self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
         self.crews = simpy.Resource(env, capacity=spec.crews.count) if spec.crews else None
         self._wake = env.event()
@@ -134,6 +135,12 @@ class SiteModel:
         if abs(delta) > 1e-12:
             self.mining_mw = running
             self.rec.level(t, self.name, mining_mw=delta, mining_facility_mw=delta * mining.pue)
+        # What the fleet could run with no hall taking power: the baseline for the mining
+        # revenue that conversion gives up.
+        potential = min(mining.it_mw, self.grid_mw / mining.pue)
+        if abs(potential - self.mining_potential_mw) > 1e-12:
+            self.rec.level(t, self.name, mining_potential_mw=potential - self.mining_potential_mw)
+            self.mining_potential_mw = potential
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
@@ -150,6 +157,13 @@ class SiteModel:
         self.rec.event(start, self.name, entity, "construction_started", spec.it_mw)
         self.rec.level(start, self.name, halls_building_mw=spec.it_mw)
         done = start + self.sampler.days(self._key(hall.name, "construction"), build.duration)
+        capex = spec.capex_usd_per_mw * spec.it_mw
+        if capex and done > start:  # spent evenly over the construction period
+            rate = capex / (done - start)
+            self.rec.level(start, self.name, capex_rate_usd_per_day=rate)
+            self.rec.level(done, self.name, capex_rate_usd_per_day=-rate)
+        elif capex:
+            self.rec.level(start, self.name, capex_paid_usd=capex)
         yield self._at(done)
         self.rec.event(done, self.name, entity, "construction_complete", spec.it_mw)
         self.rec.level(
@@ -186,18 +200,25 @@ class SiteModel:
             tenant = getattr(hall.ledger.contract, "tenant_load_factor", 1.0)
             load = spec.it_mw * tenant
             self.rec.event(now, self.name, entity, "handed_over", hall.basis_mw)
+            pays = getattr(hall.ledger.contract, "tenant_pays_power", False)
             self.rec.level(
                 now,
                 self.name,
                 ai_it_mw=load,
                 ai_facility_mw=load * spec.average_pue,
                 colo_handed_over_mw=spec.it_mw,
+                tenant_facility_mw=load * spec.average_pue if pays else 0.0,
             )
             hall.ledger.deliver(now, hall.basis_mw, 0.0)
 
     # -- deliveries --------------------------------------------------------------------
-    def deliver(self, delivery: str, platform: str, index: int, t: float, racks: int) -> None:
-        """Schedule a tranche of ``racks`` to arrive at time ``t``."""
+    def deliver(
+        self, delivery: str, index: int, t: float, racks: int, pay_after: float, platform: str
+    ) -> None:
+        """Schedule a tranche of ``racks`` to arrive at time ``t``, paid ``pay_after`` later."""
+        price = self.platforms[platform].price_usd_per_rack * racks
+        if price:
+            self.rec.level(t + pay_after, self.name, capex_paid_usd=price)
         self.env.process(self._tranche(delivery, platform, index, t, racks))
 
     def _tranche(self, delivery: str, platform: str, index: int, t: float, racks: int) -> Process:

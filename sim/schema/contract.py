@@ -11,6 +11,7 @@ from sim.schema.types import (
     Duration,
     Fraction,
     Name,
+    NonNegativeFloat,
     Number,
     PositiveFloat,
     PositiveInt,
@@ -67,6 +68,9 @@ class _ContractBase(StrictModel):
     """Total contract value over `term` at full delivery. Give this or the unit price."""
     term: Duration
     """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
+    late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
+    """Credit owed to the customer per unit-day a tranche is late (units due but not yet
+    delivered, each day after their due date); 0 when the contract defines none."""
 
     @property
     def total_units(self) -> float:
@@ -84,7 +88,21 @@ class GpuCloudContract(_ContractBase):
     price_usd_per_gpu_hour: PositiveFloat | None = None
     """Price per delivered GPU-hour. Give this or `value_usd`."""
     prepayment: Fraction = 0.0
-    """Fraction of each tranche's value the customer prepays before delivery."""
+    """Fraction of each tranche's value (its units over the full term) the customer prepays."""
+    prepayment_lead: Duration = 0.0
+    """How long before a tranche's due date its prepayment is received."""
+    prepayment_credit_after: Duration = 0.0
+    """Service time after which the prepayment is credited back, in equal parts over the rest
+    of each delivered unit's term (IREN-Microsoft: after the 24th month, `24mo`)."""
+
+    @model_validator(mode="after")
+    def _credit_within_term(self) -> GpuCloudContract:
+        if self.prepayment and self.prepayment_credit_after >= self.term:
+            raise ValueError(
+                "`prepayment_credit_after` must be shorter than `term`, so the prepayment can "
+                "be credited back within the term"
+            )
+        return self
 
     @model_validator(mode="after")
     def _rules(self) -> GpuCloudContract:
@@ -120,6 +138,9 @@ class ColocationContract(_ContractBase):
     """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of the rent start."""
     tenant_load_factor: Fraction = 1.0
     """Fraction of the handed-over IT MW the tenant's equipment draws."""
+    tenant_pays_power: bool = True
+    """Whether the tenant pays for the energy its load draws (pass-through), so it is not the
+    operator's power cost."""
 
     @model_validator(mode="after")
     def _rules(self) -> ColocationContract:
