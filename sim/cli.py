@@ -7,6 +7,7 @@ Exit codes: 0 success; 2 a scenario or usage problem (located messages, no trace
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -94,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from failing on exit
+        return EXIT_OK
     except KeyboardInterrupt:
         print("dcsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_INTERRUPTED

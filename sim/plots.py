@@ -54,7 +54,90 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
         path = folder / f"{'portfolio' if site == PORTFOLIO else site}.png"
         _dashboard(rows, mine, title, path)
         paths.append(path)
+        if site != PORTFOLIO:
+            path = folder / f"transition_{site}.png"
+            _transition(rows, f"{name}: site {site}, from mining to AI", path)
+            paths.append(path)
+    path = folder / "revenue.png"
+    _revenue(timeline, contracts, f"{name}: revenue (monthly rate)", path)
+    paths.append(path)
     return paths
+
+
+def _figure(title: str, height: float = 5.5) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(13, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    return fig, ax
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(True, alpha=0.3)
+    ax.margins(x=0)
+    ax.set_ylim(bottom=0)
+
+
+def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
+    """Stacked grid MW: what mining draws, what AI draws, and the energized MW left idle."""
+    fig, ax = _figure(title)
+    dates = pd.to_datetime(rows["date"])
+    layers = [
+        (rows["mining_facility_mw"], "Mining (facility MW)", "#ff7f0e"),
+        (rows["ai_facility_mw"], "AI (facility MW)", "#2ca02c"),
+        (rows["idle_mw"].clip(lower=0), "Idle headroom (energized, unused)", "#d9d9d9"),
+    ]
+    ax.stackplot(
+        dates,
+        *[layer for layer, _, _ in layers],
+        labels=[lbl for _, lbl, _ in layers],
+        colors=[c for _, _, c in layers],
+        step="post",
+        alpha=0.9,
+    )
+    ax.step(
+        dates, rows["grid_mw"], where="post", color="#4c4c4c", linewidth=2, label="Grid energized"
+    )
+    ax.set_ylabel("MW drawn from the grid")
+    ax.legend(**_LEGEND)
+    _date_axis(ax)
+    fig.savefig(path)
+
+
+def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+    """Stacked revenue rate per contract and from mining, in USD million per month.
+
+    Each row's revenue is spread over the days of its period, so the chart reads the same
+    whatever the timeline step (summing weekly rows into months would alias).
+    """
+    fig, ax = _figure(title)
+    rates = contracts.pivot_table(
+        index="date", columns="contract", values="revenue_usd", aggfunc="sum", sort=False
+    )
+    rates = rates[[c for c in contracts["contract"].unique()]] if len(rates) else rates
+    portfolio = timeline[timeline["site"] == PORTFOLIO].set_index("date")
+    table = rates.reindex(portfolio.index, fill_value=0.0)
+    table["mining"] = portfolio["mining_revenue_usd"]
+    days = pd.Series(pd.to_datetime(table.index)).diff().dt.days.fillna(1).to_numpy()
+    table = table.div(days, axis=0) * (365.25 / 12) / 1e6
+    table = table.loc[:, table.abs().sum() > 0]
+    dates = pd.to_datetime(pd.Series(table.index))
+    if len(table.columns):
+        # a row's value covers the period that ends on its date: draw it over that period
+        ax.stackplot(
+            dates.shift(1).fillna(dates.iloc[0]),
+            *[table[c] for c in table.columns],
+            labels=list(table.columns),
+            step="post",
+            alpha=0.9,
+        )
+    ax.set_ylabel("USD million per month")
+    ax.legend(**_LEGEND)
+    _date_axis(ax)
+    fig.savefig(path)
 
 
 def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:

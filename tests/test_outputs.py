@@ -52,7 +52,10 @@ def test_run_folder_holds_every_output(folder: Path) -> None:
     assert sorted(p.name for p in (folder / "plots").iterdir()) == [
         "north.png",
         "portfolio.png",
+        "revenue.png",
         "south.png",
+        "transition_north.png",
+        "transition_south.png",
     ]
     for png in (folder / "plots").iterdir():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
