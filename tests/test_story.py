@@ -261,3 +261,20 @@ def test_value_over_term_bills_the_contract_value_at_full_delivery() -> None:
     contract.update(value_usd=14 * 365.25, term="1y")  # $1 per rack-day
     scenario = scenario_from(STORY, contracts={"c": contract}, scenario__end="2027-12-31")
     assert sim.run(scenario).summary["revenue_usd"] == pytest.approx(14 * 365.25)
+
+
+def test_space_too_small_for_a_rack_is_not_room_for_crews() -> None:
+    # 150 kW racks: a 1 MW hall takes 6 (900 kW) and strands 100 kW. The other 8 racks wait
+    # for the second hall, so the hall, not the crews, binds while they wait.
+    halls = {
+        "h": {"it_mw": 1, "gross_mw": 1.5,
+              "construction": {"start": "2026-01-01", "duration": "30d"}, "commissioning": "10d"},
+        "h2": {"it_mw": 2, "gross_mw": 3,
+               "construction": {"start": "2026-01-01", "duration": "120d"}, "commissioning": "10d"},
+    }
+    platform = {"gpus_per_rack": 72, "it_kw_per_rack": 150}
+    result = sim.run(scenario_from(STORY, sites__s__halls=halls, platforms__p=platform))
+    site = result.timeline[result.timeline["site"] == "s"].set_index("date")
+    assert site.loc[D(2026, 3, 1), "racks_waiting"] == 8
+    assert site.loc[D(2026, 3, 1), "rack_space_kw"] == 0  # 100 kW left, but no rack fits
+    assert result.summary["binding_constraint"]["s"]["2026-03"] == "hall"

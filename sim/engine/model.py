@@ -44,6 +44,10 @@ def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
         sites[site_name] = model
         model.start()
 
+    for site_name, model in sites.items():
+        kws = [scenario.platforms[d.platform].hall_kw_per_rack
+               for d in scenario.deliveries.values() if d.site == site_name]
+        model.smallest_rack_kw = min(kws, default=0.0)
     for name, delivery in scenario.deliveries.items():
         slip = sampler.days(f"deliveries/{name}/slip", delivery.slip)
         for index, tranche in enumerate(delivery.tranches):

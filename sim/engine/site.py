@@ -76,6 +76,8 @@ class SiteModel:
         self.mining_mw = 0.0
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
+        self.smallest_rack_kw = 0.0
+        """Hall kW of the smallest rack delivered to the site; less free space is stranded."""
         self.crews = simpy.Resource(env, capacity=spec.crews.count) if spec.crews else None
         self._wake = env.event()
         self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in spec.grid}
@@ -268,6 +270,9 @@ class SiteModel:
             if lot.racks == 0:
                 self.inventory.remove(lot)
             hall.free_kw -= racks * kw
+            if 1e-6 < hall.free_kw < self.smallest_rack_kw - 1e-6:
+                # Too little left for any rack delivered here: not room, whatever the level.
+                self.rec.level(self.env.now, self.name, rack_space_kw=-hall.free_kw)
             request = self.crews.request()  # granted at once: a crew is free
             self.env.process(self._install(request, hall, lot, racks))
 
