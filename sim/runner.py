@@ -15,6 +15,7 @@ import pandas as pd
 from sim.engine import Deterministic, Sampler, simulate
 from sim.kpis import summarize
 from sim.loader import Loaded, load_file
+from sim.realize import realize
 from sim.schema import Scenario, Step
 from sim.timeline import build_tables
 
@@ -43,10 +44,12 @@ class Result:
 
 
 def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
-    """Simulate the scenario once and build its tables and KPIs."""
-    recorder = simulate(scenario, sampler if sampler is not None else Deterministic())
-    tables = build_tables(scenario, recorder)
-    summary = summarize(scenario, recorder, tables)
+    """Simulate the scenario once (uncertain inputs at their plan values) and build its
+    tables and KPIs."""
+    concrete, _ = realize(scenario)
+    recorder = simulate(concrete, sampler if sampler is not None else Deterministic())
+    tables = build_tables(concrete, recorder)
+    summary = summarize(concrete, recorder, tables)
     return Result(scenario, tables.timeline, tables.contracts, tables.events, summary)
 
 

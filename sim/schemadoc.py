@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.schema import Scenario
+from sim.schema.distributions import DurationDist, QuantityDist
 from sim.schema.types import NAME_PATTERN, Duration
 from sim.units import DAYS_PER_UNIT, format_days
 
@@ -60,7 +61,7 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
 def _models(tp: Any) -> tuple[list[type[BaseModel]], str | None]:
     """The models a field type (or a union of models) holds, and the union's discriminator."""
     tp, meta = _unwrap(tp)
-    found = list(get_args(tp)) if get_origin(tp) in _UNIONS else [tp]
+    found = [_unwrap(a)[0] for a in get_args(tp)] if get_origin(tp) in _UNIONS else [tp]
     models = [m for m in found if isinstance(m, type) and issubclass(m, BaseModel)]
     discs = [m.discriminator for m in meta if isinstance(m, FieldInfo)]
     return models, next((d for d in discs if isinstance(d, str)), None)
@@ -79,6 +80,12 @@ def _type(annotation: Any, field_meta: list[Any] | None = None) -> str:
     tp, meta = _unwrap(annotation)
     meta += field_meta or []
     origin, args = get_origin(tp), get_args(tp)
+    if origin in _UNIONS:  # a fixed value, or a distribution of them
+        members = [_unwrap(a)[0] for a in args]
+        dists = [m for m in members if m in (DurationDist, QuantityDist)]
+        if dists:
+            fixed = "duration" if dists[0] is DurationDist else "number"
+            return f"{fixed}, or a {_link(dists[0])}"
     if _is_duration(meta):
         return "duration"
     if tp is str and any(getattr(m, "pattern", None) for m in meta):

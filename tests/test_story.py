@@ -267,10 +267,18 @@ def test_space_too_small_for_a_rack_is_not_room_for_crews() -> None:
     # 150 kW racks: a 1 MW hall takes 6 (900 kW) and strands 100 kW. The other 8 racks wait
     # for the second hall, so the hall, not the crews, binds while they wait.
     halls = {
-        "h": {"it_mw": 1, "gross_mw": 1.5,
-              "construction": {"start": "2026-01-01", "duration": "30d"}, "commissioning": "10d"},
-        "h2": {"it_mw": 2, "gross_mw": 3,
-               "construction": {"start": "2026-01-01", "duration": "120d"}, "commissioning": "10d"},
+        "h": {
+            "it_mw": 1,
+            "gross_mw": 1.5,
+            "construction": {"start": "2026-01-01", "duration": "30d"},
+            "commissioning": "10d",
+        },
+        "h2": {
+            "it_mw": 2,
+            "gross_mw": 3,
+            "construction": {"start": "2026-01-01", "duration": "120d"},
+            "commissioning": "10d",
+        },
     }
     platform = {"gpus_per_rack": 72, "it_kw_per_rack": 150}
     result = sim.run(scenario_from(STORY, sites__s__halls=halls, platforms__p=platform))

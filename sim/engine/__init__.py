@@ -2,6 +2,6 @@
 
 from sim.engine.model import simulate
 from sim.engine.recorder import Recorder
-from sim.engine.sampler import Deterministic, Sampler
+from sim.engine.sampler import Deterministic, Random, Sampler
 
-__all__ = ["Deterministic", "Recorder", "Sampler", "simulate"]
+__all__ = ["Deterministic", "Random", "Recorder", "Sampler", "simulate"]

@@ -14,7 +14,8 @@ from sim.topology import contract_halls, rack_halls
 
 
 def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
-    """Run the scenario over its horizon and return what happened, as plain rows."""
+    """Run a concrete scenario (no distributions left: see `sim.realize`) over its horizon
+    and return what happened, as plain rows."""
     sampler = sampler if sampler is not None else Deterministic()
     env = simpy.Environment()
     recorder = Recorder()
@@ -45,13 +46,15 @@ def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
         model.start()
 
     for site_name, model in sites.items():
-        kws = [scenario.platforms[d.platform].hall_kw_per_rack
-               for d in scenario.deliveries.values() if d.site == site_name]
+        kws = [
+            scenario.platforms[d.platform].hall_kw_per_rack
+            for d in scenario.deliveries.values()
+            if d.site == site_name
+        ]
         model.smallest_rack_kw = min(kws, default=0.0)
     for name, delivery in scenario.deliveries.items():
-        slip = sampler.days(f"deliveries/{name}/slip", delivery.slip)
         for index, tranche in enumerate(delivery.tranches):
-            t = float((tranche.date - start).days) + slip
+            t = float((tranche.date - start).days) + delivery.slip + tranche.slip
             sites[delivery.site].deliver(
                 name, index, t, tranche.racks, delivery.payment_terms, delivery.platform
             )

@@ -1,9 +1,9 @@
-"""Where the engine gets every uncertain number: a sampler keyed by stable stream names.
+"""Randomness inside a run: burn-in fallout and racks out for repair, per lot and cohort.
 
-The engine never reads a duration or a fallout count directly; it asks the sampler, naming
-the quantity with a stable key such as ``childress/horizon_3/construction``. The
-deterministic sampler returns the scenario's fixed values; a random sampler (Monte Carlo)
-draws from a generator per key, so variants share random numbers for the inputs they share.
+Uncertain inputs (durations, prices) are drawn before the run (see `sim.realize`); what is
+left random inside the engine is per-lot: how many racks of a lot fail burn-in, and how many
+of an accepted cohort are out for repair. The deterministic sampler uses expected values,
+the random one draws binomials from a stream per key.
 """
 
 from __future__ import annotations
@@ -11,19 +11,21 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from sim.realize import Streams
+
 
 class Sampler(Protocol):
-    def days(self, key: str, value: float) -> float:
-        """A duration or date offset, in days."""
-        ...
-
     def fallout(self, key: str, racks: int, fraction: float) -> int:
         """How many of ``racks`` fail burn-in."""
         ...
 
+    def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
+        """How many of an accepted cohort of ``racks`` are out for repair."""
+        ...
+
 
 class Deterministic:
-    """Fixed values; burn-in fallout spread over lots as whole racks.
+    """Expected values; burn-in fallout spread over lots as whole racks.
 
     Fallout carries its fractional remainder from lot to lot per key, so over many lots the
     racks sent to rework match ``fraction`` exactly and every count stays a whole rack.
@@ -32,11 +34,24 @@ class Deterministic:
     def __init__(self) -> None:
         self._carry: dict[str, float] = {}
 
-    def days(self, key: str, value: float) -> float:
-        return float(value)
-
     def fallout(self, key: str, racks: int, fraction: float) -> int:
         expected = racks * fraction + self._carry.get(key, 0.0)
         whole = min(racks, math.floor(expected + 1e-9))
         self._carry[key] = expected - whole
         return whole
+
+    def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
+        return racks * unavailability
+
+
+class Random:
+    """Binomial draws per lot and cohort, from a stream per key of one replication."""
+
+    def __init__(self, streams: Streams) -> None:
+        self.streams = streams
+
+    def fallout(self, key: str, racks: int, fraction: float) -> int:
+        return int(self.streams.generator(f"{key}/fallout").binomial(racks, fraction))
+
+    def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
+        return float(self.streams.generator(f"{key}/repair").binomial(racks, unavailability))

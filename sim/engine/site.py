@@ -102,15 +102,11 @@ class SiteModel:
     def _grid_phase(self, index: int) -> Process:
         phase = self.spec.grid[index]
         if phase.energized is not None:
-            t = self.sampler.days(
-                self._key("grid", phase.name, "energized"), self._offset(phase.energized)
-            )
+            t = self._offset(phase.energized) + phase.delay
         else:
             assert phase.after is not None
             yield self.energized[phase.after]
-            t = self.env.now + self.sampler.days(
-                self._key("grid", phase.name, "lead_time"), phase.lead_time
-            )
+            t = self.env.now + phase.lead_time + phase.delay
         yield self._at(t)
         self.rec.event(t, self.name, f"grid/{phase.name}", "energized", phase.mw)
         self.rec.level(t, self.name, grid_mw=phase.mw)
@@ -149,16 +145,16 @@ class SiteModel:
         spec = hall.spec
         build = spec.construction
         if build.start is not None:
-            start = self._offset(build.start)
+            start = self._offset(build.start) + build.delay
         else:
             assert build.after is not None
             yield self.built[build.after]
-            start = self.env.now + self.sampler.days(self._key(hall.name, "lag"), build.lag)
+            start = self.env.now + build.lag + build.delay
         yield self._at(start)
         entity = f"hall/{hall.name}"
         self.rec.event(start, self.name, entity, "construction_started", spec.it_mw)
         self.rec.level(start, self.name, halls_building_mw=spec.it_mw)
-        done = start + self.sampler.days(self._key(hall.name, "construction"), build.duration)
+        done = start + build.duration
         capex = spec.capex_usd_per_mw * spec.it_mw
         if capex and done > start:  # spent evenly over the construction period
             rate = capex / (done - start)
@@ -187,9 +183,7 @@ class SiteModel:
         )
         self._run_mining(now, decommission=True)
 
-        yield self.env.timeout(
-            self.sampler.days(self._key(hall.name, "commissioning"), spec.commissioning)
-        )
+        yield self.env.timeout(spec.commissioning)
         now = self.env.now
         hall.ready_at = now
         self.rec.event(now, self.name, entity, "ready", spec.it_mw)
@@ -312,8 +306,8 @@ class SiteModel:
 
     def _burn_in(self, hall: HallState, platform_name: str, racks: int) -> Process:
         platform = self.platforms[platform_name]
-        yield self.env.timeout(self.sampler.days(self._key(hall.name, "burn_in"), platform.burn_in))
-        failed = self.sampler.fallout(self._key(hall.name, "fallout"), racks, platform.fallout)
+        yield self.env.timeout(platform.burn_in)
+        failed = self.sampler.fallout(self._key(hall.name), racks, platform.fallout)
         t = self.env.now
         kw = platform.hall_kw_per_rack
         if failed:
@@ -333,7 +327,7 @@ class SiteModel:
 
     def _rework(self, hall: HallState, platform_name: str, racks: int) -> Process:
         platform = self.platforms[platform_name]
-        yield self.env.timeout(self.sampler.days(self._key(hall.name, "rework"), platform.rework))
+        yield self.env.timeout(platform.rework)
         load = racks * platform.hall_kw_per_rack / 1000.0
         self.rec.level(
             self.env.now, self.name, ai_it_mw=load, ai_facility_mw=load * hall.spec.average_pue
@@ -343,10 +337,10 @@ class SiteModel:
     def _accept(
         self, hall: HallState, platform_name: str, racks: int, source: str, event: str
     ) -> None:
-        """Racks pass acceptance: online, less the expected share out for repair."""
+        """Racks pass acceptance: online, less the share out for repair."""
         platform = self.platforms[platform_name]
         t = self.env.now
-        down = racks * platform.unavailability
+        down = self.sampler.out_of_service(self._key(hall.name), racks, platform.unavailability)
         up = racks - down
         load = down * platform.hall_kw_per_rack / 1000.0
         self.rec.event(t, self.name, f"hall/{hall.name}", event, racks)

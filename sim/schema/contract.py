@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from sim.schema.distributions import FixedDuration
 from sim.schema.types import (
-    Duration,
     Fraction,
     Name,
     NonNegativeFloat,
@@ -16,6 +16,7 @@ from sim.schema.types import (
     PositiveFloat,
     PositiveInt,
     StrictModel,
+    Uncertain,
 )
 
 
@@ -66,7 +67,7 @@ class _ContractBase(StrictModel):
     """Customer name, for reports."""
     value_usd: PositiveFloat | None = None
     """Total contract value over `term` at full delivery. Give this or the unit price."""
-    term: Duration
+    term: Annotated[FixedDuration, Field(gt=0)]
     """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
     late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
     """Credit owed to the customer per unit-day a tranche is late (units due but not yet
@@ -89,9 +90,9 @@ class GpuCloudContract(_ContractBase):
     """Price per delivered GPU-hour. Give this or `value_usd`."""
     prepayment: Fraction = 0.0
     """Fraction of each tranche's value (its units over the full term) the customer prepays."""
-    prepayment_lead: Duration = 0.0
+    prepayment_lead: FixedDuration = 0.0
     """How long before a tranche's due date its prepayment is received."""
-    prepayment_credit_after: Duration = 0.0
+    prepayment_credit_after: FixedDuration = 0.0
     """Service time after which the prepayment is credited back, in equal parts over the rest
     of each delivered unit's term (IREN-Microsoft: after the 24th month, `24mo`)."""
 
@@ -136,7 +137,7 @@ class ColocationContract(_ContractBase):
     """No rent before this date; defaults to each MW's handover."""
     escalator: Number = Field(default=0.0, ge=0.0, le=0.5)
     """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of the rent start."""
-    tenant_load_factor: Fraction = 1.0
+    tenant_load_factor: Uncertain(ge=0.0, le=1.0) = 1.0
     """Fraction of the handed-over IT MW the tenant's equipment draws."""
     tenant_pays_power: bool = True
     """Whether the tenant pays for the energy its load draws (pass-through), so it is not the

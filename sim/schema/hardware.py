@@ -7,14 +7,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.schema.distributions import FixedDuration
 from sim.schema.types import (
     Duration,
     Name,
-    NonNegativeFloat,
-    Number,
     PositiveFloat,
     PositiveInt,
     StrictModel,
+    Uncertain,
+    plan,
 )
 
 
@@ -32,15 +33,15 @@ class Platform(StrictModel):
     """Hall cooling the platform needs."""
     burn_in: Duration = 0.0
     """Burn-in and acceptance time after installation."""
-    fallout: Number = Field(default=0.0, ge=0.0, lt=1.0)
+    fallout: Uncertain(ge=0.0, lt=1.0) = 0.0
     """Fraction of racks that fail burn-in and go to rework."""
     rework: Duration = 0.0
     """Time a rack that failed burn-in spends in rework before it is accepted."""
-    failures_per_rack_year: NonNegativeFloat = 0.0
+    failures_per_rack_year: Uncertain(ge=0.0) = 0.0
     """Failures per online rack per year (rack-level outages)."""
     repair: Duration = 0.0
     """Time a failed rack is out of service."""
-    price_usd_per_rack: NonNegativeFloat = 0.0
+    price_usd_per_rack: Uncertain(ge=0.0) = 0.0
     """Price of one rack including its ancillary equipment, in USD."""
 
     @model_validator(mode="after")
@@ -65,7 +66,7 @@ class Platform(StrictModel):
     @property
     def unavailability(self) -> float:
         """Expected fraction of accepted racks out for repair (alternating renewal)."""
-        down = self.failures_per_rack_year * self.repair / 365.25
+        down = plan(self.failures_per_rack_year) * plan(self.repair) / 365.25
         return down / (1.0 + down)
 
 
@@ -76,6 +77,8 @@ class DeliveryTranche(StrictModel):
     """Date the racks arrive at the site."""
     racks: PositiveInt
     """Number of racks in the tranche."""
+    slip: Duration = 0.0
+    """Delay of this tranche alone, on top of the delivery's `slip`."""
 
 
 class Delivery(StrictModel):
@@ -88,6 +91,7 @@ class Delivery(StrictModel):
     tranches: list[DeliveryTranche] = Field(min_length=1)
     """Dated tranches, in any order."""
     slip: Duration = 0.0
-    """Delay added to every tranche's date."""
-    payment_terms: Duration = 0.0
+    """Delay added to every tranche's date: one draw for the whole delivery, so its
+    tranches slip together."""
+    payment_terms: FixedDuration = 0.0
     """Time from shipment to payment (e.g. `30d` for net-30 terms)."""

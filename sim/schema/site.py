@@ -10,11 +10,11 @@ from pydantic import Field, model_validator
 from sim.schema.types import (
     Duration,
     Name,
-    NonNegativeFloat,
     Number,
     PositiveFloat,
     PositiveInt,
     StrictModel,
+    Uncertain,
 )
 
 
@@ -31,6 +31,9 @@ class GridPhase(StrictModel):
     """Name of the phase (same site) this one follows; it energizes `lead_time` after it."""
     lead_time: Duration = 0.0
     """With `after`: time from the predecessor's energization to this one's."""
+    delay: Duration = 0.0
+    """Delay past the planned energization (an uncertain date offset, e.g. a late
+    transformer: `{lognormal: {median: 30d, p90: 120d}}`)."""
 
     @model_validator(mode="after")
     def _one_anchor(self) -> GridPhase:
@@ -55,6 +58,8 @@ class Construction(StrictModel):
     """With `after`: time between that hall's construction finishing and this one starting."""
     duration: Duration
     """Time from construction start to mechanical completion."""
+    delay: Duration = 0.0
+    """Delay of the start past its date (or past `after` plus `lag`)."""
 
     @model_validator(mode="after")
     def _one_anchor(self) -> Construction:
@@ -84,7 +89,7 @@ class Hall(StrictModel):
     """Commissioning (L2-L5) time, from the day the hall's grid power is reserved."""
     grid_mw: PositiveFloat | None = None
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
-    capex_usd_per_mw: NonNegativeFloat = 0.0
+    capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
     """Construction cost in USD per MW of critical IT, spent over the construction period."""
 
     @model_validator(mode="after")
@@ -160,7 +165,7 @@ class Mining(StrictModel):
     """Fleet efficiency in joules per terahash (numerically, MW per EH/s)."""
     pue: Number = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
-    hashprice_usd_per_ph_day: NonNegativeFloat = 0.0
+    hashprice_usd_per_ph_day: Uncertain(ge=0.0) = 0.0
     """Mining revenue in USD per PH/s of hashrate per day."""
 
     @model_validator(mode="after")
@@ -186,7 +191,7 @@ class Mining(StrictModel):
 class Site(StrictModel):
     """A campus: a grid interconnect growing in phases, halls, crews and mining."""
 
-    power_price_usd_per_mwh: NonNegativeFloat = 0.0
+    power_price_usd_per_mwh: Uncertain(ge=0.0) = 0.0
     """All-in price of grid energy at the site, in USD per MWh."""
     grid: list[GridPhase] = Field(min_length=1)
     """Energization phases of the interconnect."""

@@ -1,7 +1,7 @@
-"""Field types shared by the scenario schema: strict base model, names, durations, quantities.
+"""Field types shared by the scenario schema: durations, numbers and uncertain quantities.
 
-Every uncertain input (a duration or a quantity) goes through one of the aliases below, and
-the engine reads it only through a sampler; that is the seam where distributions plug in.
+Every uncertain input is a `Duration` or an `Uncertain(...)` quantity: a fixed value or a
+distribution. A run realizes them into plain numbers before the engine sees the scenario.
 """
 
 from __future__ import annotations
@@ -9,59 +9,86 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     Strict,
-    WithJsonSchema,
+    Tag,
 )
 
-from sim.units import DURATION_HINT, format_days, parse_duration
+from sim.schema.base import NAME_PATTERN, Name, StrictModel  # noqa: F401 - re-exported
+from sim.schema.distributions import Distribution, DurationDist, FixedDuration, QuantityDist
+from sim.units import format_days
 
 
-class StrictModel(BaseModel):
-    """Base of every scenario model: unknown keys rejected, instances immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,
-        str_strip_whitespace=True,
-    )
-
-
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
-"""The name of a site, hall, platform, delivery or contract."""
-
-
-def _duration_input(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
-        raise ValueError(f"a duration is needed; {DURATION_HINT}")
-    if isinstance(value, int | float):
-        raise ValueError(f"a duration needs a unit; {DURATION_HINT}")
-    if isinstance(value, str):
-        return parse_duration(value)
+def _check_bounds(
+    value: float | Distribution,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    render: Any = None,
+) -> float | Distribution:
+    """A fixed value, or every value a distribution can draw, must meet the field's bounds."""
+    lo, hi = (value, value) if isinstance(value, float | int) else value.support()
+    show = render or (lambda v: f"{v:g}")
+    which = "" if isinstance(value, float | int) else "every draw "
+    if ge is not None and lo < ge:
+        raise ValueError(f"{which}must be >= {show(ge)} (lowest {show(lo)})")
+    if gt is not None and lo <= gt:
+        raise ValueError(f"{which}must be > {show(gt)} (lowest {show(lo)})")
+    if le is not None and hi > le:
+        raise ValueError(f"{which}must be <= {show(le)} (highest {show(hi)})")
+    if lt is not None and hi >= lt:
+        raise ValueError(f"{which}must be < {show(lt)} (highest {show(hi)})")
     return value
 
 
+def _serialize(value: float | Distribution) -> Any:
+    if isinstance(value, float | int):
+        return value
+    return value.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def _serialize_duration(value: float | DurationDist) -> Any:
+    return format_days(value) if isinstance(value, float | int) else _serialize(value)
+
+
+def _route(value: Any) -> str:
+    """Send a mapping to the distribution, anything else to the fixed value (one error each)."""
+    return "dist" if isinstance(value, dict | BaseModel) else "fixed"
+
+
 Duration = Annotated[
-    float,
-    BeforeValidator(_duration_input),
-    Field(ge=0),
-    PlainSerializer(format_days, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(d|w|mo|y)\s*$",
-            "description": "a duration: 90d, 8w, 6mo or 5y",
-        }
-    ),
+    Annotated[FixedDuration, Tag("fixed")] | Annotated[DurationDist, Tag("dist")],
+    Discriminator(_route),
+    AfterValidator(lambda v: _check_bounds(v, ge=0.0, render=format_days)),
+    PlainSerializer(_serialize_duration),
 ]
-"""A non-negative span of time, in days once parsed (``90d``, ``8w``, ``6mo``, ``5y``)."""
+"""A non-negative span of time (``90d``, ``8w``, ``6mo``, ``5y``), or a distribution of them."""
+
+
+def Uncertain(
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A number, or a distribution of numbers, within the given bounds."""
+    return Annotated[
+        Annotated[Annotated[float, Strict()], Tag("fixed")] | Annotated[QuantityDist, Tag("dist")],
+        Discriminator(_route),
+        AfterValidator(lambda v: _check_bounds(v, ge=ge, gt=gt, le=le, lt=lt)),
+        PlainSerializer(_serialize),
+    ]
+
+
+def plan(value: float | Distribution) -> float:
+    """The value a deterministic run uses: a fixed number, or a distribution's plan value."""
+    return float(value) if isinstance(value, float | int) else value.plan()
+
 
 # Numbers are strict: YAML's `yes`/`true` or a quoted "50" is an error, not 1 or 50.0.
 Number = Annotated[float, Strict()]
