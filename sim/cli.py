@@ -16,6 +16,11 @@ from typing import Any
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+
+class UsageError(Exception):
+    """Options that do not go together."""
+
+
 DESCRIPTION = """\
 Simulate the phased roll-out of data-center capacity: grid energization, hall construction
 and commissioning, hardware deliveries, installation crews, burn-in, contracts and mining.
@@ -62,6 +67,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="timeline resolution (default: the scenario's `step`)",
     )
+    mc = run.add_argument_group(
+        "Monte Carlo",
+        "Run the scenario N more times with uncertain inputs drawn from their distributions. "
+        "The same seed gives the same results whatever --jobs or --executor.",
+    )
+    mc.add_argument(
+        "--replications",
+        "-n",
+        type=_positive,
+        default=0,
+        metavar="N",
+        help="number of replications (default: none, the plan run only)",
+    )
+    mc.add_argument(
+        "--seed", type=_non_negative, default=1, metavar="S", help="root random seed (default: 1)"
+    )
+    mc.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=1,
+        metavar="J",
+        help="local worker processes (default: 1)",
+    )
+    mc.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where replications run (default: local processes)",
+    )
+    mc.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask.distributed scheduler address, with --executor dask (e.g. tcp://10.0.0.5:8786)",
+    )
     run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     validate = commands.add_parser(
@@ -80,6 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
         "and check YAML (e.g. yaml-language-server).",
     ).add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative (got {text})")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from sim.outputs import OutputError
 
-        if isinstance(exc, OutputError):
+        if isinstance(exc, OutputError | UsageError):
             print(f"dcsim: {exc}", file=sys.stderr)
             return EXIT_INPUT
         if args.debug:
@@ -161,10 +219,24 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out
     if out is not None and out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder; choose another --out")
-    result = run(loaded, step=args.step)
+    if args.executor == "dask" and not args.scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS")
+    result = run(
+        loaded,
+        step=args.step,
+        replications=args.replications,
+        seed=args.seed,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=args.replications > 0 and sys.stderr.isatty(),
+    )
     folder = result.write(out if out is not None else default_out(result), force=args.force)
     elapsed = time.perf_counter() - started
-    print(_report(result.summary, folder, elapsed))
+    summary = dict(result.summary)
+    if result.monte_carlo is not None:
+        summary["monte_carlo"] = result.monte_carlo.summary
+    print(_report(summary, folder, elapsed))
     return EXIT_OK
 
 
@@ -182,6 +254,16 @@ def _report(summary: dict[str, Any], folder: Path, elapsed: float) -> str:
         f"  revenue in horizon ${summary['revenue_usd'] / 1e6:,.1f}M; "
         f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
     )
+    mc = summary.get("monte_carlo")
+    if mc:
+        lines.append(f"  Monte Carlo, {mc['replications']} replications (seed {mc['seed']}):")
+        for name, c in mc["contracts"].items():
+            full = c["full_delivery"]
+            lines.append(
+                f"    {name}: full delivery P10 {full['p10'] or '-'}, P50 {full['p50'] or '-'}, "
+                f"P90 {full['p90'] or '-'}; on time by the last due date "
+                f"{100 * c['p_full_delivery_by_last_due']:.0f}%"
+            )
     return "\n".join(lines)
 
 

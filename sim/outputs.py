@@ -21,6 +21,7 @@ import yaml
 import sim
 
 if TYPE_CHECKING:
+    from sim.montecarlo import MonteCarlo
     from sim.runner import Result
 
 
@@ -74,7 +75,12 @@ def _write_files(result: Result, folder: Path) -> None:
     timeline.to_parquet(folder / "timeline.parquet", index=False)
     result.contracts.to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
     result.events.to_csv(folder / "events.csv", index=False, float_format="%.6f")
-    _write_json(folder / "summary.json", result.summary)
+    summary = dict(result.summary)
+    mc = result.monte_carlo
+    if mc is not None:
+        summary["monte_carlo"] = mc.summary
+        _write_monte_carlo(mc, folder)
+    _write_json(folder / "summary.json", summary)
     resolved = result.scenario.model_dump(mode="json", exclude_none=True)
     (folder / "scenario.yaml").write_text(
         "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
@@ -85,6 +91,24 @@ def _write_files(result: Result, folder: Path) -> None:
     plot_run(result, folder / "plots")
 
 
+def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
+    from sim.mcplots import plot_monte_carlo
+
+    mc.percentiles.to_parquet(folder / "percentiles.parquet", index=False)
+    mc.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6f")
+    mc.replications.to_parquet(folder / "replications.parquet", index=False)
+    mc.on_time.to_csv(folder / "on_time.csv", index=False, float_format="%.6f")
+    mc.drivers.to_csv(folder / "drivers.csv", index=False, float_format="%.6f")
+    plot_monte_carlo(
+        mc.scenario.scenario.name,
+        mc.percentiles,
+        mc.replications,
+        mc.on_time,
+        mc.drivers,
+        folder / "plots",
+    )
+
+
 def manifest(result: Result) -> dict[str, Any]:
     source = result.source
     return {
@@ -93,7 +117,7 @@ def manifest(result: Result) -> dict[str, Any]:
         "input_sha256": source.sha256 if source else None,
         "input_files": source.files if source else [],
         "seed": result.seed,
-        "replications": 1,
+        "replications": len(result.monte_carlo.replications) if result.monte_carlo else 0,
         "step": result.scenario.scenario.step,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "python": platform.python_version(),

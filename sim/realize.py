@@ -64,24 +64,24 @@ def realize(
 
 
 def uncertain_inputs(scenario: Scenario) -> list[str]:
-    """Paths of the scenario's uncertain inputs, in file order."""
+    """Keys of the scenario's independent uncertain inputs (a path, or `shared.<key>`)."""
     draws: dict[str, float] = {}
     _walk(scenario, "", None, draws)
     return list(draws)
 
 
-def _draw(dist: DurationDist | QuantityDist, path: str, streams: Streams | None) -> float:
+def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) -> float:
     if streams is None:
         return dist.plan()
-    key = f"shared/{dist.shared}" if dist.shared else path
     risks = [streams.uniform(f"{key}/risk/{i}") for i in range(len(dist.risk))]
     return dist.draw(streams.uniform(key), risks)
 
 
 def _walk(value: Any, path: str, streams: Streams | None, draws: dict[str, float]) -> Any:
     if isinstance(value, _DISTS):
-        drawn = _draw(value, path, streams)
-        draws[path] = drawn
+        key = f"shared.{value.shared}" if value.shared else path
+        drawn = _draw(value, key, streams)
+        draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
     if isinstance(value, BaseModel):
         changes = {}

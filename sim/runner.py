@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 
 from sim.engine import Deterministic, Sampler, simulate
+from sim.executors import Executor
 from sim.kpis import summarize
 from sim.loader import Loaded, load_file
+from sim.montecarlo import MonteCarlo, chunks, monte_carlo
 from sim.realize import realize
 from sim.schema import Scenario, Step
 from sim.timeline import build_tables
@@ -35,6 +37,8 @@ class Result:
     """KPIs: tranche dates and slips, revenue, peaks, stranded capacity, binding constraints."""
     source: Loaded | None = field(default=None, repr=False)
     seed: int | None = None
+    monte_carlo: MonteCarlo | None = field(default=None, repr=False)
+    """With replications: percentile bands, on-time probabilities, drivers, KPI table."""
 
     def write(self, out: str | Path | None = None, *, force: bool = False) -> Path:
         """Write the run folder (tables, summary, resolved scenario, manifest, plots)."""
@@ -53,8 +57,24 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     return Result(scenario, tables.timeline, tables.contracts, tables.events, summary)
 
 
-def run(scenario: Scenario | Loaded | str | Path, *, step: Step | None = None) -> Result:
-    """Run a scenario (a Scenario, or the path of a scenario file) deterministically."""
+def run(
+    scenario: Scenario | Loaded | str | Path,
+    *,
+    step: Step | None = None,
+    replications: int = 0,
+    seed: int = 1,
+    jobs: int = 1,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Result:
+    """Run a scenario (a Scenario, or the path of a scenario file).
+
+    The deterministic run uses each uncertain input's plan value. With ``replications``,
+    the scenario is also run that many times with inputs drawn from their distributions
+    (root ``seed``), in ``jobs`` local processes or on a Dask ``scheduler``; the result's
+    ``monte_carlo`` then holds the bands, on-time probabilities and drivers.
+    """
     source: Loaded | None = None
     if isinstance(scenario, str | Path):
         source = load_file(scenario)
@@ -65,6 +85,49 @@ def run(scenario: Scenario | Loaded | str | Path, *, step: Step | None = None) -
         info = scenario.scenario.model_copy(update={"step": step})
         scenario = scenario.model_copy(update={"scenario": info})
     result = run_once(scenario)
+    mc = None
+    if replications > 0:
+        mc = monte_carlo_run(scenario, replications, seed, jobs, executor, scheduler, progress)
     return Result(
-        result.scenario, result.timeline, result.contracts, result.events, result.summary, source
+        result.scenario,
+        result.timeline,
+        result.contracts,
+        result.events,
+        result.summary,
+        source,
+        seed if replications else None,
+        mc,
     )
+
+
+def monte_carlo_run(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> MonteCarlo:
+    """Run ``replications`` of ``scenario`` and aggregate them (see `sim.montecarlo`)."""
+    from tqdm import tqdm
+
+    from sim import executors
+
+    if executor == "dask":
+        if scheduler is None:
+            raise ValueError("the dask executor needs a scheduler address (--scheduler)")
+        work = chunks(replications, 8)
+
+        def results(c: list[list[int]]) -> Any:
+            return executors.dask(scenario, seed, c, scheduler)
+    else:
+        work = chunks(replications, jobs)
+
+        def results(c: list[list[int]]) -> Any:
+            return executors.local(scenario, seed, c, jobs)
+
+    with tqdm(
+        total=replications, disable=not progress, unit="rep", desc="replications", leave=False
+    ) as bar:
+        return monte_carlo(scenario, replications, seed, results, work, bar.update)

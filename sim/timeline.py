@@ -7,14 +7,17 @@ the sums.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.engine.recorder import Recorder
-from sim.money import cumulative_revenue, late_credits, prepayments
+from sim.money import cumulative_revenue, due_schedule, late_credits, prepayments
 from sim.schema import Scenario
+from sim.schema.types import plan
 from sim.steps import date_grid, levels_and_integrals, sample_times
 
 PORTFOLIO = "all"
@@ -115,15 +118,100 @@ class Tables:
     events: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class Arrays:
+    """One run's timeline as arrays: each column has one row per site plus the portfolio
+    (last), and one column per date; each contract column has one row per contract."""
+
+    dates: list[dt.date]
+    sites: list[str]
+    columns: dict[str, np.ndarray]
+    contracts: list[str]
+    contract_columns: dict[str, np.ndarray]
+
+
+ADDITIVE_EXCLUDED = {"power_utilization", "hall_utilization"}
+"""Ratios: recomputed from the portfolio's sums, never summed."""
+
+
 def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     """Turn one run's records into its timeline, contract and event tables."""
+    arrays = compute_arrays(scenario, recorder)
+    return Tables(
+        timeline_frame(arrays), contract_frame(scenario, arrays), event_table(scenario, recorder)
+    )
+
+
+def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
+    """Every timeline and contract column as arrays, from one run's records (numpy only)."""
     info = scenario.scenario
     dates = date_grid(info.start, info.end, info.step)
     grid = sample_times(dates, info.start)
     sites = list(scenario.sites)
-    contracts = _contract_table(scenario, recorder, dates, grid)
-    timeline = _timeline(scenario, recorder, sites, dates, grid, contracts)
-    return Tables(timeline, contracts, event_table(scenario, recorder))
+    level, integral = _levels(recorder, sites, grid)
+    col = {c: i for i, c in enumerate(LEVELS)}
+    site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
+    site_cols["idle_mw_days"] = (
+        integral[:, col["grid_mw"]]
+        - integral[:, col["ai_facility_mw"]]
+        - integral[:, col["mining_facility_mw"]]
+    )
+    site_cols["racks_waiting_days"] = integral[:, col["racks_waiting"]]
+    site_cols["gpu_days"] = integral[:, col["gpus_online"]]
+    site_cols.update(_site_money(scenario, sites, level, integral))
+
+    contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
+    owner = np.zeros((len(sites), len(contracts)))
+    for j, name in enumerate(contracts):
+        owner[sites.index(scenario.contracts[name].site), j] = 1.0
+    for column in [*CONTRACT_FLOWS, "gpus_due"]:
+        site_cols[column] = owner @ contract_cols[column]
+    net = (
+        site_cols["revenue_usd"]
+        - site_cols["late_credits_usd"]
+        + site_cols["prepayment_usd"]
+        + site_cols["mining_revenue_usd"]
+        - site_cols["power_cost_usd"]
+        - site_cols["capex_usd"]
+    )
+    site_cols["cash_usd"] = np.cumsum(net, axis=1)
+
+    columns = {c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items()}
+    columns["facility_mw"] = columns["ai_facility_mw"] + columns["mining_facility_mw"]
+    columns["idle_mw"] = columns["grid_mw"] - columns["facility_mw"]
+    columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
+    columns["power_utilization"] = _ratio(columns["facility_mw"], columns["grid_mw"])
+    columns["hall_utilization"] = _ratio(columns["ai_it_mw"], columns["ready_it_mw"])
+    columns = {c: _clean(columns[c]) for c in TIMELINE_COLUMNS[2:]}
+    contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
+    return Arrays(dates, sites, columns, contracts, contract_cols)
+
+
+def timeline_frame(arrays: Arrays) -> pd.DataFrame:
+    """The timeline table: one row per site and date, then the portfolio's rows."""
+    names = [*arrays.sites, PORTFOLIO]
+    n = len(arrays.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(arrays.dates, dtype=object), len(names)),
+        "site": np.repeat(names, n),
+    }
+    data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
+    return pd.DataFrame(data)[TIMELINE_COLUMNS]
+
+
+def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
+    """The contract table: one row per contract and date."""
+    n = len(arrays.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(arrays.dates, dtype=object), len(arrays.contracts)),
+        "contract": np.repeat(arrays.contracts, n),
+        "unit": np.repeat([scenario.contracts[c].unit for c in arrays.contracts], n),
+    }
+    data.update({c: arrays.contract_columns[c].reshape(-1) for c in CONTRACT_COLUMNS[3:]})
+    frame = pd.DataFrame(data)
+    if not arrays.contracts:
+        frame = frame.astype({c: float for c in CONTRACT_COLUMNS[3:]})
+    return frame[CONTRACT_COLUMNS]
 
 
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
@@ -143,12 +231,16 @@ def _levels(
     n_cols = len(LEVELS)
     if recorder.levels:
         t, site, column, delta = zip(*recorder.levels, strict=True)
-        site_code = pd.Index(sites).get_indexer(site)
-        col_code = pd.Index(LEVELS).get_indexer(column)
-        if (col_code < 0).any():
-            unknown = sorted({c for c, k in zip(column, col_code, strict=True) if k < 0})
-            raise ValueError(f"engine recorded unknown level columns: {unknown}")
-        keys = site_code * n_cols + col_code
+        site_index = {s: i for i, s in enumerate(sites)}
+        col_index = {c: i for i, c in enumerate(LEVELS)}
+        unknown = set(column) - set(col_index)
+        if unknown:
+            raise ValueError(f"engine recorded unknown level columns: {sorted(unknown)}")
+        keys = np.fromiter(
+            (site_index[s] * n_cols + col_index[c] for s, c in zip(site, column, strict=True)),
+            dtype=np.int64,
+            count=len(site),
+        )
         level, integral = levels_and_integrals(
             np.asarray(t, dtype=float),
             keys,
@@ -162,160 +254,81 @@ def _levels(
     return level.reshape(shape), integral.reshape(shape)
 
 
-def _timeline(
-    scenario: Scenario,
-    recorder: Recorder,
-    sites: list[str],
-    dates: list,
-    grid: np.ndarray,
-    contracts: pd.DataFrame,
-) -> pd.DataFrame:
-    level, integral = _levels(recorder, sites, grid)
-    n_rows = len(grid)
-    frame = pd.DataFrame(
-        level.transpose(0, 2, 1).reshape(len(sites) * n_rows, len(LEVELS)), columns=LEVELS
-    )
-    frame.insert(0, "site", np.repeat(sites, n_rows))
-    frame.insert(0, "date", np.tile(np.array(dates, dtype=object), len(sites)))
-    col = {c: i for i, c in enumerate(LEVELS)}
-    idle_integral = (
-        integral[:, col["grid_mw"]]
-        - integral[:, col["ai_facility_mw"]]
-        - integral[:, col["mining_facility_mw"]]
-    )
-    frame["idle_mw_days"] = idle_integral.reshape(-1)
-    frame["racks_waiting_days"] = integral[:, col["racks_waiting"]].reshape(-1)
-    frame["gpu_days"] = integral[:, col["gpus_online"]].reshape(-1)
-    _site_money(scenario, sites, frame, level, integral, n_rows)
-
-    site_of = {name: c.site for name, c in scenario.contracts.items()}
-    by_site = contracts.assign(site=contracts["contract"].map(site_of))
-    sums = by_site.groupby(["site", "date"], sort=False)[[*CONTRACT_FLOWS, "gpus_due"]].sum()
-    keyed = pd.MultiIndex.from_arrays([frame["site"], frame["date"]])
-    for column in [*CONTRACT_FLOWS, "gpus_due"]:
-        frame[column] = sums[column].reindex(keyed, fill_value=0.0).to_numpy()
-    net = (
-        frame["revenue_usd"]
-        - frame["late_credits_usd"]
-        + frame["prepayment_usd"]
-        + frame["mining_revenue_usd"]
-        - frame["power_cost_usd"]
-        - frame["capex_usd"]
-    )
-    frame["cash_usd"] = net.groupby(frame["site"], sort=False).cumsum()
-
-    portfolio = frame.drop(columns=["site"]).groupby("date", sort=False).sum().reset_index()
-    portfolio.insert(1, "site", PORTFOLIO)
-    out = pd.concat([frame, portfolio], ignore_index=True)
-    out["facility_mw"] = out["ai_facility_mw"] + out["mining_facility_mw"]
-    out["idle_mw"] = out["grid_mw"] - out["facility_mw"]
-    out["unreserved_mw"] = out["grid_mw"] - out["reserved_mw"]
-    out["power_utilization"] = _ratio(out["facility_mw"], out["grid_mw"])
-    out["hall_utilization"] = _ratio(out["ai_it_mw"], out["ready_it_mw"])
-    _clean_noise(out)
-    return out[TIMELINE_COLUMNS]
-
-
 def _site_money(
-    scenario: Scenario,
-    sites: list[str],
-    frame: pd.DataFrame,
-    level: np.ndarray,
-    integral: np.ndarray,
-    n_rows: int,
-) -> None:
+    scenario: Scenario, sites: list[str], level: np.ndarray, integral: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per-period mining revenue, revenue given up, power cost and capex of each site."""
     col = {c: i for i, c in enumerate(LEVELS)}
 
     def flow(cumulative: np.ndarray) -> np.ndarray:  # (site, row) cumulative -> period flow
-        return np.diff(cumulative, axis=1, prepend=0.0).reshape(-1)
+        return np.diff(cumulative, axis=1, prepend=0.0)
 
     usd_per_mw_day = np.zeros((len(sites), 1))
     price = np.zeros((len(sites), 1))
     for i, name in enumerate(sites):
         site = scenario.sites[name]
-        price[i] = site.power_price_usd_per_mwh * 24.0
+        price[i] = plan(site.power_price_usd_per_mwh) * 24.0
         if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
-            usd_per_mw_day[i] = 1000.0 / site.mining.j_per_th * site.mining.hashprice_usd_per_ph_day
+            usd_per_mw_day[i] = (
+                1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
+            )
     mining = integral[:, col["mining_mw"]]
-    frame["mining_revenue_usd"] = flow(mining * usd_per_mw_day)
     potential = integral[:, col["mining_potential_mw"]]
-    frame["mining_given_up_usd"] = flow((potential - mining) * usd_per_mw_day)
     billed_mw_days = (
         integral[:, col["ai_facility_mw"]]
         + integral[:, col["mining_facility_mw"]]
         - integral[:, col["tenant_facility_mw"]]
     )
-    frame["power_cost_usd"] = flow(billed_mw_days * price)
-    frame["capex_usd"] = flow(
-        integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
-    )
+    return {
+        "mining_revenue_usd": flow(mining * usd_per_mw_day),
+        "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
+        "power_cost_usd": flow(billed_mw_days * price),
+        "capex_usd": flow(
+            integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
+        ),
+    }
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
-    ratio = np.divide(
-        num.to_numpy(), den.to_numpy(), out=np.zeros(len(num)), where=den.to_numpy() > 1e-9
-    )
-    return pd.Series(ratio, index=num.index)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 1e-9)
 
 
-def _clean_noise(frame: pd.DataFrame) -> None:
+def _clean(values: np.ndarray) -> np.ndarray:
     """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x)."""
-    numeric = frame.select_dtypes("number").columns
-    frame[numeric] = frame[numeric].round(9) + 0.0
+    return np.round(values, 9) + 0.0
 
 
-def _contract_table(
-    scenario: Scenario, recorder: Recorder, dates: list, grid: np.ndarray
-) -> pd.DataFrame:
+def _contract_arrays(
+    scenario: Scenario, recorder: Recorder, grid: np.ndarray
+) -> tuple[list[str], dict[str, np.ndarray]]:
     start = scenario.scenario.start
-    rows = []
-    units = pd.DataFrame(recorder.units, columns=["t", "contract", "units", "gpus"])
-    for name, contract in scenario.contracts.items():
-        mine = units[units["contract"] == name]
-        t = mine["t"].to_numpy(dtype=float)
-        u = mine["units"].to_numpy(dtype=float)
-        g = mine["gpus"].to_numpy(dtype=float)
-        delivered = np.cumsum(
-            np.bincount(np.searchsorted(grid, t, side="right"), weights=u, minlength=len(grid) + 1)
-        )[: len(grid)]
-        due_t = np.array([(tr.due - start).days for tr in contract.tranches], dtype=float)
-        due_u = np.array([tr.units for tr in contract.tranches], dtype=float)
-        due = np.cumsum(
-            np.bincount(
-                np.searchsorted(grid, due_t, side="right"), weights=due_u, minlength=len(grid) + 1
-            )
-        )[: len(grid)]
+    names = list(scenario.contracts)
+    out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
+    by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
+    for t, name, units, gpus in recorder.units:
+        by_contract[name].append((t, units, gpus))
+    for i, name in enumerate(names):
+        contract = scenario.contracts[name]
+        rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
+        t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
+        out["units_delivered"][i] = _step_sum(t, u, grid)
+        due_t, due_u = due_schedule(contract, start)
+        out["units_due"][i] = _step_sum(due_t, due_u, grid)
         per_unit = gpus_per_unit(scenario, name)
+        out["gpus_due"][i] = out["units_due"][i] * per_unit
         revenue = cumulative_revenue(contract, start, t, u, g, grid)
         received, credited = prepayments(contract, start, t, u, per_unit, grid)
-        credits = late_credits(contract, start, t, u, grid)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "date": dates,
-                    "contract": name,
-                    "unit": contract.unit,
-                    "units_due": due,
-                    "units_delivered": delivered,
-                    "gpus_due": due * per_unit,
-                    "revenue_usd": np.diff(revenue, prepend=0.0),
-                    "prepayment_usd": np.diff(received - credited, prepend=0.0),
-                    "late_credits_usd": np.diff(credits, prepend=0.0),
-                }
-            )
-        )
-    if not rows:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype=object if c in ("date", "contract", "unit") else float)
-                for c in CONTRACT_COLUMNS
-            }
-        )
-    table = pd.concat(rows, ignore_index=True)
-    _clean_noise(table)
-    return table
+        out["revenue_usd"][i] = np.diff(revenue, prepend=0.0)
+        out["prepayment_usd"][i] = np.diff(received - credited, prepend=0.0)
+        out["late_credits_usd"][i] = np.diff(late_credits(contract, start, t, u, grid), prepend=0.0)
+    return names, out
+
+
+def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Sum of ``amounts`` at or before each grid time (times < grid time)."""
+    bins = np.searchsorted(grid, times, side="right")
+    return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
 
 
 def gpus_per_unit(scenario: Scenario, name: str) -> float:

@@ -147,3 +147,52 @@ def test_schema_prints_the_json_schema() -> None:
     assert schema["title"] == "Scenario"
     assert set(schema["required"]) == {"scenario", "sites"}
     assert schema["additionalProperties"] is False
+
+
+def test_run_with_replications_writes_the_monte_carlo_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "mc"
+    result = dcsim(
+        "run",
+        SCENARIOS / "iren_childress.yaml",
+        "--out",
+        out,
+        "-n",
+        "12",
+        "--seed",
+        "3",
+        "--jobs",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Monte Carlo, 12 replications (seed 3):" in result.stdout
+    for name in [
+        "percentiles.parquet",
+        "percentiles.csv",
+        "replications.parquet",
+        "on_time.csv",
+        "drivers.csv",
+        "plots/full_delivery_cdf.png",
+        "plots/drivers.png",
+        "plots/bands_childress.png",
+    ]:
+        assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["monte_carlo"]["replications"] == 12
+    assert len(summary["monte_carlo"]["contracts"]["microsoft"]["tranches"]) == 4
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["seed"], manifest["replications"]) == (3, 12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
+        (["-n", "0"], "must be at least 1 (got 0)"),
+        (["--seed", "x"], "expected a whole number (got 'x')"),
+    ],
+)
+def test_bad_monte_carlo_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = dcsim("run", EXAMPLE, "--out", tmp_path / "o", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,76 @@
+"""Where replications run: in this process, in local worker processes, or on Dask.
+
+Each executor maps `run_chunk` over chunks of replication indices and yields
+(chunk number, replications) as chunks finish, in any order; `sim.montecarlo.in_order`
+restores the order. A failing chunk raises its ReplicationError (which names the seed and
+replication) and the remaining work is cancelled, so a failure never hangs the pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Literal
+
+from sim.montecarlo import Replication, run_chunk
+from sim.schema import Scenario
+
+Executor = Literal["local", "dask"]
+
+
+def serial(
+    scenario: Scenario, seed: int, chunks: list[list[int]]
+) -> Iterator[tuple[int, list[Replication]]]:
+    for number, indices in enumerate(chunks):
+        yield number, run_chunk(scenario, seed, indices)
+
+
+def local(
+    scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int
+) -> Iterator[tuple[int, list[Replication]]]:
+    """Run chunks in ``jobs`` worker processes; a bounded number in flight at a time."""
+    if jobs <= 1:
+        yield from serial(scenario, seed, chunks)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        pending: dict[Future[list[Replication]], int] = {}
+        todo = iter(enumerate(chunks))
+        for number, indices in todo:
+            pending[pool.submit(run_chunk, scenario, seed, indices)] = number
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                number = pending.pop(future)
+                yield number, future.result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending[pool.submit(run_chunk, scenario, seed, nxt[1])] = nxt[0]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def dask(
+    scenario: Scenario, seed: int, chunks: list[list[int]], scheduler: str
+) -> Iterator[tuple[int, list[Replication]]]:
+    """Run chunks on a dask.distributed cluster; tasks on a worker that dies are retried."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError(
+            "--executor dask needs dask.distributed: pip install 'dcsim[dask]'"
+        ) from exc
+    # as_completed finds the client through the default; it is unset again on close.
+    with Client(scheduler, set_as_default=True) as client:
+        shared = client.scatter(scenario, broadcast=True)
+        futures = {
+            client.submit(run_chunk, shared, seed, indices, pure=False, retries=2): number
+            for number, indices in enumerate(chunks)
+        }
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                yield futures[future], result
+        finally:
+            client.cancel(list(futures))

@@ -1,0 +1,170 @@
+"""Monte Carlo: reproducible streams, order-independent aggregation, on-time probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import montecarlo
+from sim.montecarlo import BATCH, Aggregator, Replication, ReplicationError, replicate
+from sim.realize import Streams, realize
+from sim.runner import monte_carlo_run
+from tests.conftest import SCENARIOS, STORY, scenario_from
+
+PORTFOLIO = SCENARIOS / "portfolio.yaml"
+
+
+@pytest.fixture(scope="module")
+def portfolio() -> sim.Scenario:
+    return sim.load(PORTFOLIO)
+
+
+def test_streams_depend_only_on_seed_replication_and_key() -> None:
+    a, b = Streams(5, 3), Streams(5, 3)
+    assert a.uniform("k") == b.uniform("k")
+    assert a.uniform("k") != Streams(5, 4).uniform("k")
+    assert a.uniform("k") != Streams(6, 3).uniform("k")
+    assert a.uniform("k") != a.uniform("other")
+    draws = [Streams(1, i).uniform("k") for i in range(2000)]
+    assert min(draws) > 0
+    assert max(draws) < 1
+    assert np.mean(draws) == pytest.approx(0.5, abs=0.02)
+
+
+def test_same_seed_gives_identical_results_for_one_and_two_jobs(portfolio: sim.Scenario) -> None:
+    one = monte_carlo_run(portfolio, 24, seed=11, jobs=1)
+    two = monte_carlo_run(portfolio, 24, seed=11, jobs=2)
+    assert one.percentiles.to_csv(index=False) == two.percentiles.to_csv(index=False)
+    pd.testing.assert_frame_equal(one.replications, two.replications)
+    pd.testing.assert_frame_equal(one.on_time, two.on_time)
+    other = monte_carlo_run(portfolio, 24, seed=12, jobs=1)
+    assert not one.replications.equals(other.replications)
+
+
+def test_percentiles_are_ordered_and_exact_within_a_batch(portfolio: sim.Scenario) -> None:
+    mc = monte_carlo_run(portfolio, 30, seed=3)
+    p = mc.percentiles
+    assert (p["p10"] <= p["p50"] + 1e-9).all()
+    assert (p["p50"] <= p["p90"] + 1e-9).all()
+    # With fewer replications than a batch, P50 is the exact median of the replications.
+    reps = [replicate(portfolio, 3, i) for i in range(30)]
+    stack = np.stack([r.metrics for r in reps])
+    median = np.percentile(stack, 50, axis=0).reshape(-1)
+    assert np.allclose(p["p50"].to_numpy(), median, atol=1e-3)
+
+
+def test_the_aggregator_keeps_one_batch_of_arrays() -> None:
+    agg = Aggregator(seed=0)
+    shape = (2, 3, 4)
+    for i in range(2 * BATCH + 5):
+        agg.add(Replication(i, np.full(shape, float(i), dtype=np.float32), {"x": float(i)}))
+        assert len(agg._batch) <= BATCH
+    _quantiles, mean = agg.percentiles()
+    assert mean[0, 0, 0] == pytest.approx((2 * BATCH + 4) / 2)
+    assert len(agg.rows) == 2 * BATCH + 5
+    with pytest.raises(ValueError, match="out of order"):
+        agg.add(Replication(0, np.zeros(shape, dtype=np.float32), {}))
+
+
+def test_in_order_restores_replication_order() -> None:
+    def rep(i: int) -> Replication:
+        return Replication(i, np.zeros(1, dtype=np.float32), {})
+
+    arrivals = [(2, [rep(4), rep(5)]), (0, [rep(0), rep(1)]), (1, [rep(2), rep(3)])]
+    assert [r.index for r in montecarlo.in_order(arrivals)] == [0, 1, 2, 3, 4, 5]
+
+
+def test_one_risk_event_gives_p_on_time_of_one_minus_p() -> None:
+    # The hall is ready on Feb 10 and the tranche is due Mar 1; with probability 0.3 its
+    # construction takes 60 days longer, which makes the tranche late.
+    construction = {
+        "start": "2026-01-01",
+        "duration": {"fixed": "30d", "risk": {"p": 0.3, "add": "60d"}},
+    }
+    scenario = scenario_from(STORY, sites__s__halls__h__construction=construction)
+    mc = monte_carlo_run(scenario, 400, seed=2)
+    p = mc.on_time.loc[0, "p_on_time"]
+    assert p == pytest.approx(0.7, abs=3 * np.sqrt(0.21 / 400))
+    assert mc.summary["contracts"]["c"]["tranches"][0]["p_on_time"] == p
+
+
+def test_variants_share_random_numbers_for_shared_inputs() -> None:
+    base: dict[str, Any] = {
+        **STORY,
+        "platforms": {
+            "p": {
+                "gpus_per_rack": 72,
+                "it_kw_per_rack": 100,
+                "burn_in": {"pert": ["1d", "3d", "9d"]},
+            }
+        },
+    }
+    a = scenario_from(base, sites__s__halls__h__commissioning={"pert": ["5d", "10d", "30d"]})
+    b = scenario_from(
+        a.model_dump(mode="json", exclude_none=True),
+        sites__s__halls__h__commissioning={"pert": ["6d", "12d", "40d"]},
+    )
+    for i in range(20):
+        _, draws_a = realize(a, Streams(9, i))
+        _, draws_b = realize(b, Streams(9, i))
+        assert draws_a["platforms.p.burn_in"] == draws_b["platforms.p.burn_in"]
+        assert draws_a["sites.s.halls.h.commissioning"] != draws_b["sites.s.halls.h.commissioning"]
+
+
+def test_shared_draws_move_together() -> None:
+    deliveries = {
+        "d1": {
+            "platform": "p",
+            "site": "s",
+            "slip": {"uniform": ["0d", "30d"], "shared": "vendor"},
+            "tranches": [{"date": "2026-01-21", "racks": 7}],
+        },
+        "d2": {
+            "platform": "p",
+            "site": "s",
+            "slip": {"uniform": ["0d", "90d"], "shared": "vendor"},
+            "tranches": [{"date": "2026-01-21", "racks": 7}],
+        },
+    }
+    scenario = scenario_from(STORY, deliveries=deliveries)
+    for i in range(10):
+        concrete, draws = realize(scenario, Streams(1, i))
+        assert list(draws) == ["shared.vendor"]
+        assert concrete.deliveries["d2"].slip == pytest.approx(3 * concrete.deliveries["d1"].slip)
+
+
+def test_drivers_rank_the_input_that_moves_the_date(portfolio: sim.Scenario) -> None:
+    mc = monte_carlo_run(portfolio, 60, seed=5)
+    top = mc.drivers[mc.drivers["kpi"] == "aws.full_delivery"].iloc[0]
+    assert top["input"] == "input.sites.black_pearl.halls.aws_phase_2.construction.duration"
+    assert top["spearman"] > 0.6
+
+
+def test_a_failing_replication_names_its_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(montecarlo, "simulate", broken)
+    with pytest.raises(
+        ReplicationError,
+        match=r"replication 0 \(seed 4\) failed: "
+        r"ZeroDivisionError: boom; reproduce with",
+    ):
+        monte_carlo_run(scenario_from(STORY), 3, seed=4)
+
+
+def test_dask_gives_the_same_results_as_local(portfolio: sim.Scenario) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = monte_carlo_run(
+            portfolio, 16, seed=8, executor="dask", scheduler=cluster.scheduler_address
+        )
+    local = monte_carlo_run(portfolio, 16, seed=8, jobs=2)
+    assert remote.percentiles.to_csv(index=False) == local.percentiles.to_csv(index=False)
+    pd.testing.assert_frame_equal(remote.replications, local.replications)
