@@ -35,39 +35,9 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import sim
-
-    parser = argparse.ArgumentParser(
-        prog="dcsim",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"dcsim {sim.__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    run = commands.add_parser(
-        "run",
-        help="run a scenario and write its results folder",
-        description="Run a scenario and write timelines, contract table, event log, KPI "
-        "summary, the resolved scenario, a manifest and plots to a results folder.",
-    )
-    run.add_argument("file", type=Path, help="scenario YAML file")
-    run.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/<scenario name>/)"
-    )
-    run.add_argument(
-        "--force", action="store_true", help="replace the results folder if it already holds files"
-    )
-    run.add_argument(
-        "--step",
-        choices=["day", "week", "month"],
-        default=None,
-        help="timeline resolution (default: the scenario's `step`)",
-    )
-    mc = run.add_argument_group(
+def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
+    """--replications, --seed, --jobs, --executor and --scheduler, for run and compare."""
+    mc = parser.add_argument_group(
         "Monte Carlo",
         "Run the scenario N more times with uncertain inputs drawn from their distributions. "
         "The same seed gives the same results whatever --jobs or --executor.",
@@ -103,7 +73,85 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="dask.distributed scheduler address, with --executor dask (e.g. tcp://10.0.0.5:8786)",
     )
-    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import sim
+
+    parser = argparse.ArgumentParser(
+        prog="dcsim",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dcsim {sim.__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run a scenario and write its results folder",
+        description="Run a scenario and write timelines, contract table, event log, KPI "
+        "summary, the resolved scenario, a manifest and plots to a results folder.",
+    )
+    run.add_argument("file", type=Path, help="scenario YAML file")
+    run.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: results/<scenario name>/)"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace the results folder if it already holds files"
+    )
+    run.add_argument(
+        "--step",
+        choices=["day", "week", "month"],
+        default=None,
+        help="timeline resolution (default: the scenario's `step`)",
+    )
+    run.add_argument(
+        "--variant",
+        default=None,
+        metavar="NAME",
+        help="run one of the scenario's variants instead of the base",
+    )
+    _monte_carlo_options(run)
+    run.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+
+    compare = commands.add_parser(
+        "compare",
+        help="run a scenario and its variants (or two files) side by side",
+        description="Run the base and its variants (default: all) with common random "
+        "numbers and write a comparison folder: comparison.csv with every KPI and its delta "
+        "against the base (paired P10/P50/P90 and P(better) with replications), overlay "
+        "plots, a Gantt chart and report.html. With two files, the first is the base.",
+    )
+    compare.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="a scenario with variants, or two scenario files",
+    )
+    compare.add_argument(
+        "--variants",
+        default=None,
+        metavar="A,B,...",
+        help="variants to compare with the base (default: all)",
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="comparison folder (default: results/<name>-compare/)",
+    )
+    compare.add_argument(
+        "--force", action="store_true", help="replace the folder if it already holds files"
+    )
+    _monte_carlo_options(compare)
+    compare.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -112,14 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
         "2 otherwise, with one located message per problem.",
     )
     validate.add_argument("files", type=Path, nargs="+", help="scenario YAML files")
-    validate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    validate.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the scenario format",
         description="Print the JSON Schema of the scenario format, for editors that complete "
         "and check YAML (e.g. yaml-language-server).",
-    ).add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    ).add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parser
 
 
@@ -149,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "compare":
+            return _compare(args)
         return _schema()
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
@@ -213,7 +267,7 @@ def _run(args: argparse.Namespace) -> int:
     from sim.runner import run
 
     started = time.perf_counter()
-    loaded = load_file(args.file)
+    loaded = load_file(args.file, args.variant)
     for warning in loaded.warnings:
         print(str(warning), file=sys.stderr)
     out = args.out
@@ -237,6 +291,58 @@ def _run(args: argparse.Namespace) -> int:
     if result.monte_carlo is not None:
         summary["monte_carlo"] = result.monte_carlo.summary
     print(_report(summary, folder, elapsed))
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare
+    from sim.loader import load_all, load_file
+    from sim.outputs import write_comparison
+
+    started = time.perf_counter()
+    if len(args.files) > 2:
+        raise UsageError("compare takes one scenario with variants, or two scenario files")
+    if len(args.files) == 2:
+        if args.variants:
+            raise UsageError("--variants goes with one scenario file, not two")
+        runs = {path.stem: load_file(path) for path in args.files}
+        if len(runs) < 2:
+            raise UsageError("the two files have the same name; rename one")
+    else:
+        everything = load_all(args.files[0])
+        base = everything[None]
+        names = [v for v in everything if v is not None]
+        chosen = args.variants.split(",") if args.variants else names
+        unknown = [v for v in chosen if v not in names]
+        if unknown:
+            from sim.errors import did_you_mean
+
+            raise UsageError(
+                f"no variant `{unknown[0]}` in {args.files[0]}; " + did_you_mean(unknown[0], names)
+            )
+        if not chosen:
+            raise UsageError(
+                f"{args.files[0]} declares no variants; add `variants:` or give two files"
+            )
+        runs = {"base": base, **{v: everything[v] for v in chosen}}
+    for loaded in runs.values():
+        for warning in loaded.warnings:
+            print(str(warning), file=sys.stderr)
+    first = next(iter(runs.values())).scenario.scenario.name
+    out = args.out if args.out is not None else Path("results") / f"{first}-compare"
+    comparison = compare(
+        runs,
+        replications=args.replications,
+        seed=args.seed,
+        jobs=args.jobs,
+        progress=args.replications > 0 and sys.stderr.isatty(),
+    )
+    folder = write_comparison(comparison, out, force=args.force)
+    print(f"compared {', '.join(runs)}: wrote {folder}/ in {time.perf_counter() - started:.2f} s")
+    table = comparison.table.set_index("variant")
+    for column in [c for c in table.columns if c.endswith(".full_delivery")]:
+        cells = [f"{v}: {table.loc[v, column] or 'not in horizon'}" for v in table.index]
+        print(f"  {column}: " + "; ".join(cells))
     return EXIT_OK
 
 

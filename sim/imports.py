@@ -16,8 +16,9 @@ from typing import Any
 from sim.errors import PathKey, Problem, ScenarioError, render_path
 from sim.yamlsource import YamlSource, parse_yaml, read_text
 
-SECTIONS = ("sites", "platforms", "deliveries", "contracts")
-"""Top-level mappings whose entries are merged by name."""
+SECTIONS = ("sites", "platforms", "deliveries", "contracts", "variants")
+"""Top-level mappings whose entries are merged by name (variants too: an importing file
+inherits the variants of the files it imports)."""
 MAX_DEPTH = 16
 
 

@@ -6,16 +6,18 @@ This module imports only yaml and pydantic, so `dcsim validate` stays fast.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from sim.checks import check
-from sim.errors import Problem, ScenarioError, render_path
+from sim.errors import Problem, ScenarioError, did_you_mean, render_path
 from sim.imports import read_scenario_source
 from sim.schema import Scenario
 from sim.validation import problems_from_validation
+from sim.variants import Override, apply_variant
 from sim.yamlsource import YamlSource, parse_yaml
 
 
@@ -29,17 +31,30 @@ class Loaded:
     warnings: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Every file read: the scenario and what it imports."""
+    variant: str | None = None
+    """The variant applied, if any."""
+    overrides: list[Override] = field(default_factory=list)
+    """The variant's overrides, each with the value it replaced."""
+    texts: dict[str, str] = field(default_factory=dict, repr=False)
+    """The text of every file read, by name."""
 
 
-def load_file(path: str | Path) -> Loaded:
-    """Read, validate and cross-check a scenario file (and the files it imports).
+def load_file(path: str | Path, variant: str | None = None) -> Loaded:
+    """Read, validate and cross-check a scenario file (and the files it imports), with
+    ``variant`` applied if given. Every variant in the file is validated, so a bad override
+    is reported whichever variant is run.
 
     Raises ScenarioError listing every error (with file, line and key path).
     """
-    return _validate(read_scenario_source(Path(path)))
+    return _select(load_all(path), variant, str(path))
 
 
-def load_text(text: str, name: str = "<scenario>") -> Loaded:
+def load_all(path: str | Path) -> dict[str | None, Loaded]:
+    """The base scenario (key None) and every variant of a file, validated."""
+    return _validate_all(read_scenario_source(Path(path)))
+
+
+def load_text(text: str, name: str = "<scenario>", variant: str | None = None) -> Loaded:
     """Like `load_file`, for YAML text already in memory; ``name`` is used in messages.
     Text cannot import other files (there is no folder to resolve them against)."""
     source = parse_yaml(text, name)
@@ -55,10 +70,27 @@ def load_text(text: str, name: str = "<scenario>") -> Loaded:
                 )
             ]
         )
-    return _validate(source)
+    return _select(_validate_all(source), variant, name)
 
 
-def _validate(source: YamlSource) -> Loaded:
+def _select(loaded: dict[str | None, Loaded], variant: str | None, name: str) -> Loaded:
+    if variant not in loaded:
+        names = [v for v in loaded if v is not None]
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "variants",
+                    f"no variant `{variant}`",
+                    did_you_mean(str(variant), names),
+                )
+            ]
+        )
+    return loaded[variant]
+
+
+def _validate_all(source: YamlSource) -> dict[str | None, Loaded]:
     name = source.file
     if not isinstance(source.data, dict):
         kind = "a list" if isinstance(source.data, list) else f"the value {source.data!r}"
@@ -74,6 +106,30 @@ def _validate(source: YamlSource) -> Loaded:
             ]
         )
     data = {k: v for k, v in source.data.items() if k != "imports"}
+    digest = hashlib.sha256()
+    for file in [name, *sorted(set(source.texts) - {name})]:
+        digest.update(source.texts[file].encode("utf-8"))
+    base = _validate(source, data, digest.hexdigest())
+    out: dict[str | None, Loaded] = {None: base}
+    problems: list[Problem] = []
+    variants = data.get("variants") or {}
+    for variant in variants:
+        applied_data, located, overrides, found = apply_variant(source, data, variant)
+        if found:
+            problems.extend(found)
+            continue
+        try:
+            loaded = _validate(located, applied_data, base.sha256)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        out[variant] = replace(loaded, variant=variant, overrides=overrides)
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _validate(source: YamlSource, data: dict[str, Any], sha256: str) -> Loaded:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -84,10 +140,9 @@ def _validate(source: YamlSource) -> Loaded:
     ]
     if any(p.severity == "error" for p in findings):
         raise ScenarioError(findings)
-    digest = hashlib.sha256()
-    for file in [name, *sorted(set(source.texts) - {name})]:
-        digest.update(source.texts[file].encode("utf-8"))
-    return Loaded(scenario, name, digest.hexdigest(), findings, sorted(source.texts))
+    return Loaded(
+        scenario, source.file, sha256, findings, sorted(source.texts), texts=dict(source.texts)
+    )
 
 
 def load(path: str | Path) -> Scenario:

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 import sim
+from sim.report import comparison_report, run_report
 
 if TYPE_CHECKING:
+    from sim.compare import Comparison
     from sim.montecarlo import MonteCarlo
     from sim.runner import Result
 
@@ -89,6 +91,9 @@ def _write_files(result: Result, folder: Path) -> None:
     )
     _write_json(folder / "manifest.json", manifest(result))
     plot_run(result, folder / "plots")
+    if result.source is not None and result.source.variant is not None:
+        _write_json(folder / "overrides.json", [o.as_dict() for o in result.source.overrides])
+    (folder / "report.html").write_text(run_report(result, folder), encoding="utf-8")
 
 
 def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
@@ -116,12 +121,63 @@ def manifest(result: Result) -> dict[str, Any]:
         "input_file": source.file if source else None,
         "input_sha256": source.sha256 if source else None,
         "input_files": source.files if source else [],
+        "variant": source.variant if source else None,
+        "overrides": [o.as_dict() for o in source.overrides] if source else [],
         "seed": result.seed,
         "replications": len(result.monte_carlo.replications) if result.monte_carlo else 0,
         "step": result.scenario.scenario.step,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "python": platform.python_version(),
     }
+
+
+def write_comparison(comparison: Comparison, out: str | Path, *, force: bool = False) -> Path:
+    """Write a comparison folder: the KPI table, each run's overrides and summary, overlay
+    plots, a Gantt chart and the report."""
+    return write_atomically(Path(out), force, lambda folder: _comparison_files(comparison, folder))
+
+
+def _comparison_files(comparison: Comparison, folder: Path) -> None:
+    from sim.compareplots import RunView, plot_comparison
+
+    comparison.table.to_csv(folder / "comparison.csv", index=False, float_format="%.6f")
+    _write_json(
+        folder / "overrides.json",
+        {
+            name: [o.as_dict() for o in r.source.overrides] if r.source else []
+            for name, r in comparison.results.items()
+        },
+    )
+    _write_json(
+        folder / "summaries.json",
+        {
+            name: {**r.summary, **({"monte_carlo": r.monte_carlo.summary} if r.monte_carlo else {})}
+            for name, r in comparison.results.items()
+        },
+    )
+    views = {
+        name: RunView(
+            r.timeline,
+            r.events,
+            [
+                (c, i + 1, t.due)
+                for c, spec in r.scenario.contracts.items()
+                for i, t in enumerate(spec.tranches)
+            ],
+            r.monte_carlo.percentiles if r.monte_carlo else None,
+        )
+        for name, r in comparison.results.items()
+    }
+    plot_comparison(f"{comparison.base}: rollout schedules compared", views, folder / "plots")
+    base = comparison.results[comparison.base]
+    _write_json(
+        folder / "manifest.json",
+        {
+            **manifest(base),
+            "compared": list(comparison.results),
+        },
+    )
+    (folder / "report.html").write_text(comparison_report(comparison, folder), encoding="utf-8")
 
 
 def _write_json(path: Path, data: Any) -> None:

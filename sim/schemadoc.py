@@ -28,6 +28,7 @@ _SCALARS: dict[Any, str] = {
     str: "text",
     dt.date: "date",
     bool: "true or false",
+    Any: "any value",
 }
 _BOUNDS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
 _UNIONS = (Union, types.UnionType)

@@ -87,7 +87,7 @@ def _describe(
     if kind == "missing":
         return f"`{key}` is required", f"add `{key}:` here"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1], data, root)
+        allowed = allowed_keys(path[:-1], data, root)
         return f"unknown key `{key}`", did_you_mean(str(key), allowed)
     if kind in {"int_type", "int_from_float"} and isinstance(value, float):
         return f"expected a whole number (got {_got(value)})", "write it without a decimal part"
@@ -153,7 +153,7 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
+def allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
     """Field names of the model found at ``path`` (empty if it is not a model)."""
     annotation: Any = root
     node = data

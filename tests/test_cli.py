@@ -196,3 +196,43 @@ def test_bad_monte_carlo_options_exit_2(tmp_path: Path, args: list[str], message
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_a_variant_records_its_overrides(tmp_path: Path) -> None:
+    out = tmp_path / "v"
+    result = dcsim(
+        "run", SCENARIOS / "iren_childress.yaml", "--variant", "one_crew_fewer", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "overrides.json").read_text()) == [
+        {"path": "sites.childress.crews.count", "old": 6, "new": 5}
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["variant"] == "one_crew_fewer"
+    assert "count: 5" in (out / "scenario.yaml").read_text()
+    missing = dcsim("run", SCENARIOS / "iren_childress.yaml", "--variant", "one_crew_fewr")
+    assert missing.returncode == 2
+    assert "no variant `one_crew_fewr`; did you mean `one_crew_fewer`?" in missing.stderr
+
+
+def test_compare_writes_a_comparison_folder(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = dcsim(
+        "compare", SCENARIOS / "cipher.yaml", "--variants", "colchis_year_late", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert "compared base, colchis_year_late" in result.stdout
+    assert (out / "comparison.csv").exists()
+    assert (out / "report.html").exists()
+    bad = dcsim("compare", SCENARIOS / "cipher.yaml", "--variants", "nope", "--out", out)
+    assert bad.returncode == 2
+    assert "no variant `nope`" in bad.stderr
+
+
+def test_debug_before_or_after_the_command_is_kept() -> None:
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--debug", "validate", "x.yaml"]).debug is True
+    assert parser.parse_args(["validate", "x.yaml", "--debug"]).debug is True
+    assert parser.parse_args(["validate", "x.yaml"]).debug is False

@@ -48,6 +48,7 @@ def test_run_folder_holds_every_output(folder: Path) -> None:
         "scenario.yaml",
         "manifest.json",
         "plots",
+        "report.html",
     }
     assert sorted(p.name for p in (folder / "plots").iterdir()) == [
         "north.png",

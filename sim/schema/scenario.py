@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -60,3 +60,7 @@ class Scenario(StrictModel):
     """Hardware deliveries (procurement orders) by name."""
     contracts: dict[Name, Contract] = Field(default_factory=dict)
     """Customer contracts by name."""
+    variants: dict[Name, dict[str, Any]] = Field(default_factory=dict, exclude=True)
+    """Named sets of overrides by key path (`deliveries.dell.slip: 60d`,
+    `sites.childress.crews.count: 5`, `deliveries.dell.tranches[2].date: 2026-09-15`), run
+    with `dcsim run --variant NAME` or compared with `dcsim compare`."""
