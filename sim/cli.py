@@ -1,20 +1,22 @@
 """The `dcsim` command line: run, validate and describe scenarios.
 
 Exit codes: 0 success; 2 a scenario or usage problem (located messages, no traceback);
-1 an unexpected internal error; 130 interrupted. `--debug` shows tracebacks.
+1 an unexpected internal error; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+`--debug` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 class UsageError(Exception):
@@ -192,8 +194,18 @@ def _non_negative(text: str) -> int:
     return value
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so the same clean-up runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     from sim.errors import ScenarioError
 
     try:
@@ -210,9 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from failing on exit
         return EXIT_OK
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("dcsim: interrupted; no results were written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
         from sim.outputs import OutputError
 

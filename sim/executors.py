@@ -8,8 +8,9 @@ replication) and the remaining work is cancelled, so a failure never hangs the p
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Literal
 
 from sim.montecarlo import Replication, run_chunk
@@ -25,31 +26,35 @@ def serial(
         yield number, run_chunk(scenario, seed, indices)
 
 
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; SIGTERM ends them at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _task(args: tuple[int, Scenario, int, list[int]]) -> tuple[int, list[Replication]]:
+    number, scenario, seed, indices = args
+    return number, run_chunk(scenario, seed, indices)
+
+
 def local(
     scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int
 ) -> Iterator[tuple[int, list[Replication]]]:
-    """Run chunks in ``jobs`` worker processes; a bounded number in flight at a time."""
+    """Run chunks in ``jobs`` worker processes. On a failure, an interrupt, or the consumer
+    stopping early, the workers are terminated: none is left behind and nothing hangs."""
     if jobs <= 1:
         yield from serial(scenario, seed, chunks)
         return
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = multiprocessing.get_context().Pool(jobs, initializer=_quiet_worker)
     try:
-        pending: dict[Future[list[Replication]], int] = {}
-        todo = iter(enumerate(chunks))
-        for number, indices in todo:
-            pending[pool.submit(run_chunk, scenario, seed, indices)] = number
-            if len(pending) >= 2 * jobs:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                number = pending.pop(future)
-                yield number, future.result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending[pool.submit(run_chunk, scenario, seed, nxt[1])] = nxt[0]
+        tasks = ((number, scenario, seed, indices) for number, indices in enumerate(chunks))
+        yield from pool.imap_unordered(_task, tasks)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.join()
 
 
 def dask(

@@ -14,6 +14,25 @@ def _days(lo: int, hi: int) -> st.SearchStrategy[str]:
     return st.integers(lo, hi).map(lambda d: f"{d}d")
 
 
+@st.composite
+def _uncertain_days(draw: st.DrawFn, lo: int, hi: int) -> Any:
+    """A fixed duration, or a distribution of them (PERT, uniform, lognormal, risk)."""
+    kind = draw(st.sampled_from(["fixed", "fixed", "pert", "uniform", "lognormal", "risk"]))
+    a, m, b = sorted(draw(st.integers(lo, hi)) for _ in range(3))
+    if kind == "pert":
+        return {"pert": [f"{a}d", f"{m}d", f"{b}d"]}
+    if kind == "uniform":
+        return {"uniform": [f"{a}d", f"{b}d"]}
+    if kind == "lognormal" and 0 < m < b:
+        return {"lognormal": {"median": f"{m}d", "p90": f"{b}d"}}
+    if kind == "risk":
+        return {
+            "fixed": f"{a}d",
+            "risk": {"p": draw(st.sampled_from([0.1, 0.5])), "add": f"{b - a}d"},
+        }
+    return f"{m}d"
+
+
 def _date(lo: int, hi: int) -> st.SearchStrategy[str]:
     return st.integers(lo, hi).map(lambda d: (START + dt.timedelta(days=d)).isoformat())
 
@@ -44,7 +63,7 @@ def sites(draw: st.DrawFn, name: str) -> dict[str, Any]:
     halls: dict[str, Any] = {}
     for i in range(draw(st.integers(0, 3))):
         it = draw(st.floats(0.5, max(0.6, total / 1.6), allow_nan=False))
-        construction: dict[str, Any] = {"duration": draw(_days(0, 300))}
+        construction: dict[str, Any] = {"duration": draw(_uncertain_days(0, 300))}
         if i and draw(st.booleans()):
             construction.update(after=f"h{draw(st.integers(0, i - 1))}", lag=draw(_days(0, 60)))
         else:
@@ -54,7 +73,7 @@ def sites(draw: st.DrawFn, name: str) -> dict[str, Any]:
             "gross_mw": round(it * draw(st.floats(1.0, 1.5)), 3) + 0.001,
             "cooling": draw(st.sampled_from(["liquid", "air"])),
             "construction": construction,
-            "commissioning": draw(_days(0, 90)),
+            "commissioning": draw(_uncertain_days(0, 90)),
         }
     site: dict[str, Any] = {
         "grid": grid,
@@ -105,7 +124,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "platform": "rack",
                 "site": name,
                 "tranches": [{"date": draw(_date(-30, 400)), "racks": n} for n in sizes],
-                "slip": draw(_days(0, 60)),
+                "slip": draw(_uncertain_days(0, 60)),
             }
             contracts[f"cloud_{name}"] = {
                 "kind": "gpu_cloud",

@@ -10,7 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import sim
+from sim.engine import Random
 from sim.loader import load_text
+from sim.realize import Streams, realize
+from sim.runner import run_once
 from sim.timeline import PORTFOLIO
 from tests.strategies import scenarios
 
@@ -82,17 +85,26 @@ def _tranches_wait_for_their_halls(result: sim.Result) -> None:
             assert tranche["delivered"] >= first_ready.isoformat()
 
 
+def check_plan_and_a_replication(data: dict[str, Any]) -> None:
+    """The plan run, and one random replication (inputs drawn, per-lot randomness)."""
+    scenario = sim.Scenario.model_validate(data)
+    check_invariants(sim.run(scenario))
+    streams = Streams(seed=len(str(data)), replication=0)
+    concrete, _ = realize(scenario, streams)
+    check_invariants(run_once(concrete, Random(streams)))
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios())
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any]) -> None:
-    check_invariants(sim.run(sim.Scenario.model_validate(data)))
+    check_plan_and_a_replication(data)
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios())
 def test_invariants_hold_for_many_random_scenarios(data: dict[str, Any]) -> None:
-    check_invariants(sim.run(sim.Scenario.model_validate(data)))
+    check_plan_and_a_replication(data)
 
 
 @pytest.mark.parametrize("step", ["day", "week", "month"])

@@ -1,0 +1,64 @@
+"""Interruptions: Ctrl-C or SIGTERM stops a run promptly, with nothing left behind."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIOS
+from tests.test_cli import dcsim_path
+
+
+def processes_mentioning(marker: str) -> list[str]:
+    """Command lines of live processes that mention ``marker`` (e.g. a unique out path)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline and proc.name.isdigit():
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_monte_carlo_run_cleanly(tmp_path: Path, sig: int, code: int) -> None:
+    out = tmp_path / "interrupted-run"
+    proc = subprocess.Popen(
+        [
+            dcsim_path(),
+            "run",
+            str(SCENARIOS / "portfolio.yaml"),
+            "-n",
+            "5000",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(processes_mentioning(str(out))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait for the parent and both workers
+    assert len(processes_mentioning(str(out))) >= 3, "the workers never started"
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    try:
+        _, stderr = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("dcsim did not stop within 20 s of the signal")
+    assert proc.returncode == code
+    assert "interrupted; no results were written" in stderr
+    assert "Traceback" not in stderr
+    time.sleep(0.5)
+    assert processes_mentioning(str(out)) == []  # no worker left behind
+    assert list(tmp_path.iterdir()) == []  # no result folder, no staging folder
