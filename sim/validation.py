@@ -30,6 +30,8 @@ def problems_from_validation(
         path, exists = _data_path(error["loc"], source.data, error["type"] == "missing")
         file, line = source.locate(path[:-1] if error["type"] == "missing" and not exists else path)
         message, hint = _describe(error, path, source.data, root)
+        if not hint:
+            hint = _reference(path, source.data, root)
         problems.append(Problem(file, line, render_path(path), message, hint))
     return _dedupe(problems)
 
@@ -140,6 +142,17 @@ def _describe(
     return str(error["msg"]), ""
 
 
+def _reference(path: PathKey, data: Any, root: type[BaseModel]) -> str:
+    """A pointer to the reference section of the model that holds ``path``."""
+    # A rule on a whole model is reported at the model; a value at the model holding it.
+    start = len(path) if isinstance(_node_at(data, path), dict) else len(path) - 1
+    for end in range(start, -1, -1):
+        model = model_at(path[:end], data, root)
+        if model is not None:
+            return f"see {model.__name__} in docs/scenario.md"
+    return "see docs/scenario.md"
+
+
 def _node_at(data: Any, path: PathKey) -> Any:
     for part in path:
         try:
@@ -155,6 +168,12 @@ def _is_scalar(value: Any) -> bool:
 
 def allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
     """Field names of the model found at ``path`` (empty if it is not a model)."""
+    model = model_at(path, data, root)
+    return list(model.model_fields) if model is not None else []
+
+
+def model_at(path: PathKey, data: Any, root: type[BaseModel]) -> type[BaseModel] | None:
+    """The model class at ``path`` in the data, walking the schema's field types."""
     annotation: Any = root
     node = data
     for part in path:
@@ -162,7 +181,7 @@ def allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
         if model is not None:
             field = model.model_fields.get(str(part))
             if field is None:
-                return []
+                return None
             annotation = field.annotation
         else:
             origin = typing.get_origin(_strip(annotation))
@@ -172,13 +191,12 @@ def allowed_keys(path: PathKey, data: Any, root: type[BaseModel]) -> list[str]:
             elif origin is list and args:
                 annotation = args[0]
             else:
-                return []
+                return None
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             node = None
-    model = _as_model(annotation, node)
-    return list(model.model_fields) if model is not None else []
+    return _as_model(annotation, node)
 
 
 def _strip(annotation: Any) -> Any:
@@ -201,6 +219,8 @@ def _as_model(annotation: Any, node: Any) -> type[BaseModel] | None:
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         members = [_strip(a) for a in typing.get_args(annotation)]
         models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        if not isinstance(node, dict | None):
+            return None  # a plain value is not any member's model
         kind = node.get("kind") if isinstance(node, dict) else None
         for m in models:
             field = m.model_fields.get("kind")
