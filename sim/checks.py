@@ -101,8 +101,12 @@ def _halls(scenario: Scenario) -> Iterator[Finding]:
                     f" at site `{site_name}`",
                 )
             if hall.required_grid_mw > max_grid + 1e-9:
+                # Point at the key that sets the need: grid_mw, else gross_mw, else it_mw.
+                key = next(
+                    k for k in ("grid_mw", "gross_mw", "it_mw") if getattr(hall, k) is not None
+                )
                 yield Finding(
-                    (*path, "it_mw"),
+                    (*path, key),
                     f"the hall needs {hall.required_grid_mw:g} MW of grid but site "
                     f"`{site_name}` can never have more than {max_grid:g} MW",
                     "add a grid phase or make the hall smaller",

@@ -250,7 +250,9 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             loaded = load_file(path)
         except ScenarioError as exc:
-            print(str(exc), file=sys.stderr)
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            print(exc.count(str(path)), file=sys.stderr)
             status = EXIT_INPUT
             continue
         for warning in loaded.warnings:

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.plots import _LEGEND, _date_axis, _figure
+from sim.plots import _LEGEND, _date_axis, _figure, new_figure
 from sim.timeline import PORTFOLIO
 
 if TYPE_CHECKING:
@@ -148,8 +147,7 @@ def _gantt(title: str, runs: dict[str, RunView]) -> Figure:
     labels = list(dict.fromkeys(label for _, _, label in found))
     row = {label: i for i, label in enumerate(labels)}
     panel = 0.9 + 0.27 * max(len(labels), 1)
-    fig = Figure(figsize=(14, 1.2 + panel * len(runs)), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(14, 1.2 + panel * len(runs), left=0.16)
     fig.suptitle(title, fontsize=14, fontweight="bold")
     axes = fig.subplots(len(runs), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     pairs = list(zip(axes, runs.items(), strict=True))
@@ -167,7 +165,14 @@ def _gantt(title: str, runs: dict[str, RunView]) -> Figure:
     locator = mdates.AutoDateLocator()
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    fig.legend(handles=_legend(), loc="outside right upper", fontsize=9, frameon=False)
+    params = fig.subplotpars  # just right of the panels, below the title
+    fig.legend(
+        handles=_legend(),
+        loc="upper left",
+        bbox_to_anchor=(params.right + 0.005, params.top),
+        fontsize=9,
+        frameon=False,
+    )
     return fig
 
 

@@ -51,10 +51,13 @@ class ScenarioError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        return "\n".join([*(str(p) for p in self.problems), self.count()])
+
+    def count(self, file: str | None = None) -> str:
+        """The closing line: "2 problems found." (or "FILE: 2 problems found.")."""
         errors = [p for p in self.problems if p.severity == "error"]
-        lines = [str(p) for p in self.problems]
         noun = "problem" if len(errors) == 1 else "problems"
-        return "\n".join([*lines, f"{len(errors)} {noun} found."])
+        return f"{file + ': ' if file else ''}{len(errors)} {noun} found."
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

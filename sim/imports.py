@@ -77,7 +77,17 @@ def _compose(source: YamlSource, path: Path, chain: tuple[Path, ...]) -> YamlSou
         try:
             child = _read(target, chain)
         except ScenarioError as exc:
-            problems.extend(exc.problems)
+            for p in exc.problems:
+                if p.file == str(target) and p.path == "(file)":  # cannot be read at all
+                    file, line = source.locate(where)
+                    p = Problem(
+                        file,
+                        line,
+                        render_path(where),
+                        f"cannot import {relative!r}: {p.message}",
+                        p.hint,
+                    )
+                problems.append(p)
             continue
         merged.texts.update(child.texts)
         problems.extend(_merge_child(merged, child, defined))

@@ -98,7 +98,7 @@ def _validate_all(source: YamlSource) -> dict[str | None, Loaded]:
             [
                 Problem(
                     name,
-                    1,
+                    source.line_of(()),
                     "(top level)",
                     f"a scenario is a mapping of keys, not {kind}",
                     "start from scenarios/example.yaml",

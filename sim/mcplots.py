@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.plots import _LEGEND, STAGES, _date_axis, _figure
+from sim.plots import _LEGEND, STAGES, _date_axis, _figure, new_figure
 from sim.timeline import PORTFOLIO
 
 if TYPE_CHECKING:
@@ -77,8 +75,7 @@ def _band(
 
 
 def _bands(rows: pd.DataFrame, title: str, path: Path) -> None:
-    fig = Figure(figsize=(13, 10), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(13, 10)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
     fig.suptitle(title, fontsize=14, fontweight="bold")
     metric = {str(m): t.sort_values("date") for m, t in rows.groupby("metric", sort=False)}
@@ -206,8 +203,7 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
     bars = [min(_TOP, int((table["kpi"] == k).sum())) for k in kpis]
     tallest = [max(bars[r * cols : (r + 1) * cols]) for r in range(nrows)]
     height = 1.4 + sum(1.1 + 0.32 * b for b in tallest)
-    fig = Figure(figsize=(13 if cols == 1 else 18, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(13 if cols == 1 else 18, height, left=0.2 if cols == 1 else 0.14)
     fig.suptitle(title, fontsize=14, fontweight="bold")
     ratios = [b + 3.5 for b in tallest]
     axes = fig.subplots(nrows, cols, squeeze=False, height_ratios=ratios).ravel()

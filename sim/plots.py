@@ -35,6 +35,11 @@ STAGES = [
 _LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 9, "frameon": False}
 
 
+MAX_SITE_PLOTS = 20
+"""Above this many sites, only the portfolio is drawn (a planner does not page through a
+thousand dashboards; the timeline has every site)."""
+
+
 def plot_run(result: Result, folder: Path) -> list[Path]:
     """Write one dashboard PNG per site and for the portfolio; return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,7 +48,10 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     name = result.scenario.scenario.name
     site_of = {c: spec.site for c, spec in result.scenario.contracts.items()}
     paths = []
-    for site, rows in timeline.groupby("site", sort=False):
+    drawn = timeline
+    if len(result.scenario.sites) > MAX_SITE_PLOTS:
+        drawn = timeline[timeline["site"] == PORTFOLIO]
+    for site, rows in drawn.groupby("site", sort=False):
         site = str(site)
         mine = (
             contracts
@@ -64,9 +72,20 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     return paths
 
 
-def _figure(title: str, height: float = 5.5) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(13, height), dpi=100, layout="constrained")
+def new_figure(width: float, height: float, left: float = 0.07) -> Figure:
+    """A figure on the Agg canvas with fixed margins: room on the right for the legends
+    (placed outside the axes), so no layout engine has to draw it twice."""
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
+    top = 1 - 0.75 / height  # about 0.75 inch for the title
+    fig.subplots_adjust(
+        left=left, right=1 - 3.6 / width, top=top, bottom=0.45 / height + 0.02, hspace=0.35
+    )
+    return fig
+
+
+def _figure(title: str, height: float = 5.5) -> tuple[Figure, Axes]:
+    fig = new_figure(13, height)
     ax = fig.subplots()
     fig.suptitle(title, fontsize=14, fontweight="bold")
     return fig, ax
@@ -141,8 +160,7 @@ def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: 
 
 
 def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
-    fig = Figure(figsize=(13, 10), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(13, 10)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
     dates = pd.to_datetime(rows["date"])
     fig.suptitle(title, fontsize=14, fontweight="bold")

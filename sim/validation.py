@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -13,6 +15,7 @@ from sim.yamlsource import YamlSource
 
 _NUMBER_HINT = "write a plain number; units belong in the key name (`it_mw: 50`, not `50 MW`)"
 _DATE_HINT = "write an ISO date, YYYY-MM-DD (e.g. 2026-03-15)"
+_EXPONENT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 _BOUNDS = {
     "greater_than": ">",
     "greater_than_equal": ">=",
@@ -28,6 +31,10 @@ def problems_from_validation(
     problems = []
     for error in exc.errors(include_url=False):
         path, exists = _data_path(error["loc"], source.data, error["type"] == "missing")
+        node = _node_at(source.data, path)
+        if error["type"].startswith("union_tag") and isinstance(node, dict):
+            exists = "kind" in node  # the tag is `kind`: point at it, or where it belongs
+            path = (*path, "kind")
         file, line = source.locate(path[:-1] if error["type"] == "missing" and not exists else path)
         message, hint = _describe(error, path, source.data, root)
         if not hint:
@@ -94,6 +101,11 @@ def _describe(
     if kind in {"int_type", "int_from_float"} and isinstance(value, float):
         return f"expected a whole number (got {_got(value)})", "write it without a decimal part"
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "bool_parsing"}:
+        if isinstance(value, str) and _EXPONENT.match(value.strip()):
+            return (
+                f"expected a number (got str {value!r})",
+                f"YAML reads {value} as text: write a dot and a signed exponent, such as 4.0e+6",
+            )
         return f"expected a number (got {_kind_of(value)})", _NUMBER_HINT
     if kind == "int_from_float":
         return f"expected a whole number (got {_got(value)})", "round it"
@@ -127,17 +139,21 @@ def _describe(
     if kind == "string_too_long":
         return f"is too long (max {ctx.get('max_length')} characters)", "shorten it"
     if kind in {"too_short", "too_long"}:
-        return error["msg"].replace("List", "the list").replace("Dictionary", "the mapping"), ""
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        word = "at least" if kind == "too_short" else "at most"
+        return f"needs {word} {bound} item(s) (got {ctx.get('actual_length')})", ""
     if kind == "union_tag_invalid":
-        return (
-            f"unknown kind {_got(ctx.get('tag'))}",
-            f"use one of {ctx.get('expected_tags')}",
-        )
+        tag = ctx.get("tag")
+        what = "`kind` is empty" if tag in (None, "None") else f"unknown kind {_got(tag)}"
+        return what, f"use one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        node = _node_at(data, path)
-        close = did_you_mean("kind", node) if isinstance(node, dict) else ""
-        if close.startswith("did you mean"):
-            return "`kind` is required", f"{close} (`kind: gpu_cloud` or `kind: colocation`)"
+        node = _node_at(data, path[:-1])
+        keys = [k for k in node if k != "kind"] if isinstance(node, dict) else []
+        close = difflib.get_close_matches("kind", keys, n=1, cutoff=0.6)
+        if close:
+            return "`kind` is required", (
+                f"is `{close[0]}` meant to be `kind`? write kind: gpu_cloud or kind: colocation"
+            )
         return "`kind` is required", "add `kind: gpu_cloud` or `kind: colocation`"
     return str(error["msg"]), ""
 
@@ -196,6 +212,9 @@ def model_at(path: PathKey, data: Any, root: type[BaseModel]) -> type[BaseModel]
             node = node[part]
         except (KeyError, IndexError, TypeError):
             node = None
+    stripped = _strip(annotation)
+    if typing.get_origin(stripped) is list and isinstance(node, dict):
+        annotation = typing.get_args(stripped)[0]  # one item written without the list
     return _as_model(annotation, node)
 
 

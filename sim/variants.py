@@ -96,6 +96,17 @@ def apply_variant(
     for text, value in overrides.items():
         file, line = source.locate((*where, text))
         path = parse_path(text)
+        if path is not None and path[0] in ("imports", "variants"):
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"{render_path(where)}.{text}",
+                    f"a variant cannot change `{path[0]}`",
+                    "override keys of the scenario itself",
+                )
+            )
+            continue
         if path is None:
             problems.append(
                 Problem(
@@ -128,6 +139,11 @@ def _set(
         last = depth == len(path) - 1
         here = render_path(path[:depth]) or "the top level"
         if isinstance(part, int):
+            if isinstance(node, dict):
+                return (
+                    f"`{render_path(path)}` does not exist: {here} is a mapping, not a list",
+                    f"name the entry: {here}.<name>",
+                )
             if not isinstance(node, list) or not 0 <= part < len(node):
                 size = len(node) if isinstance(node, list) else 0
                 return (

@@ -78,6 +78,10 @@ def read_text(path: Path) -> str:
         raise ScenarioError(
             [Problem(name, None, "(file)", f"cannot be read ({exc.strerror})", "check permissions")]
         ) from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError(
+            [Problem(name, None, "(file)", "the file is UTF-16 text", "save it as UTF-8")]
+        )
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ScenarioError(
@@ -114,6 +118,19 @@ def parse_yaml(text: str, name: str) -> YamlSource:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_problem(exc, name, text)]) from exc
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    line,
+                    "(syntax)",
+                    f"control character U+{_code(exc.character):04X} cannot appear in a YAML file",
+                    "delete it (control characters are not allowed; save the file as UTF-8 text)",
+                )
+            ]
+        ) from exc
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(name, None, "(file)", f"YAML error: {exc}")]) from exc
     except RecursionError as exc:
@@ -147,10 +164,16 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     return YamlSource(name, data, builder.lines, texts={name: text})
 
 
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark is not None else None
     problem = (exc.problem or "syntax error").strip()
+    # An unclosed quote or bracket fails at the end of the file; point at where it opened.
+    opened = "end of stream" in problem and exc.context_mark is not None
+    mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
+    line = mark.line + 1 if mark is not None else None
     hint = "check indentation, colons and quotes near this line"
     source_lines = text.splitlines()
     if line is not None and 0 < line <= len(source_lines) and "\t" in source_lines[line - 1]:
@@ -170,10 +193,16 @@ class _Builder:
         self.values = 0
         self._constructor = yaml.SafeLoader("")
 
-    def _problem(self, node: yaml.Node, path: PathKey, message: str, hint: str = "") -> None:
-        self.problems.append(
-            Problem(self.name, node.start_mark.line + 1, render_path(path), message, hint)
-        )
+    def _problem(
+        self,
+        node: yaml.Node,
+        path: PathKey,
+        message: str,
+        hint: str = "",
+        line: int | None = None,
+    ) -> None:
+        line = line if line is not None else node.start_mark.line + 1
+        self.problems.append(Problem(self.name, line, render_path(path), message, hint))
 
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         self.values += 1
@@ -181,9 +210,10 @@ class _Builder:
             if self.values == MAX_VALUES + 1:
                 self._problem(
                     node,
-                    path,
+                    path[:1],  # the top-level key whose value expands
                     f"the document expands to more than {MAX_VALUES} values",
                     "aliases (*name) that repeat large blocks are refused; write the data out",
+                    line=self.lines.get(path[:1]),
                 )
             return None
         if depth > MAX_DEPTH:
@@ -271,11 +301,17 @@ class _Builder:
         # NaN and infinities pass through: the schema rejects them with the key that holds them.
         try:
             return self._constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as exc:
+        except Exception as exc:  # PyYAML raises ValueError, KeyError or AttributeError
+            kind = node.tag.removeprefix(_TAG)
+            hint = {
+                "timestamp": "write an ISO date that exists, YYYY-MM-DD",
+                "bool": "write true or false",
+                "int": "write a whole number",
+                "float": "write a number, such as 4.0e+6",
+            }.get(kind, "remove the tag or fix the value")
+            label = {"timestamp": "date", "bool": "boolean"}.get(kind, kind)
+            reason = f" ({exc})" if isinstance(exc, ValueError) else ""
             self._problem(
-                node,
-                path,
-                f"{node.value!r} is not a valid value ({exc})",
-                "write an ISO date that exists, YYYY-MM-DD",
+                node, path, f"{node.value!r} is not a valid value for a {label}{reason}", hint
             )
             return None

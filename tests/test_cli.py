@@ -67,7 +67,7 @@ def test_validate_reports_located_problems_with_exit_2_and_no_traceback(tmp_path
     assert any(
         f"{bad}:22: sites.north.halls.hall_a.it_mw: `it_mw` is required" in line for line in lines
     ), result.stderr
-    assert lines[-1] == "2 problems found."
+    assert lines[-1] == f"{bad}: 2 problems found."
 
 
 def test_validate_reports_every_broken_reference(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_validate_reports_every_broken_reference(tmp_path: Path) -> None:
         in result.stderr
     )
     assert "contracts.tenant_lease.site: no site `sooth`; did you mean `south`?" in result.stderr
-    assert result.stderr.splitlines()[-1] == "2 problems found."
+    assert result.stderr.splitlines()[-1] == f"{bad}: 2 problems found."
 
 
 def test_validate_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
