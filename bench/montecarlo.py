@@ -34,9 +34,14 @@ def measure(scenario: str, n: int, jobs: int, seed: int) -> dict[str, float]:
     assert len(mc.replications) == n
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"jobs": jobs, "replications": n, "seconds": round(elapsed, 2),
-            "replications_per_second": round(n / elapsed, 1),
-            "peak_rss_mb_main": round(own, 1), "peak_rss_mb_worker": round(children, 1)}
+    return {
+        "jobs": jobs,
+        "replications": n,
+        "seconds": round(elapsed, 2),
+        "replications_per_second": round(n / elapsed, 1),
+        "peak_rss_mb_main": round(own, 1),
+        "peak_rss_mb_worker": round(children, 1),
+    }
 
 
 def main() -> None:
@@ -52,9 +57,22 @@ def main() -> None:
         return
     for jobs in args.jobs:  # a fresh process each, so peak memory is not shared
         out = subprocess.run(
-            [sys.executable, __file__, "--scenario", args.scenario, "-n", str(args.n),
-             "--seed", str(args.seed), "--one", str(jobs)],
-            capture_output=True, text=True, check=True, cwd=ROOT,
+            [
+                sys.executable,
+                __file__,
+                "--scenario",
+                args.scenario,
+                "-n",
+                str(args.n),
+                "--seed",
+                str(args.seed),
+                "--one",
+                str(jobs),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
         print(out.stdout.strip())
 

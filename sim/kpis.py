@@ -86,10 +86,15 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
 def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[str, Any]:
     start = scenario.scenario.start
     units = pd.DataFrame(recorder.units, columns=["t", "contract", "units", "gpus"])
-    revenue = tables.contracts.groupby("contract")["revenue_usd"].sum()
+    by_contract = {name: rows for name, rows in units.groupby("contract", sort=False)}
+    empty = units.iloc[:0]
+    flows = tables.contracts.groupby("contract")[
+        ["revenue_usd", "prepayment_usd", "late_credits_usd"]
+    ].sum()
+    revenue = flows["revenue_usd"]
     out: dict[str, Any] = {}
     for name, contract in scenario.contracts.items():
-        mine = units[units["contract"] == name].sort_values("t", kind="stable")
+        mine = by_contract.get(name, empty).sort_values("t", kind="stable")
         times = mine["t"].to_numpy(dtype=float)
         cumulative = np.cumsum(mine["units"].to_numpy(dtype=float))
         total = contract.total_units
@@ -123,15 +128,16 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(_first_reach(times, cumulative, total), start),
             "revenue_usd": float(revenue.get(name, 0.0)),
-            **_contract_money(scenario, name, times, mine, tables),
+            **_contract_money(scenario, name, times, mine, flows.loc[name]),
         }
     return out
 
 
 def _contract_money(
-    scenario: Scenario, name: str, times: np.ndarray, mine: pd.DataFrame, tables: Tables
+    scenario: Scenario, name: str, times: np.ndarray, mine: pd.DataFrame, flows: pd.Series
 ) -> dict[str, Any]:
-    """Run-rate at full delivery, and what delivering late cost against the due dates."""
+    """Run-rate at full delivery, what delivering late cost against the due dates, and the
+    contract's prepayment and credit totals (``flows``)."""
     contract = scenario.contracts[name]
     start = scenario.scenario.start
     units = mine["units"].to_numpy(dtype=float)
@@ -141,7 +147,6 @@ def _contract_money(
     due_t, due_u = due_schedule(contract, start)
     per_unit = gpus_per_unit(scenario, name)
     planned = billing(contract, start, due_t, due_u, due_u * per_unit)
-    rows = tables.contracts[tables.contracts["contract"] == name]
     full = _first_reach(times, np.cumsum(units), contract.total_units)
     if full is not None:  # billing may start later than delivery (a colocation rent start)
         full = max(full, float(actual.begin.max()))
@@ -149,8 +154,8 @@ def _contract_money(
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
         "revenue_on_plan_usd": float(planned.cumulative(end)[0]),
         "revenue_lost_to_slips_usd": float(planned.cumulative(end)[0] - actual.cumulative(end)[0]),
-        "prepayment_net_usd": float(rows["prepayment_usd"].sum()),
-        "late_credits_usd": float(rows["late_credits_usd"].sum()),
+        "prepayment_net_usd": float(flows["prepayment_usd"]),
+        "late_credits_usd": float(flows["late_credits_usd"]),
     }
 
 
@@ -186,62 +191,70 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
     colocation tenant -> grid or hall, as above. The month's constraint is the one seen most
     often; the portfolio weights each site by its hall MW.
     """
-    sites = timeline[timeline["site"] != PORTFOLIO]
-    state = pd.Series("none", index=sites.index, dtype=object)
+    names = list(scenario.sites)
+    n_sites = len(names)
+    rows = timeline[timeline["site"] != PORTFOLIO]  # site by site, dates in order
+
+    def grid(column: str) -> np.ndarray:  # (site, date)
+        return rows[column].to_numpy(dtype=float).reshape(n_sites, -1)
+
     colo = colocation_halls(scenario)
-    weights = {}
-    for name, site in scenario.sites.items():
-        rows = sites["site"] == name
-        part = sites[rows]
-        weights[name] = sum(h.it_mw for h in site.halls.values())
-        scheduled = sum(
-            t.racks for d in scenario.deliveries.values() if d.site == name for t in d.tranches
-        )
-        kw = [
-            scenario.platforms[d.platform].hall_kw_per_rack
-            for d in scenario.deliveries.values()
-            if d.site == name and d.platform in scenario.platforms
-        ]
-        min_kw = min(kw) if kw else np.inf
-        colo_mw = sum(site.halls[h].it_mw for s, h in colo if s == name)
-        waiting = (part["racks_waiting"] > 1e-9).to_numpy()
-        room = (part["rack_space_kw"] >= min_kw - 1e-6).to_numpy()
-        power = (part["halls_waiting_power_mw"] > 1e-9).to_numpy()
-        blocked = np.where(power, "grid", "hall")
-        # With no racks waiting and no room, whichever comes later binds: racks or room.
-        racks_first = _next_rise(part["racks_delivered"]) < _next_rise(part["rack_space_kw"])
-        to_come = (part["racks_delivered"] < scheduled - 1e-9).to_numpy()
-        s = np.full(len(part), "none", dtype=object)
-        s = np.where(part["colo_handed_over_mw"].to_numpy() < colo_mw - 1e-9, blocked, s)
-        s = np.where(~waiting & to_come, np.where(room | ~racks_first, "delivery", blocked), s)
-        s = np.where(waiting, np.where(room, "crews", blocked), s)
-        state[rows] = s
-    months = pd.to_datetime(sites["date"]).dt.strftime("%Y-%m")
-    frame = pd.DataFrame({"site": sites["site"], "month": months, "state": state})
-    frame["weight"] = frame["site"].map(weights).astype(float)
-    out = {str(site): _monthly_mode(rows, None) for site, rows in frame.groupby("site", sort=False)}
-    out[PORTFOLIO] = _monthly_mode(frame, "weight")
+    weight = np.array(
+        [sum(h.it_mw for h in site.halls.values()) for site in scenario.sites.values()]
+    )
+    scheduled = np.zeros(n_sites)
+    min_kw = np.full(n_sites, np.inf)
+    colo_mw = np.zeros(n_sites)
+    index = {name: i for i, name in enumerate(names)}
+    for d in scenario.deliveries.values():
+        scheduled[index[d.site]] += sum(t.racks for t in d.tranches)
+        if d.platform in scenario.platforms:
+            kw = scenario.platforms[d.platform].hall_kw_per_rack
+            min_kw[index[d.site]] = min(min_kw[index[d.site]], kw)
+    for site_name, hall in colo:
+        colo_mw[index[site_name]] += scenario.sites[site_name].halls[hall].it_mw
+    waiting = grid("racks_waiting") > 1e-9
+    room = grid("rack_space_kw") >= min_kw[:, None] - 1e-6
+    blocked = np.where(grid("halls_waiting_power_mw") > 1e-9, GRID, HALL)
+    # With no racks waiting and no room, whichever comes later binds: racks or room.
+    racks_first = _next_rise(grid("racks_delivered")) < _next_rise(grid("rack_space_kw"))
+    to_come = grid("racks_delivered") < scheduled[:, None] - 1e-9
+    state = np.full(waiting.shape, NONE)
+    state = np.where(grid("colo_handed_over_mw") < colo_mw[:, None] - 1e-9, blocked, state)
+    state = np.where(~waiting & to_come, np.where(room | ~racks_first, DELIVERY, blocked), state)
+    state = np.where(waiting, np.where(room, CREWS, blocked), state)
+
+    dates = pd.to_datetime(pd.Series(timeline["date"].iloc[: state.shape[1]]))
+    months, month_of = np.unique(dates.dt.strftime("%Y-%m").to_numpy(), return_inverse=True)
+    # counts[site, month, state]: how many of the month's rows were in each state
+    counts = np.zeros((n_sites, len(months), len(CONSTRAINTS) + 1))
+    np.add.at(counts, (np.arange(n_sites)[:, None], month_of[None, :], state), 1.0)
+    out = {name: _monthly_mode(counts[i], months) for i, name in enumerate(names)}
+    out[PORTFOLIO] = _monthly_mode((counts * weight[:, None, None]).sum(axis=0), months)
     return out
 
 
-def _monthly_mode(frame: pd.DataFrame, weight: str | None) -> dict[str, str]:
+NONE, GRID, HALL, DELIVERY, CREWS = 0, 1, 2, 3, 4
+"""State codes: none, then CONSTRAINTS in pipeline order."""
+
+
+def _monthly_mode(counts: np.ndarray, months: np.ndarray) -> dict[str, str]:
     """Month -> the most frequent (or most weighted) active constraint, else "none".
 
     Ties go to the constraint earliest in the pipeline (grid, hall, delivery, crews).
     """
-    months = sorted(frame["month"].unique())
-    active = frame[frame["state"] != "none"]
-    w = active[weight] if weight is not None else pd.Series(1.0, index=active.index)
-    totals = w.groupby([active["month"], active["state"]]).sum().unstack(fill_value=0.0)
-    totals = totals.reindex(columns=[c for c in CONSTRAINTS if c in totals.columns])
-    best = totals.idxmax(axis=1) if len(totals.columns) else pd.Series(dtype=object)
-    return {m: str(best.get(m, "none")) for m in months}
+    active = counts[:, 1:]
+    best = active.argmax(axis=1)  # the first maximum: earliest in the pipeline
+    return {
+        str(m): CONSTRAINTS[b] if active[i, b] > 0 else "none"
+        for i, (m, b) in enumerate(zip(months, best, strict=True))
+    }
 
 
-def _next_rise(values: pd.Series) -> np.ndarray:
-    """For each row, the index of the next row where ``values`` rises (inf if it never does)."""
-    v = values.to_numpy(dtype=float)
-    rise = np.full(len(v), np.inf)
-    rows = np.nonzero(np.diff(v) > 1e-9)[0] + 1
-    rise[rows - 1] = rows
-    return np.minimum.accumulate(rise[::-1])[::-1]
+def _next_rise(values: np.ndarray) -> np.ndarray:
+    """For each (site, row), the index of the site's next row where ``values`` rises
+    (inf if it never does)."""
+    rise = np.full(values.shape, np.inf)
+    sites, cols = np.nonzero(np.diff(values, axis=1) > 1e-9)
+    rise[sites, cols] = cols + 1
+    return np.minimum.accumulate(rise[:, ::-1], axis=1)[:, ::-1]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import yaml
 
 import sim
@@ -73,8 +74,7 @@ def _write_files(result: Result, folder: Path) -> None:
     from sim.plots import plot_run
 
     timeline = result.timeline
-    timeline.to_csv(folder / "timeline.csv", index=False, float_format="%.6f")
-    timeline.to_parquet(folder / "timeline.parquet", index=False)
+    write_table(timeline, folder / "timeline.csv", folder / "timeline.parquet")
     result.contracts.to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
     result.events.to_csv(folder / "events.csv", index=False, float_format="%.6f")
     summary = dict(result.summary)
@@ -99,8 +99,7 @@ def _write_files(result: Result, folder: Path) -> None:
 def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
     from sim.mcplots import plot_monte_carlo
 
-    mc.percentiles.to_parquet(folder / "percentiles.parquet", index=False)
-    mc.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6f")
+    write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
     mc.on_time.to_csv(folder / "on_time.csv", index=False, float_format="%.6f")
     mc.drivers.to_csv(folder / "drivers.csv", index=False, float_format="%.6f")
@@ -178,6 +177,19 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
         },
     )
     (folder / "report.html").write_text(comparison_report(comparison, folder), encoding="utf-8")
+
+
+def write_table(frame: pd.DataFrame, csv: Path, parquet: Path | None = None) -> None:
+    """A large table as CSV (and Parquet), through Arrow's C++ writers: several times
+    faster than pandas' CSV writer on timelines of many sites."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pa_csv.write_csv(table, csv, pa_csv.WriteOptions(quoting_style="needed"))
+    if parquet is not None:
+        pq.write_table(table, parquet)
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -35,6 +35,8 @@ STAGES = [
 _LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 9, "frameon": False}
 
 
+TOP_CONTRACTS = 10
+"""The revenue chart stacks the largest contracts and sums the others."""
 MAX_SITE_PLOTS = 20
 """Above this many sites, only the portfolio is drawn (a planner does not page through a
 thousand dashboards; the timeline has every site)."""
@@ -139,6 +141,10 @@ def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: 
     rates = rates[[c for c in contracts["contract"].unique()]] if len(rates) else rates
     portfolio = timeline[timeline["site"] == PORTFOLIO].set_index("date")
     table = rates.reindex(portfolio.index, fill_value=0.0)
+    if table.shape[1] > TOP_CONTRACTS:  # the largest by revenue, and the rest together
+        keep = table.sum().sort_values(ascending=False).index[:TOP_CONTRACTS]
+        others = table.drop(columns=keep).sum(axis=1)
+        table = table[list(keep)].assign(**{"other contracts": others})
     table["mining"] = portfolio["mining_revenue_usd"]
     days = pd.Series(pd.to_datetime(table.index)).diff().dt.days.fillna(1).to_numpy()
     table = table.div(days, axis=0) * (365.25 / 12) / 1e6

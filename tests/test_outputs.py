@@ -71,7 +71,7 @@ def test_timeline_files_agree_and_have_the_required_columns(folder: Path) -> Non
     assert set(csv["site"]) == {"north", "south", "all"}
     numeric = csv.columns.drop(["date", "site"])
     pd.testing.assert_frame_equal(
-        csv[numeric], parquet[numeric].astype(float), check_exact=False, atol=1e-5
+        csv[numeric].astype(float), parquet[numeric].astype(float), check_exact=False, atol=1e-5
     )
 
 

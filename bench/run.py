@@ -1,0 +1,182 @@
+"""Benchmark runner: end-to-end, validate, simulate-only, Monte Carlo and scaling figures.
+
+    python bench/run.py [end_to_end validate simulate montecarlo scaling] [--quick]
+
+Prints one JSON object per measurement. Opt-in, never part of the test suite; record the
+figures in bench/README.md with the machine and the date. Wall times of commands are the
+best of three runs, side by side with the baseline they are judged against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SHIPPED = ["example", "iren_childress", "cipher", "portfolio"]
+
+
+def timed(cmd: list[str], repeat: int = 3) -> tuple[float, float]:
+    """Best wall time in seconds, and the peak RSS in MB, of a command (best of ``repeat``)."""
+    best, peak = float("inf"), 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{cmd} failed")
+        best = min(best, elapsed)
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return round(best, 3), round(peak, 1)
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def end_to_end(quick: bool) -> None:
+    base, _ = timed([sys.executable, "-c", "import numpy, pandas, matplotlib.pyplot, simpy, yaml"])
+    for name in SHIPPED[:2] if quick else SHIPPED:
+        with tempfile.TemporaryDirectory() as out:
+            wall, rss = timed(
+                [
+                    str(BIN / "dcsim"),
+                    "run",
+                    f"scenarios/{name}.yaml",
+                    "--out",
+                    f"{out}/r",
+                    "--force",
+                ]
+            )
+        emit(
+            bench="dcsim run",
+            scenario=name,
+            seconds=wall,
+            imports_seconds=base,
+            ratio=round(wall / base, 2),
+            peak_rss_mb=rss,
+        )
+
+
+def validate(quick: bool) -> None:
+    base, _ = timed([sys.executable, "-c", "import yaml, pydantic"])
+    for name in SHIPPED:
+        wall, rss = timed([str(BIN / "dcsim"), "validate", f"scenarios/{name}.yaml"])
+        emit(
+            bench="dcsim validate",
+            scenario=name,
+            seconds=wall,
+            imports_seconds=base,
+            ratio=round(wall / base, 2),
+            peak_rss_mb=rss,
+        )
+
+
+def simulate(quick: bool) -> None:
+    import simpy
+
+    import sim
+    from sim.engine import simulate as run_engine
+    from sim.realize import realize
+    from sim.timeline import build_tables
+
+    steps = 0
+    original = simpy.Environment.step
+
+    def counting_step(env: simpy.Environment) -> None:  # bench-only: count SimPy events
+        nonlocal steps
+        steps += 1
+        original(env)
+
+    for name in SHIPPED:
+        scenario, _ = realize(sim.load(ROOT / "scenarios" / f"{name}.yaml"))
+        engine, tables = float("inf"), float("inf")
+        for _ in range(3 if quick else 10):
+            t0 = time.perf_counter()
+            recorder = run_engine(scenario)
+            t1 = time.perf_counter()
+            build_tables(scenario, recorder)
+            t2 = time.perf_counter()
+            engine, tables = min(engine, t1 - t0), min(tables, t2 - t1)
+        simpy.Environment.step = counting_step  # type: ignore[method-assign]
+        steps = 0
+        run_engine(scenario)
+        simpy.Environment.step = original  # type: ignore[method-assign]
+        emit(
+            bench="simulate + timeline",
+            scenario=name,
+            simulate_ms=round(1000 * engine, 1),
+            timeline_ms=round(1000 * tables, 1),
+            total_ms=round(1000 * (engine + tables), 1),
+            simpy_events=steps,
+            events_per_second=round(steps / engine),
+        )
+
+
+def montecarlo(quick: bool) -> None:
+    n = "200" if quick else "1000"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "montecarlo.py"), "-n", n],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    for line in out.stdout.splitlines():
+        emit(bench="monte carlo", scenario="portfolio", **json.loads(line))
+
+
+def scaling(quick: bool) -> None:
+    from bench_synthetic import portfolio  # type: ignore[import-not-found]
+
+    sizes = [1, 10, 100] if quick else [1, 10, 100, 1000]
+    cases = [(n, 72) for n in sizes] + [(100, 8)]
+    with tempfile.TemporaryDirectory() as folder:
+        for sites, gpus in cases:
+            path = Path(folder) / f"s{sites}_{gpus}.yaml"
+            path.write_text(portfolio(sites, gpus))
+            wall, rss = timed(
+                [str(BIN / "dcsim"), "run", str(path), "--out", f"{folder}/out", "--force"],
+                repeat=1,
+            )
+            emit(
+                bench="scaling",
+                sites=sites,
+                gpus_per_rack=gpus,
+                racks=1000 * sites,
+                seconds=wall,
+                peak_rss_mb=rss,
+                seconds_per_site=round(wall / sites, 4),
+            )
+
+
+BENCHES = {
+    "end_to_end": end_to_end,
+    "validate": validate,
+    "simulate": simulate,
+    "montecarlo": montecarlo,
+    "scaling": scaling,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benches", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.modules.setdefault("bench_synthetic", __import__("synthetic"))
+    for name in args.benches or list(BENCHES):
+        BENCHES[name](args.quick)
+
+
+if __name__ == "__main__":
+    main()
