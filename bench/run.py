@@ -169,11 +169,19 @@ BENCHES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("benches", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
+    parser.add_argument(
+        "benches",
+        nargs="*",
+        metavar="BENCH",
+        help=f"which to run (default: all): {', '.join(BENCHES)}",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.modules.setdefault("bench_synthetic", __import__("synthetic"))
+    unknown = [b for b in args.benches if b not in BENCHES]
+    if unknown:
+        parser.error(f"unknown bench {unknown[0]!r}; choose from {', '.join(BENCHES)}")
     for name in args.benches or list(BENCHES):
         BENCHES[name](args.quick)
 
