@@ -302,7 +302,7 @@ class SiteModel:
             ai_facility_mw=load * hall.spec.average_pue,
         )
         self._notify()
-        self.env.process(self._burn_in(hall, lot.platform, racks))
+        yield from self._burn_in(hall, lot.platform, racks)  # the same lot, one process
 
     def _burn_in(self, hall: HallState, platform_name: str, racks: int) -> Process:
         platform = self.platforms[platform_name]
