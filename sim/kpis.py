@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.engine.recorder import Recorder
 from sim.money import billing, due_schedule
-from sim.schema import Scenario
+from sim.schema import Contract, Scenario
 from sim.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.topology import colocation_halls
 from sim.units import DAYS_PER_YEAR, to_date
@@ -83,6 +83,19 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
     return float(times[hit[0]]) if len(hit) else None
 
 
+def tranche_fills(
+    contract: Contract, times: np.ndarray, cumulative: np.ndarray
+) -> tuple[list[float | None], float | None]:
+    """When each tranche is filled (in file order; tranches fill in due-date order) and when
+    the whole contract is, from the times and cumulative units of its deliveries."""
+    fills: list[float | None] = [None] * len(contract.tranches)
+    needed = 0.0
+    for i in sorted(range(len(contract.tranches)), key=lambda i: contract.tranches[i].due):
+        needed += contract.tranches[i].units
+        fills[i] = _first_reach(times, cumulative, needed)
+    return fills, _first_reach(times, cumulative, contract.total_units)
+
+
 def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[str, Any]:
     start = scenario.scenario.start
     units = pd.DataFrame(recorder.units, columns=["t", "contract", "units", "gpus"])
@@ -98,24 +111,22 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
         times = mine["t"].to_numpy(dtype=float)
         cumulative = np.cumsum(mine["units"].to_numpy(dtype=float))
         total = contract.total_units
-        order = sorted(range(len(contract.tranches)), key=lambda i: contract.tranches[i].due)
-        tranches: list[dict[str, Any]] = [{} for _ in contract.tranches]
-        needed = 0.0
-        for i in order:
-            tranche = contract.tranches[i]
-            needed += tranche.units
-            t = _first_reach(times, cumulative, needed)
+        fills, full = tranche_fills(contract, times, cumulative)
+        tranches: list[dict[str, Any]] = []
+        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
             due_t = float((tranche.due - start).days)
             delivered = to_date(t, start) if t is not None else None
-            tranches[i] = {
-                "tranche": i + 1,
-                "hall": tranche.hall,
-                "units": tranche.units,
-                "due": tranche.due.isoformat(),
-                "delivered": delivered.isoformat() if delivered else None,
-                "slip_days": (delivered - tranche.due).days if delivered else None,
-                "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
-            }
+            tranches.append(
+                {
+                    "tranche": i + 1,
+                    "hall": tranche.hall,
+                    "units": tranche.units,
+                    "due": tranche.due.isoformat(),
+                    "delivered": delivered.isoformat() if delivered else None,
+                    "slip_days": (delivered - tranche.due).days if delivered else None,
+                    "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
+                }
+            )
         out[name] = {
             "kind": contract.kind,
             "customer": contract.customer,
@@ -126,7 +137,7 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "tranches": tranches,
             "first_delivery": _date(times[0] if len(times) else None, start),
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
-            "full_delivery": _date(_first_reach(times, cumulative, total), start),
+            "full_delivery": _date(full, start),
             "revenue_usd": float(revenue.get(name, 0.0)),
             **_contract_money(scenario, name, times, mine, flows.loc[name]),
         }

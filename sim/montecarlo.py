@@ -13,7 +13,6 @@ the KPI table, never all replications' timelines.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import Random, simulate
+from sim.kpis import tranche_fills
 from sim.realize import Streams, realize
 from sim.schema import Scenario
-from sim.timeline import PORTFOLIO, TIMELINE_COLUMNS, Arrays, compute_arrays
+from sim.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
 from sim.units import DAYS_PER_YEAR
 
 METRICS = TIMELINE_COLUMNS[2:]
@@ -80,25 +80,18 @@ def _kpis(
     for t, name, u, _ in units:
         by_contract[name].append((t, u))
     start = scenario.scenario.start
-    names = arrays.contracts
-    for name, contract in scenario.contracts.items():
+    revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
+    for row, (name, contract) in enumerate(scenario.contracts.items()):
         rows = sorted(by_contract[name])
         times = np.array([r[0] for r in rows])
         cumulative = np.cumsum([r[1] for r in rows]) if rows else np.zeros(0)
-        order = sorted(range(len(contract.tranches)), key=lambda i: contract.tranches[i].due)
-        needed = 0.0
-        for i in order:
-            tranche = contract.tranches[i]
-            needed += tranche.units
-            hit = np.nonzero(cumulative >= needed - 1e-9)[0]
-            day = math.floor(times[hit[0]] + 1e-9) if len(hit) else math.nan
+        fills, full = tranche_fills(contract, times, cumulative)
+        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
+            day = _day(t)
             out[f"{name}.tranche_{i + 1}.delivered"] = day
             out[f"{name}.tranche_{i + 1}.slip_days"] = day - (tranche.due - start).days
-        hit = np.nonzero(cumulative >= contract.total_units - 1e-9)[0]
-        out[f"{name}.full_delivery"] = math.floor(times[hit[0]] + 1e-9) if len(hit) else math.nan
-        out[f"{name}.revenue_usd"] = float(
-            arrays.contract_columns["revenue_usd"][names.index(name)].sum()
-        )
+        out[f"{name}.full_delivery"] = _day(full)
+        out[f"{name}.revenue_usd"] = float(revenue[row])
     columns = arrays.columns
     out["revenue_usd"] = float(columns["revenue_usd"][-1].sum())
     out["gpu_months"] = float(columns["gpu_days"][-1][-1] / (DAYS_PER_YEAR / 12.0))
@@ -107,6 +100,11 @@ def _kpis(
     out["rack_days_waiting"] = float(columns["racks_waiting_days"][-1][-1])
     out["cash_usd"] = float(columns["cash_usd"][-1][-1])
     return out
+
+
+def _day(t: float | None) -> float:
+    """The day (since the start) of time ``t``; NaN when it never came in the horizon."""
+    return math.nan if t is None else float(math.floor(t + 1e-9))
 
 
 @dataclass
@@ -217,11 +215,3 @@ def assemble(
     drivers = drivers_table(reps)
     summary = mc_summary(scenario, seed, reps, on_time, drivers)
     return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary)
-
-
-def site_names(scenario: Scenario) -> list[str]:
-    return [*scenario.sites, PORTFOLIO]
-
-
-def to_date(day: float, start: dt.date) -> dt.date | None:
-    return None if math.isnan(day) else start + dt.timedelta(days=int(day))

@@ -63,13 +63,6 @@ def realize(
     return concrete, draws
 
 
-def uncertain_inputs(scenario: Scenario) -> list[str]:
-    """Keys of the scenario's independent uncertain inputs (a path, or `shared.<key>`)."""
-    draws: dict[str, float] = {}
-    _walk(scenario, "", None, draws)
-    return list(draws)
-
-
 def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) -> float:
     if streams is None:
         return dist.plan()

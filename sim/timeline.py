@@ -130,10 +130,6 @@ class Arrays:
     contract_columns: dict[str, np.ndarray]
 
 
-ADDITIVE_EXCLUDED = {"power_utilization", "hall_utilization"}
-"""Ratios: recomputed from the portfolio's sums, never summed."""
-
-
 def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     """Turn one run's records into its timeline, contract and event tables."""
     arrays = compute_arrays(scenario, recorder)

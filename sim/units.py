@@ -56,11 +56,6 @@ def format_days(days: Days) -> str:
     return f"{format(Decimal(repr(days)), 'f')}d"
 
 
-def to_sim_days(date: dt.date, start: dt.date) -> Days:
-    """Days from the scenario start to ``date`` (negative when before it)."""
-    return float((date - start).days)
-
-
 def to_date(days: Days, start: dt.date) -> dt.date:
     """The calendar date on which simulation time ``days`` falls."""
     return start + dt.timedelta(days=math.floor(days + 1e-9))

@@ -8,7 +8,8 @@ Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher ha
 the crews (a `Resource`): a job is up to `lot_racks` racks of one lot into the first ready
 hall (in order of readiness) with room and the right cooling. Installed racks burn in; a
 fallout fraction goes to rework and is accepted later. Accepted racks are online, less the
-expected share out for repair (failure rate x repair time).
+share out for repair (failure rate x repair time): expected values in a plan run, binomial
+draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
 """
 
 from __future__ import annotations

@@ -182,11 +182,6 @@ class Mining(StrictModel):
         assert self.hashrate_ehs is not None
         return self.hashrate_ehs * self.j_per_th
 
-    @property
-    def facility_mw(self) -> float:
-        """Grid MW the whole fleet draws."""
-        return self.it_mw * self.pue
-
 
 class Site(StrictModel):
     """A campus: a grid interconnect growing in phases, halls, crews and mining."""
