@@ -84,9 +84,9 @@ def simulate(quick: bool) -> None:
     import simpy
 
     import sim
+    from sim.analysis.timeline import build_tables
     from sim.engine import simulate as run_engine
-    from sim.realize import realize
-    from sim.timeline import build_tables
+    from sim.engine.realize import realize
 
     steps = 0
     original = simpy.Environment.step

@@ -16,18 +16,21 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from sim.errors import Problem, ScenarioError
-    from sim.loader import load, load_file
-    from sim.runner import Result, run
-    from sim.schema import Scenario
+    from sim.outputs.files import write_run
+    from sim.result import Result
+    from sim.runner import run
+    from sim.scenario.loader import load, load_file
+    from sim.scenario.schema import Scenario
 
 _LAZY = {
-    "load": "sim.loader",
-    "load_file": "sim.loader",
-    "Scenario": "sim.schema",
+    "load": "sim.scenario.loader",
+    "load_file": "sim.scenario.loader",
+    "Scenario": "sim.scenario.schema",
     "ScenarioError": "sim.errors",
     "Problem": "sim.errors",
     "run": "sim.runner",
-    "Result": "sim.runner",
+    "Result": "sim.result",
+    "write_run": "sim.outputs.files",
 }
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "load",
     "load_file",
     "run",
+    "write_run",
 ]
 
 

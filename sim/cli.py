@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("dcsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
-        from sim.outputs import OutputError
+        from sim.outputs.files import OutputError
 
         if isinstance(exc, OutputError | UsageError):
             print(f"dcsim: {exc}", file=sys.stderr)
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
-    from sim.loader import load_file
+    from sim.scenario.loader import load_file
 
     status = EXIT_OK
     for path in args.files:
@@ -269,16 +269,16 @@ def _validate(args: argparse.Namespace) -> int:
 def _schema() -> int:
     import json
 
-    from sim.schema import Scenario
+    from sim.scenario.schema import Scenario
 
     print(json.dumps(Scenario.model_json_schema(), indent=2))
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.loader import load_file
-    from sim.outputs import OutputError, default_out
+    from sim.outputs.files import OutputError, default_out, write_run
     from sim.runner import run
+    from sim.scenario.loader import load_file
 
     started = time.perf_counter()
     loaded = load_file(args.file, args.variant)
@@ -299,7 +299,7 @@ def _run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=args.replications > 0 and sys.stderr.isatty(),
     )
-    folder = result.write(out if out is not None else default_out(result), force=args.force)
+    folder = write_run(result, out if out is not None else default_out(result), force=args.force)
     elapsed = time.perf_counter() - started
     summary = dict(result.summary)
     if result.monte_carlo is not None:
@@ -310,8 +310,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
-    from sim.loader import load_all, load_file
-    from sim.outputs import write_comparison
+    from sim.outputs.files import write_comparison
+    from sim.scenario.loader import load_all, load_file
 
     started = time.perf_counter()
     if len(args.files) > 2:

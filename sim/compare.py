@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.executors import Executor
-from sim.loader import Loaded
-from sim.runner import Result, run
-from sim.timeline import PORTFOLIO
+from sim.analysis.timeline import PORTFOLIO
+from sim.montecarlo.executors import Executor
+from sim.result import Result
+from sim.runner import run
+from sim.scenario.loader import Loaded
 
 LOWER_IS_BETTER = (
     "full_delivery",

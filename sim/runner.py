@@ -6,45 +6,18 @@ can be mapped over seeds in other processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from sim.analysis.kpis import summarize
+from sim.analysis.timeline import build_tables
 from sim.engine import Deterministic, Sampler, simulate
-from sim.executors import Executor
-from sim.kpis import summarize
-from sim.loader import Loaded, load_file
-from sim.montecarlo import MonteCarlo, chunks, monte_carlo
-from sim.realize import realize
-from sim.schema import Scenario, Step
-from sim.timeline import build_tables
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a run produced: dated tables (pandas) and a JSON-ready summary."""
-
-    scenario: Scenario
-    timeline: pd.DataFrame
-    """One row per date and site (and `site` = "all" for the portfolio)."""
-    contracts: pd.DataFrame
-    """One row per date and contract: units due, units delivered, revenue."""
-    events: pd.DataFrame
-    """Dated milestones per entity."""
-    summary: dict[str, Any]
-    """KPIs: tranche dates and slips, revenue, peaks, stranded capacity, binding constraints."""
-    source: Loaded | None = field(default=None, repr=False)
-    seed: int | None = None
-    monte_carlo: MonteCarlo | None = field(default=None, repr=False)
-    """With replications: percentile bands, on-time probabilities, drivers, KPI table."""
-
-    def write(self, out: str | Path | None = None, *, force: bool = False) -> Path:
-        """Write the run folder (tables, summary, resolved scenario, manifest, plots)."""
-        from sim.outputs import write_run
-
-        return write_run(self, out, force=force)
+from sim.engine.realize import realize
+from sim.montecarlo.executors import Executor
+from sim.montecarlo.replications import MonteCarlo, chunks, monte_carlo
+from sim.result import Result
+from sim.scenario.loader import Loaded, load_file
+from sim.scenario.schema import Scenario, Step
 
 
 def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
@@ -109,11 +82,10 @@ def monte_carlo_run(
     scheduler: str | None = None,
     progress: bool = False,
 ) -> MonteCarlo:
-    """Run ``replications`` of ``scenario`` and aggregate them (see `sim.montecarlo`)."""
+    """Run ``replications`` of ``scenario`` and aggregate them (`sim.montecarlo.replications`)."""
     from tqdm import tqdm
 
-    from sim import executors
-
+    from sim.montecarlo import executors
     if executor == "dask":
         if scheduler is None:
             raise ValueError("the dask executor needs a scheduler address (--scheduler)")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

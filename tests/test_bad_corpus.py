@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import Problem, ScenarioError
-from sim.loader import load_file
+from sim.scenario.loader import load_file
 
 BAD = Path(__file__).resolve().parent / "bad"
 FILES = sorted(BAD.glob("*.yaml")) + sorted((BAD / "imports").glob("*.yaml"))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from sim.compare import compare
-from sim.loader import load_all, load_file, load_text
-from sim.outputs import write_comparison
+from sim.outputs.files import write_comparison
+from sim.scenario.loader import load_all, load_file, load_text
 from tests.conftest import SCENARIOS
 
 

@@ -11,7 +11,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 import pytest
 
-from sim.compareplots import _LATE, RunView, _gantt, _scaled, plot_comparison
+from sim.outputs.plots.comparison import _LATE, RunView, _gantt, _scaled, plot_comparison
 
 PNG = b"\x89PNG\r\n\x1a\n"
 START = dt.date(2026, 1, 5)
@@ -111,9 +111,9 @@ def test_comparison_writes_four_pngs_without_pyplot(tmp_path: Path) -> None:
 
 
 def test_module_never_imports_pyplot() -> None:
-    import sim.compareplots
+    import sim.outputs.plots.comparison
 
-    tree = ast.parse(Path(sim.compareplots.__file__).read_text())
+    tree = ast.parse(Path(sim.outputs.plots.comparison.__file__).read_text())
     imported = [
         alias.name
         for node in ast.walk(tree)

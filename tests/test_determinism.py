@@ -61,5 +61,5 @@ def test_the_dask_executor_writes_identical_files(tmp_path: Path) -> None:
             executor="dask",
             scheduler=cluster.scheduler_address,
         )
-    result.write(tmp_path / "dask")
+    sim.write_run(result, tmp_path / "dask")
     same_results(tmp_path / "local", tmp_path / "dask")

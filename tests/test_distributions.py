@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from sim.engine.realize import Streams
 from sim.errors import ScenarioError
-from sim.loader import load_text
-from sim.realize import Streams
-from sim.schema.distributions import DurationDist, QuantityDist
+from sim.scenario.loader import load_text
+from sim.scenario.schema.distributions import DurationDist, QuantityDist
 from tests.conftest import SCENARIOS
 
 N = 20_000

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sim.errors import Problem, ScenarioError
-from sim.loader import load_file, load_text
-from sim.yamlsource import MAX_FILE_BYTES
+from sim.scenario.loader import load_file, load_text
+from sim.scenario.yamlsource import MAX_FILE_BYTES
 
 NAME = "s.yaml"
 BASE = """\

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.outputs import write_atomically
+from sim.outputs.files import write_atomically
 from sim.runner import monte_carlo_run
 from tests.conftest import SCENARIOS
 

@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.errors import ScenarioError
-from sim.loader import load_file, load_text
+from sim.scenario.loader import load_file, load_text
 from tests.conftest import SCENARIOS
 
 HEAD = "scenario: {name: combo, start: 2026-01-01, end: 2027-12-31}\n"
@@ -128,7 +128,7 @@ def test_the_manifest_hash_covers_imported_files(tmp_path: Path) -> None:
 
 
 def test_the_resolved_portfolio_runs_without_its_imports(tmp_path: Path) -> None:
-    folder = sim.run(SCENARIOS / "portfolio.yaml").write(tmp_path / "portfolio")
+    folder = sim.write_run(sim.run(SCENARIOS / "portfolio.yaml"), tmp_path / "portfolio")
     text = (folder / "scenario.yaml").read_text()
     assert "imports" not in text
     assert sorted(load_text(text).scenario.sites) == sorted(

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import sim
+from sim.analysis.timeline import PORTFOLIO
 from sim.engine import Random
-from sim.loader import load_text
-from sim.realize import Streams, realize
+from sim.engine.realize import Streams, realize
 from sim.runner import run_once
-from sim.timeline import PORTFOLIO
+from sim.scenario.loader import load_text
 from tests.strategies import scenarios
 
 EPS = 1e-6

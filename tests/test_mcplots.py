@@ -131,7 +131,7 @@ def _check(paths: list[Path], folder: Path) -> None:
 
 def test_monte_carlo_plots_are_written_without_pyplot(tmp_path: Path) -> None:
     pyplot_before = "matplotlib.pyplot" in sys.modules
-    from sim.mcplots import plot_monte_carlo
+    from sim.outputs.plots.bands import plot_monte_carlo
 
     folder = tmp_path / "plots"
     paths = plot_monte_carlo(
@@ -143,7 +143,7 @@ def test_monte_carlo_plots_are_written_without_pyplot(tmp_path: Path) -> None:
 
 
 def test_empty_drivers_still_write_a_drivers_figure(tmp_path: Path) -> None:
-    from sim.mcplots import plot_monte_carlo
+    from sim.outputs.plots.bands import plot_monte_carlo
 
     empty = pd.DataFrame({"kpi": [], "input": [], "spearman": []})
     paths = plot_monte_carlo("demo", _percentiles(), _replications(), _on_time(), empty, tmp_path)
@@ -151,7 +151,7 @@ def test_empty_drivers_still_write_a_drivers_figure(tmp_path: Path) -> None:
 
 
 def test_contract_never_delivered_keeps_its_cdf_flat(tmp_path: Path) -> None:
-    from sim.mcplots import plot_monte_carlo
+    from sim.outputs.plots.bands import plot_monte_carlo
 
     replications = _replications()
     replications["msft.full_delivery"] = pd.NaT
@@ -171,6 +171,6 @@ def test_contract_never_delivered_keeps_its_cdf_flat(tmp_path: Path) -> None:
     ],
 )
 def test_input_labels_are_short_but_unambiguous(inputs: list[str], expected: list[str]) -> None:
-    from sim.mcplots import _short
+    from sim.outputs.plots.bands import _short
 
     assert _short(inputs) == expected

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.money import escalated_days, late_credits, prepayments
-from sim.schema.contract import GpuCloudContract
+from sim.analysis.money import escalated_days, late_credits, prepayments
+from sim.scenario.schema.contract import GpuCloudContract
 
 START = dt.date(2026, 1, 1)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import montecarlo
-from sim.montecarlo import BATCH, Aggregator, Replication, ReplicationError, replicate
-from sim.realize import Streams, realize
+from sim.engine.realize import Streams, realize
+from sim.montecarlo import replications
+from sim.montecarlo.replications import BATCH, Aggregator, Replication, ReplicationError, replicate
 from sim.runner import monte_carlo_run
 from tests.conftest import SCENARIOS, STORY, scenario_from
 
@@ -75,7 +75,7 @@ def test_in_order_restores_replication_order() -> None:
         return Replication(i, np.zeros(1, dtype=np.float32), {})
 
     arrivals = [(2, [rep(4), rep(5)]), (0, [rep(0), rep(1)]), (1, [rep(2), rep(3)])]
-    assert [r.index for r in montecarlo.in_order(arrivals)] == [0, 1, 2, 3, 4, 5]
+    assert [r.index for r in replications.in_order(arrivals)] == [0, 1, 2, 3, 4, 5]
 
 
 def test_one_risk_event_gives_p_on_time_of_one_minus_p() -> None:
@@ -148,7 +148,7 @@ def test_a_failing_replication_names_its_seed(monkeypatch: pytest.MonkeyPatch) -
     def broken(*args: Any, **kwargs: Any) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(montecarlo, "simulate", broken)
+    monkeypatch.setattr(replications, "simulate", broken)
     with pytest.raises(
         ReplicationError,
         match=r"replication 0 \(seed 4\) failed: "

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.image import imread
 
 import sim
-from sim.outputs import OutputError, write_atomically
+from sim.outputs.files import OutputError, write_atomically
 from tests.conftest import SCENARIOS
 
 EXAMPLE = SCENARIOS / "example.yaml"
@@ -35,7 +35,7 @@ REQUIRED_TIMELINE = [
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sim.run(EXAMPLE).write(tmp_path_factory.mktemp("runs") / "example")
+    return sim.write_run(sim.run(EXAMPLE), tmp_path_factory.mktemp("runs") / "example")
 
 
 def test_run_folder_holds_every_output(folder: Path) -> None:
@@ -121,9 +121,9 @@ def test_resolved_scenario_round_trips_to_the_same_result(folder: Path) -> None:
 def test_a_non_empty_folder_is_refused_without_force(folder: Path) -> None:
     (folder / "stale.txt").write_text("from an older run")
     with pytest.raises(OutputError, match="already holds files; use --force"):
-        sim.run(EXAMPLE).write(folder)
+        sim.write_run(sim.run(EXAMPLE), folder)
     assert (folder / "stale.txt").exists()
-    sim.run(EXAMPLE).write(folder, force=True)
+    sim.write_run(sim.run(EXAMPLE), folder, force=True)
     assert not (folder / "stale.txt").exists()  # replaced whole, not merged
     assert (folder / "summary.json").exists()
     assert not list(folder.parent.glob(".example.*"))  # no staging or backup left

@@ -14,8 +14,8 @@ from matplotlib.image import imread
 
 import sim
 from sim.compare import compare
-from sim.loader import load_all
-from sim.outputs import write_comparison
+from sim.outputs.files import write_comparison
+from sim.scenario.loader import load_all
 from tests.conftest import SCENARIOS
 
 
@@ -65,9 +65,8 @@ def drawn_share(image: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sim.run(SCENARIOS / "example.yaml", replications=6, seed=2).write(
-        tmp_path_factory.mktemp("report") / "example"
-    )
+    result = sim.run(SCENARIOS / "example.yaml", replications=6, seed=2)
+    return sim.write_run(result, tmp_path_factory.mktemp("report") / "example")
 
 
 def test_the_report_is_self_contained_and_complete(run_folder: Path) -> None:

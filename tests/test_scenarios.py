@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.loader import load_file
+from sim.scenario.loader import load_file
 from tests.conftest import SCENARIOS
 from tests.test_invariants import check_invariants
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.timeline import PORTFOLIO
+from sim.analysis.timeline import PORTFOLIO
 from tests.conftest import SCENARIOS
 
 

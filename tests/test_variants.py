@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from sim.errors import ScenarioError
-from sim.loader import load_text
-from sim.variants import parse_path
+from sim.scenario.loader import load_text
+from sim.scenario.variants import parse_path
 from tests.conftest import SCENARIOS
 
 EXAMPLE = (SCENARIOS / "example.yaml").read_text()
@@ -93,7 +93,7 @@ def test_every_variant_is_validated_and_unknown_variants_named() -> None:
 
 
 def test_shipped_variants_exist() -> None:
-    from sim.loader import load_all
+    from sim.scenario.loader import load_all
 
     iren = load_all(SCENARIOS / "iren_childress.yaml")
     assert any(v and "dell" in v for v in iren)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.engine.recorder import Recorder
-from sim.schema import Contract
+from sim.scenario.schema import Contract
 
 
 @dataclass

@@ -8,13 +8,13 @@ from sim.engine.ledger import Ledger
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Sampler
 from sim.engine.site import HallState, SiteModel
-from sim.schema import Scenario
-from sim.schema.contract import ColocationContract
-from sim.topology import contract_halls, rack_halls
+from sim.scenario.schema import Scenario
+from sim.scenario.schema.contract import ColocationContract
+from sim.scenario.topology import contract_halls, rack_halls
 
 
 def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
-    """Run a concrete scenario (no distributions left: see `sim.realize`) over its horizon
+    """Run a concrete scenario (no distributions left: see `sim.engine.realize`) over its horizon
     and return what happened, as plain rows."""
     sampler = sampler if sampler is not None else Deterministic()
     env = simpy.Environment()

@@ -1,6 +1,6 @@
 """Randomness inside a run: burn-in fallout and racks out for repair, per lot and cohort.
 
-Uncertain inputs (durations, prices) are drawn before the run (see `sim.realize`); what is
+Uncertain inputs (durations, prices) are drawn before the run (see `sim.engine.realize`); what is
 left random inside the engine is per-lot: how many racks of a lot fail burn-in, and how many
 of an accepted cohort are out for repair. The deterministic sampler uses expected values,
 the random one draws binomials from a stream per key.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from sim.realize import Streams
+from sim.engine.realize import Streams
 
 
 class Sampler(Protocol):

@@ -25,7 +25,7 @@ from simpy.resources.resource import Request
 from sim.engine.ledger import Ledger
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Sampler
-from sim.schema import Hall, Platform, Site
+from sim.scenario.schema import Hall, Platform, Site
 
 Process = Generator[simpy.Event, object, None]
 

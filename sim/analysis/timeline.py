@@ -1,0 +1,340 @@
+"""Event records -> dated tables: the timeline per site and portfolio, and per contract.
+
+Levels are read at the end of each row's date; flows (revenue) cover the period since the
+previous row. Portfolio rows (`site` = `all`) sum the sites, and ratios are recomputed from
+the sums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
+from sim.analysis.steps import date_grid, levels_and_integrals, sample_times
+from sim.engine.recorder import Recorder
+from sim.scenario.schema import Scenario
+from sim.scenario.schema.types import plan
+
+PORTFOLIO = "all"
+CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
+"""Per-period contract money, summed into the site rows."""
+CONTRACT_COLUMNS = [
+    "date",
+    "contract",
+    "unit",
+    "units_due",
+    "units_delivered",
+    "gpus_due",
+    *CONTRACT_FLOWS,
+]
+
+LEVELS = [
+    "grid_mw",
+    "reserved_mw",
+    "halls_building_mw",
+    "halls_waiting_power_mw",
+    "halls_commissioning_mw",
+    "ready_it_mw",
+    "ai_it_mw",
+    "ai_facility_mw",
+    "mining_mw",
+    "mining_facility_mw",
+    "colo_handed_over_mw",
+    "rack_space_kw",
+    "racks_delivered",
+    "racks_waiting",
+    "racks_installing",
+    "racks_burn_in",
+    "racks_rework",
+    "racks_installed",
+    "racks_accepted",
+    "racks_online",
+    "racks_in_repair",
+    "gpus_online",
+    "crews_busy",
+    "mining_potential_mw",
+    "tenant_facility_mw",
+    "capex_rate_usd_per_day",
+    "capex_paid_usd",
+]
+"""Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
+
+TIMELINE_COLUMNS = [
+    "date",
+    "site",
+    "grid_mw",
+    "ready_it_mw",
+    "ai_it_mw",
+    "mining_mw",
+    "facility_mw",
+    "racks_delivered",
+    "racks_waiting",
+    "racks_installed",
+    "racks_online",
+    "gpus_online",
+    "power_utilization",
+    "revenue_usd",
+    "mining_revenue_usd",
+    "power_cost_usd",
+    "capex_usd",
+    "prepayment_usd",
+    "late_credits_usd",
+    "cash_usd",
+    "mining_given_up_usd",
+    "reserved_mw",
+    "idle_mw",
+    "unreserved_mw",
+    "ai_facility_mw",
+    "mining_facility_mw",
+    "hall_utilization",
+    "gpus_due",
+    "racks_installing",
+    "racks_burn_in",
+    "racks_rework",
+    "racks_in_repair",
+    "halls_building_mw",
+    "halls_waiting_power_mw",
+    "halls_commissioning_mw",
+    "colo_handed_over_mw",
+    "rack_space_kw",
+    "crews_busy",
+    "idle_mw_days",
+    "racks_waiting_days",
+    "gpu_days",
+]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The dated tables of one run."""
+
+    timeline: pd.DataFrame
+    contracts: pd.DataFrame
+    events: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """One run's timeline as arrays: each column has one row per site plus the portfolio
+    (last), and one column per date; each contract column has one row per contract."""
+
+    dates: list[dt.date]
+    sites: list[str]
+    columns: dict[str, np.ndarray]
+    contracts: list[str]
+    contract_columns: dict[str, np.ndarray]
+
+
+def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
+    """Turn one run's records into its timeline, contract and event tables."""
+    arrays = compute_arrays(scenario, recorder)
+    return Tables(
+        timeline_frame(arrays), contract_frame(scenario, arrays), event_table(scenario, recorder)
+    )
+
+
+def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
+    """Every timeline and contract column as arrays, from one run's records (numpy only)."""
+    info = scenario.scenario
+    dates = date_grid(info.start, info.end, info.step)
+    grid = sample_times(dates, info.start)
+    sites = list(scenario.sites)
+    level, integral = _levels(recorder, sites, grid)
+    col = {c: i for i, c in enumerate(LEVELS)}
+    site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
+    site_cols["idle_mw_days"] = (
+        integral[:, col["grid_mw"]]
+        - integral[:, col["ai_facility_mw"]]
+        - integral[:, col["mining_facility_mw"]]
+    )
+    site_cols["racks_waiting_days"] = integral[:, col["racks_waiting"]]
+    site_cols["gpu_days"] = integral[:, col["gpus_online"]]
+    site_cols.update(_site_money(scenario, sites, level, integral))
+
+    contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
+    owner = np.zeros((len(sites), len(contracts)))
+    for j, name in enumerate(contracts):
+        owner[sites.index(scenario.contracts[name].site), j] = 1.0
+    for column in [*CONTRACT_FLOWS, "gpus_due"]:
+        site_cols[column] = owner @ contract_cols[column]
+    net = (
+        site_cols["revenue_usd"]
+        - site_cols["late_credits_usd"]
+        + site_cols["prepayment_usd"]
+        + site_cols["mining_revenue_usd"]
+        - site_cols["power_cost_usd"]
+        - site_cols["capex_usd"]
+    )
+    site_cols["cash_usd"] = np.cumsum(net, axis=1)
+
+    columns = {c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items()}
+    columns["facility_mw"] = columns["ai_facility_mw"] + columns["mining_facility_mw"]
+    columns["idle_mw"] = columns["grid_mw"] - columns["facility_mw"]
+    columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
+    columns["power_utilization"] = _ratio(columns["facility_mw"], columns["grid_mw"])
+    columns["hall_utilization"] = _ratio(columns["ai_it_mw"], columns["ready_it_mw"])
+    columns = {c: _clean(columns[c]) for c in TIMELINE_COLUMNS[2:]}
+    contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
+    return Arrays(dates, sites, columns, contracts, contract_cols)
+
+
+def timeline_frame(arrays: Arrays) -> pd.DataFrame:
+    """The timeline table: one row per site and date, then the portfolio's rows."""
+    names = [*arrays.sites, PORTFOLIO]
+    n = len(arrays.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(arrays.dates, dtype=object), len(names)),
+        "site": np.repeat(names, n),
+    }
+    data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
+    return pd.DataFrame(data)[TIMELINE_COLUMNS]
+
+
+def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
+    """The contract table: one row per contract and date."""
+    n = len(arrays.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(arrays.dates, dtype=object), len(arrays.contracts)),
+        "contract": np.repeat(arrays.contracts, n),
+        "unit": np.repeat([scenario.contracts[c].unit for c in arrays.contracts], n),
+    }
+    data.update({c: arrays.contract_columns[c].reshape(-1) for c in CONTRACT_COLUMNS[3:]})
+    frame = pd.DataFrame(data)
+    if not arrays.contracts:
+        frame = frame.astype({c: float for c in CONTRACT_COLUMNS[3:]})
+    return frame[CONTRACT_COLUMNS]
+
+
+def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
+    """The milestone log, in time order (ties in the order they happened)."""
+    rows = sorted(recorder.events)
+    start = pd.Timestamp(scenario.scenario.start)
+    frame = pd.DataFrame(rows, columns=["t", "seq", "site", "entity", "event", "quantity"])
+    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + 1e-9), unit="D")
+    frame["date"] = list((start + offsets).date)
+    return frame[["date", "site", "entity", "event", "quantity"]].reset_index(drop=True)
+
+
+def _levels(
+    recorder: Recorder, sites: list[str], grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(site, column, row) arrays of levels and of their integrals since the start."""
+    n_cols = len(LEVELS)
+    if recorder.levels:
+        t, site, column, delta = zip(*recorder.levels, strict=True)
+        site_index = {s: i for i, s in enumerate(sites)}
+        col_index = {c: i for i, c in enumerate(LEVELS)}
+        unknown = set(column) - set(col_index)
+        if unknown:
+            raise ValueError(f"engine recorded unknown level columns: {sorted(unknown)}")
+        keys = np.fromiter(
+            (site_index[s] * n_cols + col_index[c] for s, c in zip(site, column, strict=True)),
+            dtype=np.int64,
+            count=len(site),
+        )
+        level, integral = levels_and_integrals(
+            np.asarray(t, dtype=float),
+            keys,
+            np.asarray(delta, dtype=float),
+            len(sites) * n_cols,
+            grid,
+        )
+    else:
+        level = integral = np.zeros((len(sites) * n_cols, len(grid)))
+    shape = (len(sites), n_cols, len(grid))
+    return level.reshape(shape), integral.reshape(shape)
+
+
+def _site_money(
+    scenario: Scenario, sites: list[str], level: np.ndarray, integral: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per-period mining revenue, revenue given up, power cost and capex of each site."""
+    col = {c: i for i, c in enumerate(LEVELS)}
+
+    def flow(cumulative: np.ndarray) -> np.ndarray:  # (site, row) cumulative -> period flow
+        return np.diff(cumulative, axis=1, prepend=0.0)
+
+    usd_per_mw_day = np.zeros((len(sites), 1))
+    price = np.zeros((len(sites), 1))
+    for i, name in enumerate(sites):
+        site = scenario.sites[name]
+        price[i] = plan(site.power_price_usd_per_mwh) * 24.0
+        if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
+            usd_per_mw_day[i] = (
+                1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
+            )
+    mining = integral[:, col["mining_mw"]]
+    potential = integral[:, col["mining_potential_mw"]]
+    billed_mw_days = (
+        integral[:, col["ai_facility_mw"]]
+        + integral[:, col["mining_facility_mw"]]
+        - integral[:, col["tenant_facility_mw"]]
+    )
+    return {
+        "mining_revenue_usd": flow(mining * usd_per_mw_day),
+        "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
+        "power_cost_usd": flow(billed_mw_days * price),
+        "capex_usd": flow(
+            integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
+        ),
+    }
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 1e-9)
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x)."""
+    return np.round(values, 9) + 0.0
+
+
+def _contract_arrays(
+    scenario: Scenario, recorder: Recorder, grid: np.ndarray
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    start = scenario.scenario.start
+    names = list(scenario.contracts)
+    out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
+    by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
+    for t, name, units, gpus in recorder.units:
+        by_contract[name].append((t, units, gpus))
+    for i, name in enumerate(names):
+        contract = scenario.contracts[name]
+        rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
+        t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
+        out["units_delivered"][i] = _step_sum(t, u, grid)
+        due_t, due_u = due_schedule(contract, start)
+        out["units_due"][i] = _step_sum(due_t, due_u, grid)
+        per_unit = gpus_per_unit(scenario, name)
+        out["gpus_due"][i] = out["units_due"][i] * per_unit
+        revenue = cumulative_revenue(contract, start, t, u, g, grid)
+        received, credited = prepayments(contract, start, t, u, per_unit, grid)
+        out["revenue_usd"][i] = np.diff(revenue, prepend=0.0)
+        out["prepayment_usd"][i] = np.diff(received - credited, prepend=0.0)
+        out["late_credits_usd"][i] = np.diff(late_credits(contract, start, t, u, grid), prepend=0.0)
+    return names, out
+
+
+def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Sum of ``amounts`` at or before each grid time (times < grid time)."""
+    bins = np.searchsorted(grid, times, side="right")
+    return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
+
+
+def gpus_per_unit(scenario: Scenario, name: str) -> float:
+    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs for racks, 0 for MW."""
+    contract = scenario.contracts[name]
+    if contract.unit == "gpus":
+        return 1.0
+    if contract.unit != "racks":
+        return 0.0
+    for delivery in scenario.deliveries.values():
+        if delivery.site == contract.site and delivery.platform in scenario.platforms:
+            return float(scenario.platforms[delivery.platform].gpus_per_rack)
+    return 0.0

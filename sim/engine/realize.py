@@ -1,0 +1,95 @@
+"""Turn an uncertain scenario into a concrete one: every distribution replaced by a number.
+
+A replication draws each uncertain input from its own random stream, keyed by the input's
+path in the scenario (``sites.childress.halls.horizon_3.construction.duration``) or by its
+`shared` key. Streams derive from (root seed, replication, key) through numpy's
+`SeedSequence`, so a replication's numbers depend on nothing else: not on the number of
+workers, the executor, or which other inputs exist. Two variants of a scenario draw the same
+numbers for the inputs they share (common random numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from sim.scenario.schema import Scenario
+from sim.scenario.schema.distributions import DurationDist, QuantityDist
+
+_DISTS = (DurationDist, QuantityDist)
+
+
+def key_hash(key: str) -> int:
+    """A stable 64-bit number for a stream key (Python's hash() changes between runs)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class Streams:
+    """Independent random streams of one replication, by key."""
+
+    def __init__(self, seed: int, replication: int) -> None:
+        self.seed = seed
+        self.replication = replication
+        self._generators: dict[str, np.random.Generator] = {}
+
+    def _sequence(self, key: str) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed, spawn_key=(self.replication, key_hash(key)))
+
+    def uniform(self, key: str) -> float:
+        """One uniform number in (0, 1) for ``key``."""
+        state = int(self._sequence(key).generate_state(1, np.uint64)[0])
+        return ((state >> 11) + 0.5) * 2.0**-53
+
+    def generator(self, key: str) -> np.random.Generator:
+        """A generator for ``key`` (for repeated draws, such as fallout per lot)."""
+        gen = self._generators.get(key)
+        if gen is None:
+            gen = self._generators[key] = np.random.Generator(np.random.PCG64(self._sequence(key)))
+        return gen
+
+
+def realize(
+    scenario: Scenario, streams: Streams | None = None
+) -> tuple[Scenario, dict[str, float]]:
+    """The concrete scenario of one replication, and the value drawn for each uncertain input.
+
+    With no streams, every distribution takes its plan value (a deterministic run).
+    """
+    draws: dict[str, float] = {}
+    concrete = _walk(scenario, "", streams, draws)
+    return concrete, draws
+
+
+def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) -> float:
+    if streams is None:
+        return dist.plan()
+    risks = [streams.uniform(f"{key}/risk/{i}") for i in range(len(dist.risk))]
+    return dist.draw(streams.uniform(key), risks)
+
+
+def _walk(value: Any, path: str, streams: Streams | None, draws: dict[str, float]) -> Any:
+    if isinstance(value, _DISTS):
+        key = f"shared.{value.shared}" if value.shared else path
+        drawn = _draw(value, key, streams)
+        draws.setdefault(key, drawn)  # one entry per independent input
+        return drawn
+    if isinstance(value, BaseModel):
+        changes = {}
+        for name in type(value).model_fields:
+            old = getattr(value, name)
+            new = _walk(old, f"{path}.{name}" if path else name, streams, draws)
+            if new is not old:
+                changes[name] = new
+        return value.model_copy(update=changes) if changes else value
+    if isinstance(value, dict):
+        new_dict = {k: _walk(v, f"{path}.{k}", streams, draws) for k, v in value.items()}
+        changed = any(new_dict[k] is not v for k, v in value.items())
+        return new_dict if changed else value
+    if isinstance(value, list):
+        new_list = [_walk(v, f"{path}[{i}]", streams, draws) for i, v in enumerate(value)]
+        changed = any(n is not o for n, o in zip(new_list, value, strict=True))
+        return new_list if changed else value
+    return value

@@ -1,0 +1,236 @@
+"""Plots of a Monte Carlo study, drawn from its tables only (never from SimPy objects).
+
+Three kinds of PNG: per site and for the portfolio, the P50 with a shaded P10-P90 band of
+the ramp-up (MW), GPUs online and the revenue rate; the empirical CDF of each contract's
+full-delivery date against its final due date; and a tornado chart of the inputs that
+drive each KPI (Spearman rank correlation). The bands are per-date percentiles across
+replications, so a P50 line is not the path of any one replication. Uses matplotlib's
+object API with the Agg canvas, so no global pyplot state is touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+
+from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.style import LEGEND, STAGES, date_axis, figure, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+_COLOUR = {column: colour for column, _, colour, _ in STAGES}
+_LABEL = {column: label for column, label, _, _ in STAGES}
+_POSITIVE, _NEGATIVE = "#d62728", "#1f77b4"
+_TOP = 8
+
+
+def plot_monte_carlo(
+    name: str,
+    percentiles: pd.DataFrame,
+    replications: pd.DataFrame,
+    on_time: pd.DataFrame,
+    drivers: pd.DataFrame,
+    folder: Path,
+) -> list[Path]:
+    """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(replications)
+    paths = []
+    for site, rows in percentiles.groupby("site", sort=False):
+        site = str(site)
+        label = "portfolio" if site == PORTFOLIO else site
+        path = folder / f"bands_{label}.png"
+        _bands(rows, f"{name}: {label} — P50 with P10–P90 band ({n} replications)", path)
+        paths.append(path)
+    path = folder / "full_delivery_cdf.png"
+    _delivery_cdf(
+        replications, on_time, f"{name}: full delivery by contract ({n} replications)", path
+    )
+    paths.append(path)
+    path = folder / "drivers.png"
+    _drivers(drivers, f"{name}: what drives the outcomes ({n} replications)", path)
+    paths.append(path)
+    return paths
+
+
+def _note(ax: Axes, text: str) -> None:
+    """A grey message centred on an axes that has nothing to draw."""
+    grey = {"ha": "center", "va": "center", "fontsize": 13, "color": "#666666"}
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, **grey)
+
+
+def _band(
+    ax: Axes, x: pd.Series, table: pd.DataFrame, colour: str, label: str, band: bool = True
+) -> None:
+    """P50 step line, with the P10-P90 band shaded in the same colour."""
+    ax.step(x, table["p50"], where="post", color=colour, linewidth=2, label=f"{label} (P50)")
+    if band:
+        shade = {"step": "post", "color": colour, "alpha": 0.25, "linewidth": 0}
+        ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
+
+
+def _bands(rows: pd.DataFrame, title: str, path: Path) -> None:
+    fig = new_figure(13, 10)
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    metric = {str(m): t.sort_values("date") for m, t in rows.groupby("metric", sort=False)}
+
+    ax = axes[0]
+    for column in ("ready_it_mw", "ai_it_mw", "grid_mw"):  # grid: a line, no band
+        if column in metric:
+            table = metric[column]
+            when = pd.to_datetime(table["date"])
+            _band(ax, when, table, _COLOUR[column], _LABEL[column], column != "grid_mw")
+    ax.set_ylabel("MW")
+    ax.set_title("Ramp-up", loc="left")
+
+    ax = axes[1]
+    gpus = metric.get("gpus_online")
+    if gpus is not None and gpus["p90"].fillna(0).to_numpy().max(initial=0) > 0:
+        scaled = gpus[["p10", "p50", "p90"]] / 1000
+        _band(ax, pd.to_datetime(gpus["date"]), scaled, "#2ca02c", "GPUs online")
+    else:
+        _note(ax, "no GPUs at this site")
+        ax.set_yticks([])
+    ax.set_ylabel("thousand GPUs")
+    ax.set_title("GPUs online", loc="left")
+
+    ax = axes[2]
+    if "revenue_usd" in metric:
+        table = metric["revenue_usd"]
+        dates = pd.to_datetime(table["date"]).reset_index(drop=True)
+        days = dates.diff().dt.days.fillna(1).to_numpy()
+        rate = table[["p10", "p50", "p90"]].reset_index(drop=True)
+        rate = rate.div(days, axis=0) * (365.25 / 12) / 1e6
+        # a row covers the period that ends on its date: draw it from the previous date
+        starts = dates.shift(1).fillna(dates.iloc[0] - pd.Timedelta(days=1))
+        x = pd.concat([starts, dates.iloc[-1:]], ignore_index=True)
+        rate = pd.concat([rate, rate.iloc[-1:]], ignore_index=True)
+        _band(ax, x, rate, "#8c564b", "Revenue rate")
+    ax.set_ylabel("USD million per month")
+    ax.set_title("Revenue (monthly rate)", loc="left")
+
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(**LEGEND)
+        date_axis(ax)
+    fig.savefig(path)
+
+
+def _contracts(replications: pd.DataFrame) -> list[str]:
+    suffix = ".full_delivery"
+    return [str(c)[: -len(suffix)] for c in replications.columns if str(c).endswith(suffix)]
+
+
+def _delivery_cdf(
+    replications: pd.DataFrame, on_time: pd.DataFrame, title: str, path: Path
+) -> None:
+    """Empirical CDF of each contract's full-delivery date, with its final due date."""
+    fig, ax = figure(title, height=6)
+    contracts = _contracts(replications)
+    n = len(replications)
+    done = {
+        c: pd.to_datetime(replications[f"{c}.full_delivery"]).dropna().sort_values()
+        for c in contracts
+    }
+    due = {}
+    if len(on_time):
+        last = on_time.groupby("contract")["due"].max()
+        due = {c: pd.Timestamp(last[c]) for c in contracts if c in last.index}
+    every = [d for s in done.values() for d in s] + list(due.values())
+    if not contracts or n == 0 or not every:
+        _note(ax, "no contracts to deliver")
+        fig.savefig(path)
+        return
+    lo, hi = min(every), max(every)
+    pad = max((hi - lo) * 0.03, pd.Timedelta(days=7))
+    lo, hi = lo - pad, hi + pad
+    colours = [f"C{i % 10}" for i in range(len(contracts))]
+    for c, colour in zip(contracts, colours, strict=True):
+        dates = done[c]
+        share = len(dates) / n
+        x = [lo, *dates, hi]
+        y = [0.0, *(np.arange(1, len(dates) + 1) / n), share]
+        note = "" if len(dates) == n else ", rest not within the horizon"
+        label = f"{c}: fully delivered in {share:.0%} of replications{note}"
+        # above the spines and unclipped, so a CDF flat at 0 (or 1) stays visible
+        ax.step(x, y, where="post", color=colour, lw=2, label=label, zorder=3, clip_on=False)
+        if c in due:
+            label = f"{c}: final due {due[c]:%Y-%m-%d}"
+            ax.axvline(due[c], color=colour, linestyle="--", linewidth=1.5, label=label)
+    ax.set_ylabel("probability delivered by date")
+    ax.legend(**LEGEND)
+    date_axis(ax)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0, 1.02)
+    fig.savefig(path)
+
+
+def _short(inputs: list[str]) -> list[str]:
+    """Drop "input." and keep the last 3 dot parts, or more where that would be ambiguous."""
+    parts = [s.removeprefix("input.").split(".") for s in inputs]
+    keep = [3] * len(parts)
+    while True:
+        labels = [".".join(p[-k:]) for p, k in zip(parts, keep, strict=True)]
+        clash = [
+            i for i, lbl in enumerate(labels) if labels.count(lbl) > 1 and keep[i] < len(parts[i])
+        ]
+        if not clash:
+            return labels
+        for i in clash:
+            keep[i] += 1
+
+
+def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
+    """Tornado chart: per KPI, the inputs with the largest absolute rank correlation."""
+    table = drivers.dropna(subset=["spearman"])
+    kpis = [str(k) for k in table["kpi"].unique()]
+    if not kpis:
+        fig, ax = figure(title, height=4)
+        _note(ax, "no uncertain inputs")
+        ax.set_axis_off()
+        fig.savefig(path)
+        return
+    inputs = sorted({str(i) for i in table["input"]})
+    label = dict(zip(inputs, _short(inputs), strict=True))  # one label per input, all plots
+    cols = 1 if len(kpis) <= 3 else 2
+    nrows = -(-len(kpis) // cols)
+    bars = [min(_TOP, int((table["kpi"] == k).sum())) for k in kpis]
+    tallest = [max(bars[r * cols : (r + 1) * cols]) for r in range(nrows)]
+    height = 1.4 + sum(1.1 + 0.32 * b for b in tallest)
+    fig = new_figure(13 if cols == 1 else 18, height, left=0.2 if cols == 1 else 0.14)
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    ratios = [b + 3.5 for b in tallest]
+    axes = fig.subplots(nrows, cols, squeeze=False, height_ratios=ratios).ravel()
+    for ax, kpi in zip(axes, kpis, strict=False):
+        rows = table[table["kpi"] == kpi]
+        rows = rows.reindex(rows["spearman"].abs().sort_values(ascending=False).index)
+        rows = rows.head(_TOP)
+        rho = rows["spearman"].to_numpy(dtype=float)
+        y = np.arange(len(rows))
+        ax.barh(y, rho, color=[_POSITIVE if r > 0 else _NEGATIVE for r in rho], height=0.6)
+        for yi, r in zip(y, rho, strict=True):
+            inside = abs(r) > 0.75  # near ±1 the value goes inside the bar, clear of the labels
+            side = 1 if (r >= 0) != inside else -1
+            ha, colour = ("left" if side > 0 else "right"), ("white" if inside else "black")
+            ax.text(r + 0.02 * side, yi, f"{r:+.2f}", va="center", ha=ha, fontsize=8, color=colour)
+        ax.set_yticks(y, [label[str(s)] for s in rows["input"]], fontsize=9)
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # strongest on top
+        ax.axvline(0, color="#4c4c4c", linewidth=1)
+        ax.set_xlim(-1, 1)
+        ax.set_xlabel(f"Spearman rank correlation with {kpi}")
+        ax.set_title(kpi, loc="left")
+        ax.grid(True, axis="x", alpha=0.3)
+    for ax in axes[len(kpis) :]:
+        ax.set_axis_off()
+    signs = [
+        Patch(color=_POSITIVE, label="positive: KPI higher (dates: later) as the input rises"),
+        Patch(color=_NEGATIVE, label="negative: KPI lower (dates: earlier) as the input rises"),
+    ]
+    fig.legend(handles=signs, loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+    fig.savefig(path)

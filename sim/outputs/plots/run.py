@@ -1,0 +1,273 @@
+"""Plots of a run, drawn from its tables only (never from SimPy objects).
+
+One PNG per site and one for the portfolio, each with three panels on a shared date axis:
+capacity by stage (grid, ready IT, AI IT, mining, facility MW); delivered against
+contracted (GPUs, or MW for colocation-only sites); and utilization. Uses matplotlib's
+object API with the Agg canvas, so no global pyplot state is touched.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib.dates as mdates
+import pandas as pd
+
+from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.style import LEGEND, STAGES, date_axis, figure, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sim.result import Result
+
+TOP_CONTRACTS = 10
+"""The revenue chart stacks the largest contracts and sums the others."""
+MAX_SITE_PLOTS = 20
+"""Above this many sites, only the portfolio is drawn (a planner does not page through a
+thousand dashboards; the timeline has every site)."""
+
+
+def plot_run(result: Result, folder: Path) -> list[Path]:
+    """Write one dashboard PNG per site and for the portfolio, a mining-to-AI transition per
+    site and the revenue chart; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    timeline = result.timeline
+    contracts = result.contracts
+    name = result.scenario.scenario.name
+    site_of = {c: spec.site for c, spec in result.scenario.contracts.items()}
+    jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+    drawn = timeline
+    if len(result.scenario.sites) > MAX_SITE_PLOTS:
+        drawn = timeline[timeline["site"] == PORTFOLIO]
+    for site, rows in drawn.groupby("site", sort=False):
+        site = str(site)
+        mine = (
+            contracts
+            if site == PORTFOLIO
+            else contracts[contracts["contract"].map(site_of) == site]
+        )
+        title = f"{name}: portfolio" if site == PORTFOLIO else f"{name}: site {site}"
+        jobs.append(
+            (
+                _dashboard,
+                (rows, mine, title, folder / f"{'portfolio' if site == PORTFOLIO else site}.png"),
+            )
+        )
+        if site != PORTFOLIO:
+            jobs.append(
+                (
+                    _transition,
+                    (
+                        rows,
+                        f"{name}: site {site}, from mining to AI",
+                        folder / f"transition_{site}.png",
+                    ),
+                )
+            )
+    jobs.append(
+        (_revenue, (timeline, contracts, f"{name}: revenue (monthly rate)", folder / "revenue.png"))
+    )
+    draw_all(jobs)
+    return [args[-1] for _, args in jobs]
+
+
+def _draw(job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
+    function, args = job
+    function(*args)
+
+
+def draw_all(jobs: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+    """Draw independent figures, on every core when it pays: rendering dominates a run.
+
+    Forked workers inherit the imported matplotlib, so they start in milliseconds; fork is
+    used only when this process runs no other thread (forking threads is unsafe)."""
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if workers < 2 or len(jobs) < 4 or threading.active_count() > 1:
+        for job in jobs:
+            _draw(job)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(_draw, jobs, chunksize=1)
+
+
+def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
+    """Stacked grid MW: what mining draws, what AI draws, and the energized MW left idle."""
+    fig, ax = figure(title)
+    dates = pd.to_datetime(rows["date"])
+    layers = [
+        (rows["mining_facility_mw"], "Mining (facility MW)", "#ff7f0e"),
+        (rows["ai_facility_mw"], "AI (facility MW)", "#2ca02c"),
+        (rows["idle_mw"].clip(lower=0), "Idle headroom (energized, unused)", "#d9d9d9"),
+    ]
+    ax.stackplot(
+        dates,
+        *[layer for layer, _, _ in layers],
+        labels=[lbl for _, lbl, _ in layers],
+        colors=[c for _, _, c in layers],
+        step="post",
+        alpha=0.9,
+    )
+    ax.step(
+        dates, rows["grid_mw"], where="post", color="#4c4c4c", linewidth=2, label="Grid energized"
+    )
+    ax.set_ylabel("MW drawn from the grid")
+    ax.legend(**LEGEND)
+    date_axis(ax)
+    fig.savefig(path)
+
+
+def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+    """Stacked revenue rate per contract and from mining, in USD million per month.
+
+    Each row's revenue is spread over the days of its period, so the chart reads the same
+    whatever the timeline step (summing weekly rows into months would alias).
+    """
+    fig, ax = figure(title)
+    rates = contracts.pivot_table(
+        index="date", columns="contract", values="revenue_usd", aggfunc="sum", sort=False
+    )
+    rates = rates[[c for c in contracts["contract"].unique()]] if len(rates) else rates
+    portfolio = timeline[timeline["site"] == PORTFOLIO].set_index("date")
+    table = rates.reindex(portfolio.index, fill_value=0.0)
+    if table.shape[1] > TOP_CONTRACTS:  # the largest by revenue, and the rest together
+        keep = table.sum().sort_values(ascending=False).index[:TOP_CONTRACTS]
+        others = table.drop(columns=keep).sum(axis=1)
+        table = table[list(keep)].assign(**{"other contracts": others})
+    table["mining"] = portfolio["mining_revenue_usd"]
+    days = pd.Series(pd.to_datetime(table.index)).diff().dt.days.fillna(1).to_numpy()
+    table = table.div(days, axis=0) * (365.25 / 12) / 1e6
+    table = table.loc[:, table.abs().sum() > 0]
+    dates = pd.to_datetime(pd.Series(table.index))
+    if len(table.columns):
+        # a row's value covers the period that ends on its date: draw it over that period
+        ax.stackplot(
+            dates.shift(1).fillna(dates.iloc[0]),
+            *[table[c] for c in table.columns],
+            labels=list(table.columns),
+            step="post",
+            alpha=0.9,
+        )
+    ax.set_ylabel("USD million per month")
+    ax.legend(**LEGEND)
+    date_axis(ax)
+    fig.savefig(path)
+
+
+def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+    fig = new_figure(13, 10)
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
+    dates = pd.to_datetime(rows["date"])
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+
+    ax = axes[0]
+    for column, label, color, style in STAGES:
+        ax.step(
+            dates,
+            rows[column],
+            where="post",
+            label=label,
+            color=color,
+            linestyle=style,
+            linewidth=2,
+        )
+    ax.set_ylabel("MW")
+    ax.set_title("Capacity by stage", loc="left")
+    ax.legend(**LEGEND)
+
+    _delivered_panel(axes[1], rows, contracts, dates)
+
+    ax = axes[2]
+    ax.step(
+        dates,
+        100 * rows["power_utilization"],
+        where="post",
+        color="#9467bd",
+        label="Grid used (facility / grid MW)",
+        linewidth=2,
+    )
+    ax.step(
+        dates,
+        100 * rows["hall_utilization"],
+        where="post",
+        color="#2ca02c",
+        label="Halls used (AI IT / ready IT MW)",
+        linewidth=2,
+    )
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%")
+    ax.set_title("Utilization", loc="left")
+    ax.legend(**LEGEND)
+
+    locator = mdates.AutoDateLocator()
+    axes[2].xaxis.set_major_locator(locator)
+    axes[2].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+        ax.margins(x=0)
+        ax.set_ylim(bottom=0)
+    fig.savefig(path)
+
+
+def _delivered_panel(
+    ax: Axes, rows: pd.DataFrame, contracts: pd.DataFrame, dates: pd.Series
+) -> None:
+    gpu = rows["gpus_due"].to_numpy().max() > 0 or rows["gpus_online"].to_numpy().max() > 0
+    if gpu:
+        _against(
+            ax,
+            dates,
+            rows["gpus_online"] / 1000,
+            rows["gpus_due"] / 1000,
+            "GPUs online",
+            "GPUs contracted (due)",
+        )
+        ax.set_ylabel("thousand GPUs")
+        ax.set_title("GPUs online against contract", loc="left")
+    else:
+        colo = contracts[contracts["unit"].isin(["mw_it", "mw_gross"])]
+        by_date = colo.groupby("date", sort=True)[["units_delivered", "units_due"]].sum()
+        _against(
+            ax,
+            pd.to_datetime(pd.Series(by_date.index)),
+            by_date["units_delivered"],
+            by_date["units_due"],
+            "MW handed over (colocation)",
+            "MW contracted (due)",
+        )
+        ax.set_ylabel("MW")
+        ax.set_title("Colocation MW handed over against contract", loc="left")
+    ax.legend(**LEGEND)
+
+
+def _against(
+    ax: Axes,
+    when: pd.Series,
+    delivered: pd.Series,
+    due: pd.Series,
+    delivered_label: str,
+    due_label: str,
+) -> None:
+    """A delivered line and a dashed contracted line on one panel."""
+    ax.step(
+        when,
+        delivered.to_numpy(),
+        where="post",
+        color="#2ca02c",
+        linewidth=2,
+        label=delivered_label,
+    )
+    ax.step(
+        when,
+        due.to_numpy(),
+        where="post",
+        color="#d62728",
+        linewidth=2,
+        linestyle="--",
+        label=due_label,
+    )

@@ -1,0 +1,291 @@
+"""A self-contained HTML report of a run or a comparison: one file, plots embedded, no
+scripts and nothing loaded from the network, readable in any browser or mail client."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.compare import Comparison
+    from sim.result import Result
+
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
+       max-width: 1180px; padding: 0 1rem; color: #1d1d1f; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem;
+     border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
+.lede { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
+th, td { border: 1px solid #ddd; padding: .3rem .55rem; text-align: right; }
+th { background: #f4f4f6; } td:first-child, th:first-child { text-align: left; }
+.late { color: #b3261e; font-weight: 600; } .ok { color: #1e7d32; }
+figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .85rem; }
+code { background: #f4f4f6; padding: 0 .25rem; border-radius: 3px; }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+class Raw(str):
+    """A table cell already rendered as HTML."""
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "–"
+    sign = "−" if value < 0 else ""
+    return f"{sign}${abs(value) / 1e6:,.1f}M"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(c if isinstance(c, Raw) else f"<td>{_e(c)}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _slip(days: int | None) -> Raw:
+    if days is None:
+        return Raw('<td><span class="late">not in horizon</span></td>')
+    css = "late" if days > 0 else "ok"
+    return Raw(f'<td><span class="{css}">{days:+d} d</span></td>')
+
+
+def _figures(folder: Path, captions: dict[str, str]) -> str:
+    parts = []
+    for png in sorted(folder.glob("*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        caption = captions.get(png.stem.split("_")[0], png.stem.replace("_", " "))
+        parts.append(
+            f'<figure><img alt="{_e(png.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(png.name)}: {_e(caption)}</figcaption></figure>"
+        )
+    return "".join(parts)
+
+
+CAPTIONS = {
+    "portfolio": "capacity by stage, GPUs against contract, utilization (portfolio)",
+    "transition": "grid MW drawn by mining and by AI, and idle headroom",
+    "revenue": "revenue rate per contract and from mining",
+    "bands": "P50 with the P10-P90 band across replications",
+    "full": "probability each contract is fully delivered by a date",
+    "drivers": "inputs ranked by rank correlation with the outcomes",
+    "overlay": "every variant on one chart",
+    "gantt": "each variant's phases, with due and delivered dates",
+}
+
+
+def _constraint_ranges(months: dict[str, str]) -> str:
+    """'2026-01..2026-04 hall; 2026-05 crews' from month -> constraint."""
+    spans: list[list[str]] = []
+    for month, what in sorted(months.items()):
+        if spans and spans[-1][2] == what:
+            spans[-1][1] = month
+        else:
+            spans.append([month, month, what])
+    return "; ".join(f"{a}..{b} {w}" if a != b else f"{a} {w}" for a, b, w in spans)
+
+
+def _assumptions(texts: dict[str, str]) -> str:
+    rows = []
+    for file, text in texts.items():
+        for number, line in enumerate(text.splitlines(), 1):
+            if "[R]" in line:
+                rows.append((Path(file).name, number, line.strip().lstrip("#- ").strip()))
+    if not rows:
+        return "<p>The scenario files tag no [R] assumptions.</p>"
+    return (
+        "<p>Rules of thumb and assumptions ([R] in the scenario files): the inputs "
+        "to tune first.</p>" + _table(["file", "line", "text"], rows)
+    )
+
+
+def run_report(result: Result, folder: Path) -> str:
+    """The HTML report of one run whose files are in ``folder``."""
+    s = result.summary
+    info = s["scenario"]
+    scenario = result.scenario
+    grid = sum(p.mw for site in scenario.sites.values() for p in site.grid)
+    variant = result.source.variant if result.source else None
+    title = info["name"] + (f" (variant {variant})" if variant else "")
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="lede">{_e(info["description"])}</p>',
+        f"<p>{len(scenario.sites)} sites, {grid:,.0f} MW of grid interconnect, "
+        f"{len(scenario.contracts)} contracts; {info['start']} to {info['end']}, "
+        f"by {info['step']}.</p>",
+    ]
+    if result.source and result.source.overrides:
+        parts.append(
+            "<h2>Overrides</h2>"
+            + _table(
+                ["key path", "base", "variant"],
+                [(o.path, o.as_dict()["old"], o.as_dict()["new"]) for o in result.source.overrides],
+            )
+        )
+    rows = []
+    for name, c in s["contracts"].items():
+        for t in c["tranches"]:
+            rows.append(
+                [
+                    name,
+                    c["kind"],
+                    t["tranche"],
+                    f"{t['units']:g} {c['unit']}",
+                    t["due"],
+                    t["delivered"] or "–",
+                    _slip(t["slip_days"]),
+                ]
+            )
+    parts.append(
+        "<h2>Contract tranches</h2>"
+        + _table(["contract", "kind", "tranche", "units", "due", "delivered", "slip"], rows)
+    )
+    parts.append(
+        _table(
+            [
+                "contract",
+                "full delivery",
+                "revenue in horizon",
+                "run-rate at full delivery",
+                "revenue lost to slips",
+            ],
+            [
+                (
+                    n,
+                    c["full_delivery"] or "not in horizon",
+                    _money(c["revenue_usd"]),
+                    _money(c["run_rate_usd_per_year"]),
+                    _money(c["revenue_lost_to_slips_usd"]),
+                )
+                for n, c in s["contracts"].items()
+            ],
+        )
+    )
+    money = s["money"]["all"]
+    parts.append(
+        "<h2>Portfolio</h2>"
+        + _table(
+            [
+                "revenue",
+                "mining revenue",
+                "power cost",
+                "capex",
+                "cash at end",
+                "GPU-months",
+                "peak facility MW",
+            ],
+            [
+                (
+                    _money(money["revenue_usd"]),
+                    _money(money["mining_revenue_usd"]),
+                    _money(money["power_cost_usd"]),
+                    _money(money["capex_usd"]),
+                    _money(money["cash_usd"]),
+                    f"{s['gpu_months']:,.0f}",
+                    f"{s['peak_facility_mw']['all']['mw']:,.1f}",
+                )
+            ],
+        )
+    )
+    if result.monte_carlo is not None:
+        mc = result.monte_carlo
+        parts.append(
+            f"<h2>On-time probabilities ({len(mc.replications)} replications, "
+            f"seed {mc.seed})</h2>"
+            + _table(
+                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"],
+                [
+                    (
+                        r.contract,
+                        r.tranche,
+                        r.due,
+                        f"{100 * r.p_on_time:.0f}%",
+                        r.p10 or "–",
+                        r.p50 or "–",
+                        r.p90 or "–",
+                    )
+                    for r in mc.on_time.itertuples()
+                ],
+            )
+        )
+    parts.append(
+        "<h2>What limited the ramp</h2>"
+        + _table(
+            ["site", "binding constraint by month"],
+            [
+                (site, _constraint_ranges(months))
+                for site, months in s["binding_constraint"].items()
+            ],
+        )
+    )
+    parts.append("<h2>Plots</h2>" + _figures(folder / "plots", CAPTIONS))
+    texts = result.source.texts if result.source else {}
+    parts.append("<h2>Assumptions</h2>" + _assumptions(texts))
+    return _page(title, parts)
+
+
+def comparison_report(comparison: Comparison, folder: Path) -> str:
+    """The HTML report of a comparison whose files are in ``folder``."""
+    base = comparison.base
+    table = comparison.table
+    title = f"{base} compared with {len(comparison.results) - 1} alternative(s)"
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="lede">{_e(comparison.results[base].summary["scenario"]["description"])}</p>',
+    ]
+    overrides = [
+        (name, o.path, o.as_dict()["old"], o.as_dict()["new"])
+        for name, r in comparison.results.items()
+        if r.source
+        for o in r.source.overrides
+    ]
+    if overrides:
+        parts.append(
+            "<h2>Variants</h2>" + _table(["variant", "key path", "base", "variant"], overrides)
+        )
+    kpis = [c for c in table.columns if c != "variant" and not re.search(r"\.(delta|p_better)", c)]
+    rows = [[kpi, *[_cell(table.loc[i], kpi) for i in table.index]] for kpi in kpis]
+    parts.append(
+        "<h2>KPIs and deltas against the base</h2>" + _table(["KPI", *table["variant"]], rows)
+    )
+    parts.append("<h2>Plots</h2>" + _figures(folder / "plots", CAPTIONS))
+    return _page(title, parts)
+
+
+def _cell(row: pd.Series, kpi: str) -> str:
+    value = row[kpi]
+    delta = row.get(f"{kpi}.delta")
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        shown = "–"
+    elif isinstance(value, str):
+        shown = value
+    else:
+        shown = f"{float(value):,.1f}"
+    if delta is not None and not pd.isna(delta) and delta != 0:
+        shown = f"{shown} ({delta:+,.1f})"
+    better = row.get(f"{kpi}.p_better")
+    if better is not None and not pd.isna(better):
+        shown += f" [P(better) {100 * better:.0f}%]"
+    return shown
+
+
+def _page(title: str, parts: list[str]) -> str:
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
+        + "".join(parts)
+        + "<p class='lede'>Generated by dcsim.</p></body></html>\n"
+    )

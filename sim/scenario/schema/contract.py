@@ -1,0 +1,159 @@
+"""Scenario schema for customer contracts: GPU cloud (billed per GPU) and colocation (per MW)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.schema.distributions import FixedDuration
+from sim.scenario.schema.types import (
+    Fraction,
+    Name,
+    NonNegativeFloat,
+    Number,
+    PositiveFloat,
+    PositiveInt,
+    StrictModel,
+    Uncertain,
+)
+
+
+class GpuTranche(StrictModel):
+    """Racks or GPUs the customer must have online and accepted by a due date."""
+
+    due: dt.date
+    """Date the tranche is due."""
+    racks: PositiveInt | None = None
+    """Racks due. Give this or `gpus` (the same unit in every tranche of a contract)."""
+    gpus: PositiveInt | None = None
+    """GPUs due. Give this or `racks`."""
+    hall: Name | None = None
+    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
+    they name none, by every hall at its site that no other contract names."""
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> GpuTranche:
+        if (self.racks is None) == (self.gpus is None):
+            raise ValueError("a gpu_cloud tranche needs exactly one of `racks` or `gpus`")
+        return self
+
+    @property
+    def units(self) -> int:
+        return self.racks if self.racks is not None else self.gpus  # type: ignore[return-value]
+
+
+class ColoTranche(StrictModel):
+    """MW of hall capacity to hand over to the tenant by a due date."""
+
+    due: dt.date
+    """Date the tranche is due."""
+    mw: PositiveFloat
+    """MW due (critical IT or gross, as the contract's `mw_basis` says)."""
+    hall: Name | None = None
+    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
+    they name none, by every hall at its site that no other contract names."""
+
+    @property
+    def units(self) -> float:
+        return self.mw
+
+
+class _ContractBase(StrictModel):
+    site: Name
+    """Site where the capacity is delivered."""
+    customer: str = ""
+    """Customer name, for reports."""
+    value_usd: PositiveFloat | None = None
+    """Total contract value over `term` at full delivery. Give this or the unit price."""
+    term: Annotated[FixedDuration, Field(gt=0)]
+    """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
+    late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
+    """Credit owed to the customer per unit-day a tranche is late (units due but not yet
+    delivered, each day after their due date); 0 when the contract defines none."""
+
+    @property
+    def total_units(self) -> float:
+        return float(sum(t.units for t in self.tranches))  # type: ignore[attr-defined]
+
+
+class GpuCloudContract(_ContractBase):
+    """GPU cloud: the operator owns and runs the GPUs and bills for the GPUs it has online and
+    accepted (counted in racks or GPUs), as in IREN's contract with Microsoft."""
+
+    kind: Literal["gpu_cloud"]
+    """Contract kind."""
+    tranches: list[GpuTranche] = Field(min_length=1)
+    """Tranches of racks or GPUs with due dates."""
+    price_usd_per_gpu_hour: PositiveFloat | None = None
+    """Price per delivered GPU-hour. Give this or `value_usd`."""
+    prepayment: Fraction = 0.0
+    """Fraction of each tranche's value (its units over the full term) the customer prepays."""
+    prepayment_lead: FixedDuration = 0.0
+    """How long before a tranche's due date its prepayment is received."""
+    prepayment_credit_after: FixedDuration = 0.0
+    """Service time after which the prepayment is credited back, in equal parts over the rest
+    of each delivered unit's term (IREN-Microsoft: after the 24th month, `24mo`)."""
+
+    @model_validator(mode="after")
+    def _credit_within_term(self) -> GpuCloudContract:
+        if self.prepayment and self.prepayment_credit_after >= self.term:
+            raise ValueError(
+                "`prepayment_credit_after` must be shorter than `term`, so the prepayment can "
+                "be credited back within the term"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rules(self) -> GpuCloudContract:
+        if (self.value_usd is None) == (self.price_usd_per_gpu_hour is None):
+            raise ValueError(
+                "a gpu_cloud contract needs exactly one of `value_usd` or `price_usd_per_gpu_hour`"
+            )
+        kinds = {"racks" if t.racks is not None else "gpus" for t in self.tranches}
+        if len(kinds) > 1:
+            raise ValueError("tranches mix `racks` and `gpus`; use one unit for the whole contract")
+        return self
+
+    @property
+    def unit(self) -> str:
+        return "racks" if self.tranches[0].racks is not None else "gpus"
+
+
+class ColocationContract(_ContractBase):
+    """Colocation: the operator hands over powered, cooled hall capacity and the tenant brings
+    the IT, as in Cipher's lease to AWS. Billed as rent per MW delivered."""
+
+    kind: Literal["colocation"]
+    """Contract kind."""
+    tranches: list[ColoTranche] = Field(min_length=1)
+    """Tranches of MW with due dates."""
+    mw_basis: Literal["it", "gross"] = "it"
+    """Whether the contract's MW are critical IT or gross (facility) MW."""
+    rent_usd_per_mw_year: PositiveFloat | None = None
+    """First-year rent per delivered MW. Give this or `value_usd`."""
+    rent_start: dt.date | None = None
+    """No rent before this date; defaults to each MW's handover."""
+    escalator: Number = Field(default=0.0, ge=0.0, le=0.5)
+    """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of the rent start."""
+    tenant_load_factor: Uncertain(ge=0.0, le=1.0) = 1.0
+    """Fraction of the handed-over IT MW the tenant's equipment draws."""
+    tenant_pays_power: bool = True
+    """Whether the tenant pays for the energy its load draws (pass-through), so it is not the
+    operator's power cost."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> ColocationContract:
+        if (self.value_usd is None) == (self.rent_usd_per_mw_year is None):
+            raise ValueError(
+                "a colocation contract needs exactly one of `value_usd` or `rent_usd_per_mw_year`"
+            )
+        return self
+
+    @property
+    def unit(self) -> str:
+        return "mw_it" if self.mw_basis == "it" else "mw_gross"
+
+
+Contract = Annotated[GpuCloudContract | ColocationContract, Field(discriminator="kind")]

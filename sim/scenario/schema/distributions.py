@@ -1,0 +1,279 @@
+"""Uncertain inputs: distributions for durations and quantities, sampled by inverse CDF.
+
+An uncertain value is written as a mapping with one shape (or none, for a pure risk):
+
+    duration: {pert: [210d, 240d, 330d]}
+    slip: {triangular: [0d, 14d, 60d], shared: dell}
+    lead_time: {lognormal: {median: 128w, p90: 160w}, risk: {p: 0.1, add: 120d}}
+    fallout: {uniform: [0.01, 0.03]}
+
+Every draw is the quantile of one uniform number (plus one per risk event), so inputs that
+name the same `shared` key move together (comonotonic), and two variants that share an input
+draw the same value for it. A deterministic run uses each distribution's `plan` value: the
+mode of triangular and PERT, the median of a lognormal, the middle of a uniform, the mean of
+a normal (within its bounds); risk events do not happen in the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from sim.scenario.schema.base import Name, StrictModel
+from sim.units import DURATION_HINT, format_days, parse_duration
+
+Z90 = 1.2815515655446004
+"""The standard normal's 90th percentile."""
+
+
+def _fixed_duration(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        raise ValueError(f"a duration is needed; {DURATION_HINT}")
+    if isinstance(value, int | float):
+        raise ValueError(f"a duration needs a unit; {DURATION_HINT}")
+    if isinstance(value, str):
+        return parse_duration(value)
+    return value
+
+
+FixedDuration = Annotated[
+    float,
+    BeforeValidator(_fixed_duration),
+    PlainSerializer(format_days, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(d|w|mo|y)\s*$",
+            "description": "a duration: 90d, 8w, 6mo or 5y",
+        }
+    ),
+]
+"""A fixed span of time, in days once parsed."""
+
+FixedNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class _DistBase(StrictModel):
+    """Shared behaviour of duration and quantity distributions (values in their unit)."""
+
+    def shape(self) -> tuple[str, Any]:
+        for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
+            value = getattr(self, name)
+            if value is not None:
+                return name, value
+        return "fixed", 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> _DistBase:
+        given = [
+            n
+            for n in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal")
+            if getattr(self, n) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one shape, not {' and '.join(given)}")
+        if not given and not self.risk:
+            raise ValueError(
+                "a distribution needs a shape (fixed, uniform, triangular, pert, lognormal, "
+                "normal) or a risk"
+            )
+        shape, value = self.shape()
+        if shape == "uniform" and not value[0] <= value[1]:
+            raise ValueError(f"uniform needs min <= max (got {self._show(value)})")
+        if shape in ("triangular", "pert") and not value[0] <= value[1] <= value[2]:
+            raise ValueError(f"{shape} needs min <= mode <= max (got {self._show(value)})")
+        if shape == "lognormal" and not 0 < value.median < value.p90:
+            raise ValueError("lognormal needs 0 < median < p90")
+        if shape == "normal" and not value.min < value.max:
+            raise ValueError("normal needs min < max")
+        return self
+
+    def _show(self, values: list[float]) -> str:
+        return "[" + ", ".join(self._format(v) for v in values) + "]"
+
+    def _format(self, value: float) -> str:
+        return f"{value:g}"
+
+    def plan(self) -> float:
+        """The value a deterministic run uses (mode, median, middle or mean; no risks)."""
+        shape, v = self.shape()
+        if shape == "fixed":
+            return float(v)
+        if shape == "uniform":
+            return (v[0] + v[1]) / 2.0
+        if shape in ("triangular", "pert"):
+            return float(v[1])
+        if shape == "lognormal":
+            return float(v.median)
+        return float(min(max(v.mean, v.min), v.max))
+
+    def quantile(self, u: float) -> float:
+        """The base value at cumulative probability ``u`` (0 < u < 1)."""
+        from scipy import special
+
+        shape, v = self.shape()
+        if shape == "fixed":
+            return float(v)
+        if shape == "uniform":
+            return v[0] + u * (v[1] - v[0])
+        if shape == "triangular":
+            a, c, b = v
+            if b == a:
+                return float(a)
+            cut = (c - a) / (b - a)
+            if u < cut:
+                return a + math.sqrt(u * (b - a) * (c - a))
+            return b - math.sqrt((1 - u) * (b - a) * (b - c))
+        if shape == "pert":
+            a, m, b = v
+            if b == a:
+                return float(a)
+            alpha = 1 + 4 * (m - a) / (b - a)
+            beta = 1 + 4 * (b - m) / (b - a)
+            return a + (b - a) * float(special.betaincinv(alpha, beta, u))
+        if shape == "lognormal":
+            sigma = (math.log(v.p90) - math.log(v.median)) / Z90
+            return v.median * math.exp(sigma * float(special.ndtri(u)))
+        lo = special.ndtr((v.min - v.mean) / v.sd)
+        hi = special.ndtr((v.max - v.mean) / v.sd)
+        x = v.mean + v.sd * float(special.ndtri(lo + u * (hi - lo)))
+        return min(max(x, v.min), v.max)
+
+    def draw(self, base: float, risks: list[float]) -> float:
+        """A sample from the base uniform ``base`` and one uniform per risk event."""
+        value = self.quantile(base)
+        for risk, u in zip(self.risk, risks, strict=True):
+            if u < risk.p:
+                value += risk.add
+        return value
+
+    def support(self) -> tuple[float, float]:
+        """The smallest and largest values a draw can take (risks included)."""
+        shape, v = self.shape()
+        if shape == "fixed":
+            lo = hi = float(v)
+        elif shape in ("uniform", "triangular", "pert"):
+            lo, hi = float(v[0]), float(v[-1])
+        elif shape == "lognormal":
+            lo, hi = 0.0, math.inf
+        else:
+            lo, hi = float(v.min), float(v.max)
+        lo += sum(min(r.add, 0.0) for r in self.risk if r.p > 0)
+        hi += sum(max(r.add, 0.0) for r in self.risk if r.p > 0)
+        return lo, hi
+
+
+def _risks(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+class DurationRisk(StrictModel):
+    """A discrete risk event: with probability `p`, the duration grows by `add`."""
+
+    p: float = Field(ge=0.0, le=1.0, strict=True)
+    """Probability the event happens in a replication."""
+    add: FixedDuration
+    """Time it adds when it happens (e.g. a transformer failure: `120d`)."""
+
+
+class LognormalDuration(StrictModel):
+    """A lognormal duration given by its median and 90th percentile."""
+
+    median: FixedDuration
+    """Half of the draws are shorter than this."""
+    p90: FixedDuration
+    """Nine in ten draws are shorter than this."""
+
+
+class NormalDuration(StrictModel):
+    """A normal duration truncated to [min, max]."""
+
+    mean: FixedDuration
+    """Mean before truncation."""
+    sd: FixedDuration = Field(gt=0)
+    """Standard deviation before truncation."""
+    min: FixedDuration = 0.0
+    """Lower bound (default 0d)."""
+    max: FixedDuration = 36525.0
+    """Upper bound (default 100y)."""
+
+
+class DurationDist(_DistBase):
+    """An uncertain duration: one shape, optional risk events, optional shared draw."""
+
+    fixed: FixedDuration | None = None
+    """A fixed duration (as if written without a mapping)."""
+    uniform: list[FixedDuration] | None = Field(default=None, min_length=2, max_length=2)
+    """[min, max], every value equally likely."""
+    triangular: list[FixedDuration] | None = Field(default=None, min_length=3, max_length=3)
+    """[min, mode, max]."""
+    pert: list[FixedDuration] | None = Field(default=None, min_length=3, max_length=3)
+    """[min, mode, max]: a beta distribution with most weight near the mode."""
+    lognormal: LognormalDuration | None = None
+    """{median, p90}: long right tail (lead times)."""
+    normal: NormalDuration | None = None
+    """{mean, sd, min, max}: truncated to its bounds."""
+    risk: Annotated[list[DurationRisk], BeforeValidator(_risks)] = Field(default_factory=list)
+    """Risk events added on top of the shape (a mapping or a list of them)."""
+    shared: Name | None = None
+    """Inputs naming the same key draw the same uniform number, so they move together."""
+
+    def _format(self, value: float) -> str:
+        return format_days(value)
+
+
+class QuantityRisk(StrictModel):
+    """A discrete risk event: with probability `p`, the quantity changes by `add`."""
+
+    p: float = Field(ge=0.0, le=1.0, strict=True)
+    """Probability the event happens in a replication."""
+    add: FixedNumber
+    """Amount added when it happens (may be negative)."""
+
+
+class LognormalQuantity(StrictModel):
+    """A lognormal quantity given by its median and 90th percentile."""
+
+    median: FixedNumber
+    """Half of the draws are below this."""
+    p90: FixedNumber
+    """Nine in ten draws are below this."""
+
+
+class NormalQuantity(StrictModel):
+    """A normal quantity truncated to [min, max]."""
+
+    mean: FixedNumber
+    """Mean before truncation."""
+    sd: FixedNumber = Field(gt=0)
+    """Standard deviation before truncation."""
+    min: FixedNumber = -1e300
+    """Lower bound."""
+    max: FixedNumber = 1e300
+    """Upper bound."""
+
+
+class QuantityDist(_DistBase):
+    """An uncertain quantity: one shape, optional risk events, optional shared draw."""
+
+    fixed: FixedNumber | None = None
+    """A fixed value."""
+    uniform: list[FixedNumber] | None = Field(default=None, min_length=2, max_length=2)
+    """[min, max], every value equally likely."""
+    triangular: list[FixedNumber] | None = Field(default=None, min_length=3, max_length=3)
+    """[min, mode, max]."""
+    pert: list[FixedNumber] | None = Field(default=None, min_length=3, max_length=3)
+    """[min, mode, max]: a beta distribution with most weight near the mode."""
+    lognormal: LognormalQuantity | None = None
+    """{median, p90}: long right tail."""
+    normal: NormalQuantity | None = None
+    """{mean, sd, min, max}: truncated to its bounds."""
+    risk: Annotated[list[QuantityRisk], BeforeValidator(_risks)] = Field(default_factory=list)
+    """Risk events added on top of the shape (a mapping or a list of them)."""
+    shared: Name | None = None
+    """Inputs naming the same key draw the same uniform number, so they move together."""
+
+
+Distribution = DurationDist | QuantityDist

@@ -1,0 +1,103 @@
+"""Field types shared by the scenario schema: durations, numbers and uncertain quantities.
+
+Every uncertain input is a `Duration` or an `Uncertain(...)` quantity: a fixed value or a
+distribution. A run realizes them into plain numbers before the engine sees the scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Strict,
+    Tag,
+)
+
+from sim.scenario.schema.base import NAME_PATTERN, Name, StrictModel  # noqa: F401 - re-exported
+from sim.scenario.schema.distributions import (
+    Distribution,
+    DurationDist,
+    FixedDuration,
+    QuantityDist,
+)
+from sim.units import format_days
+
+
+def _check_bounds(
+    value: float | Distribution,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    render: Any = None,
+) -> float | Distribution:
+    """A fixed value, or every value a distribution can draw, must meet the field's bounds."""
+    lo, hi = (value, value) if isinstance(value, float | int) else value.support()
+    show = render or (lambda v: f"{v:g}")
+    which = "" if isinstance(value, float | int) else "every draw "
+    if ge is not None and lo < ge:
+        raise ValueError(f"{which}must be >= {show(ge)} (lowest {show(lo)})")
+    if gt is not None and lo <= gt:
+        raise ValueError(f"{which}must be > {show(gt)} (lowest {show(lo)})")
+    if le is not None and hi > le:
+        raise ValueError(f"{which}must be <= {show(le)} (highest {show(hi)})")
+    if lt is not None and hi >= lt:
+        raise ValueError(f"{which}must be < {show(lt)} (highest {show(hi)})")
+    return value
+
+
+def _serialize(value: float | Distribution) -> Any:
+    if isinstance(value, float | int):
+        return value
+    return value.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def _serialize_duration(value: float | DurationDist) -> Any:
+    return format_days(value) if isinstance(value, float | int) else _serialize(value)
+
+
+def _route(value: Any) -> str:
+    """Send a mapping to the distribution, anything else to the fixed value (one error each)."""
+    return "dist" if isinstance(value, dict | BaseModel) else "fixed"
+
+
+Duration = Annotated[
+    Annotated[FixedDuration, Tag("fixed")] | Annotated[DurationDist, Tag("dist")],
+    Discriminator(_route),
+    AfterValidator(lambda v: _check_bounds(v, ge=0.0, render=format_days)),
+    PlainSerializer(_serialize_duration),
+]
+"""A non-negative span of time (``90d``, ``8w``, ``6mo``, ``5y``), or a distribution of them."""
+
+
+def Uncertain(
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A number, or a distribution of numbers, within the given bounds."""
+    return Annotated[
+        Annotated[Annotated[float, Strict()], Tag("fixed")] | Annotated[QuantityDist, Tag("dist")],
+        Discriminator(_route),
+        AfterValidator(lambda v: _check_bounds(v, ge=ge, gt=gt, le=le, lt=lt)),
+        PlainSerializer(_serialize),
+    ]
+
+
+def plan(value: float | Distribution) -> float:
+    """The value a deterministic run uses: a fixed number, or a distribution's plan value."""
+    return float(value) if isinstance(value, float | int) else value.plan()
+
+
+# Numbers are strict: YAML's `yes`/`true` or a quoted "50" is an error, not 1 or 50.0.
+Number = Annotated[float, Strict()]
+PositiveFloat = Annotated[float, Strict(), Field(gt=0)]
+NonNegativeFloat = Annotated[float, Strict(), Field(ge=0)]
+Fraction = Annotated[float, Strict(), Field(ge=0, le=1)]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
