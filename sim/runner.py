@@ -86,6 +86,7 @@ def monte_carlo_run(
     from tqdm import tqdm
 
     from sim.montecarlo import executors
+
     if executor == "dask":
         if scheduler is None:
             raise ValueError("the dask executor needs a scheduler address (--scheduler)")

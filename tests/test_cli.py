@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 EXAMPLE = SCENARIOS / "example.yaml"
 

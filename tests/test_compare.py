@@ -11,7 +11,7 @@ import pytest
 from sim.compare import compare
 from sim.outputs.files import write_comparison
 from sim.scenario.loader import load_all, load_file, load_text
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 from tests.test_cli import dcsim
 
 SCENARIO = SCENARIOS / "iren_childress.yaml"

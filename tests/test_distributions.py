@@ -12,7 +12,7 @@ from sim.engine.realize import Streams
 from sim.errors import ScenarioError
 from sim.scenario.loader import load_text
 from sim.scenario.schema.distributions import DurationDist, QuantityDist
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 N = 20_000
 

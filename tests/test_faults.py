@@ -14,7 +14,7 @@ import pytest
 import sim
 from sim.outputs.files import write_atomically
 from sim.runner import monte_carlo_run
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 
 def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:

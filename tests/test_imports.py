@@ -9,7 +9,7 @@ import pytest
 import sim
 from sim.errors import ScenarioError
 from sim.scenario.loader import load_file, load_text
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 HEAD = "scenario: {name: combo, start: 2026-01-01, end: 2027-12-31}\n"
 SITE_A = """scenario: {name: a, start: 2020-01-01, end: 2020-12-31}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 from tests.test_cli import dcsim_path
 
 

@@ -115,6 +115,6 @@ def test_invariants_hold_for_the_example(step: str, example_text: str) -> None:
 
 @pytest.fixture
 def example_text() -> str:
-    from tests.conftest import SCENARIOS
+    from tests.helpers import SCENARIOS
 
     return (SCENARIOS / "example.yaml").read_text()

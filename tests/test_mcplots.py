@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +128,7 @@ def _check(paths: list[Path], folder: Path) -> None:
         assert png.stat().st_size > 5_000  # a drawn chart, not an empty canvas
 
 
-def test_monte_carlo_plots_are_written_without_pyplot(tmp_path: Path) -> None:
-    pyplot_before = "matplotlib.pyplot" in sys.modules
+def test_monte_carlo_plots_are_written(tmp_path: Path) -> None:
     from sim.outputs.plots.bands import plot_monte_carlo
 
     folder = tmp_path / "plots"
@@ -138,8 +136,6 @@ def test_monte_carlo_plots_are_written_without_pyplot(tmp_path: Path) -> None:
         "demo", _percentiles(), _replications(), _on_time(), _drivers(), folder
     )
     _check(paths, folder)
-    if not pyplot_before:
-        assert "matplotlib.pyplot" not in sys.modules
 
 
 def test_empty_drivers_still_write_a_drivers_figure(tmp_path: Path) -> None:
@@ -151,12 +147,20 @@ def test_empty_drivers_still_write_a_drivers_figure(tmp_path: Path) -> None:
 
 
 def test_contract_never_delivered_keeps_its_cdf_flat(tmp_path: Path) -> None:
-    from sim.outputs.plots.bands import plot_monte_carlo
+    from sim.outputs.plots.bands import cdf_steps, plot_monte_carlo
 
     replications = _replications()
     replications["msft.full_delivery"] = pd.NaT
     paths = plot_monte_carlo("demo", _percentiles(), replications, _on_time(), _drivers(), tmp_path)
     _check(paths, tmp_path)
+    lo, hi = pd.Timestamp("2026-01-01"), pd.Timestamp("2027-01-01")
+    never = pd.to_datetime(replications["msft.full_delivery"]).dropna()
+    x, y = cdf_steps(never, len(replications), lo, hi)
+    assert (x, y) == ([lo, hi], [0.0, 0.0])  # flat at zero across the whole axis
+    some = pd.Series(pd.to_datetime(["2026-03-01", "2026-05-01"]))
+    x, y = cdf_steps(some, 4, lo, hi)
+    assert x == [lo, *some, hi]
+    assert y == [0.0, 0.25, 0.5, 0.5]  # rises per completion, then flat at the share done
 
 
 @pytest.mark.parametrize(
@@ -171,6 +175,6 @@ def test_contract_never_delivered_keeps_its_cdf_flat(tmp_path: Path) -> None:
     ],
 )
 def test_input_labels_are_short_but_unambiguous(inputs: list[str], expected: list[str]) -> None:
-    from sim.outputs.plots.bands import _short
+    from sim.outputs.plots.bands import short_labels
 
-    assert _short(inputs) == expected
+    assert short_labels(inputs) == expected

@@ -13,7 +13,7 @@ from sim.engine.realize import Streams, realize
 from sim.montecarlo import replications
 from sim.montecarlo.replications import BATCH, Aggregator, Replication, ReplicationError, replicate
 from sim.runner import monte_carlo_run
-from tests.conftest import SCENARIOS, STORY, scenario_from
+from tests.helpers import SCENARIOS, STORY, scenario_from
 
 PORTFOLIO = SCENARIOS / "portfolio.yaml"
 

@@ -12,7 +12,7 @@ from matplotlib.image import imread
 
 import sim
 from sim.outputs.files import OutputError, write_atomically
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 EXAMPLE = SCENARIOS / "example.yaml"
 REQUIRED_TIMELINE = [

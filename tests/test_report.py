@@ -16,7 +16,7 @@ import sim
 from sim.compare import compare
 from sim.outputs.files import write_comparison
 from sim.scenario.loader import load_all
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 
 def chromium() -> str:

@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.scenario.loader import load_file
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 from tests.test_invariants import check_invariants
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

@@ -7,7 +7,7 @@ import pytest
 
 import sim
 from sim.analysis.timeline import PORTFOLIO
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.engine import Deterministic
-from tests.conftest import STORY, scenario_from
+from tests.helpers import STORY, scenario_from
 
 D = dt.date
 

@@ -9,7 +9,7 @@ import pytest
 from sim.errors import ScenarioError
 from sim.scenario.loader import load_text
 from sim.scenario.variants import parse_path
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 EXAMPLE = (SCENARIOS / "example.yaml").read_text()
 

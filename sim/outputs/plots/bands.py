@@ -154,8 +154,7 @@ def _delivery_cdf(
     for c, colour in zip(contracts, colours, strict=True):
         dates = done[c]
         share = len(dates) / n
-        x = [lo, *dates, hi]
-        y = [0.0, *(np.arange(1, len(dates) + 1) / n), share]
+        x, y = cdf_steps(dates, n, lo, hi)
         note = "" if len(dates) == n else ", rest not within the horizon"
         label = f"{c}: fully delivered in {share:.0%} of replications{note}"
         # above the spines and unclipped, so a CDF flat at 0 (or 1) stays visible
@@ -171,7 +170,18 @@ def _delivery_cdf(
     fig.savefig(path)
 
 
-def _short(inputs: list[str]) -> list[str]:
+def cdf_steps(
+    dates: pd.Series, n: int, lo: pd.Timestamp, hi: pd.Timestamp
+) -> tuple[list[pd.Timestamp], list[float]]:
+    """The empirical CDF of sorted completion ``dates`` out of ``n`` replications, as step
+    points from ``lo`` to ``hi``: it ends at the share completed, so a contract that is never
+    complete stays flat at 0."""
+    x = [lo, *dates, hi]
+    y = [0.0, *(float(k) / n for k in range(1, len(dates) + 1)), len(dates) / n]
+    return x, y
+
+
+def short_labels(inputs: list[str]) -> list[str]:
     """Drop "input." and keep the last 3 dot parts, or more where that would be ambiguous."""
     parts = [s.removeprefix("input.").split(".") for s in inputs]
     keep = [3] * len(parts)
@@ -197,7 +207,7 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
         fig.savefig(path)
         return
     inputs = sorted({str(i) for i in table["input"]})
-    label = dict(zip(inputs, _short(inputs), strict=True))  # one label per input, all plots
+    label = dict(zip(inputs, short_labels(inputs), strict=True))  # one label per input, all plots
     cols = 1 if len(kpis) <= 3 else 2
     nrows = -(-len(kpis) // cols)
     bars = [min(_TOP, int((table["kpi"] == k).sum())) for k in kpis]

@@ -47,13 +47,13 @@ _OVERLAYS = [
 ]
 _VARIANT_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 _BUILD, _WAIT, _COMMISSION, _GRID = "#7f7f7f", "#d62728", "#1f77b4", "#4c4c4c"
-_LATE, _EARLY = "#d62728", "#2ca02c"
+LATE, EARLY = "#d62728", "#2ca02c"
 _MARKS = {  # Gantt markers, in the panels and in the legend
     "energized": {"marker": "D", "color": _GRID, "markersize": 7},
     "before": {"marker": "<", "color": _GRID, "markersize": 7},
     "arrived": {"marker": "|", "color": "#9467bd", "markersize": 12, "markeredgewidth": 2},
-    "due": {"marker": "|", "color": _LATE, "markersize": 14, "markeredgewidth": 2.5},
-    "delivered": {"marker": "o", "color": _EARLY, "markersize": 6},
+    "due": {"marker": "|", "color": LATE, "markersize": 14, "markeredgewidth": 2.5},
+    "delivered": {"marker": "o", "color": EARLY, "markersize": 6},
 }
 _HALL = ("construction_started", "construction_complete", "power_reserved", "ready")
 
@@ -74,12 +74,14 @@ def plot_comparison(title: str, runs: dict[str, RunView], folder: Path) -> list[
         _overlay(runs, metric, ylabel, f"{title}: {what}, portfolio, {against}", path)
         paths.append(path)
     path = folder / "gantt.png"
-    _gantt(f"{title}: phases by run, {against}", runs).savefig(path)
+    gantt(f"{title}: phases by run, {against}", runs).savefig(path)
     paths.append(path)
     return paths
 
 
-def _scaled(dates: pd.Series, values: pd.DataFrame, metric: str) -> tuple[pd.Series, pd.DataFrame]:
+def monthly_rate(
+    dates: pd.Series, values: pd.DataFrame, metric: str
+) -> tuple[pd.Series, pd.DataFrame]:
     """x and y for a step-post line in the plotted unit (revenue: a rate over its period)."""
     dates = pd.to_datetime(pd.Series(list(dates)))
     values = values.reset_index(drop=True).astype(float)
@@ -106,14 +108,14 @@ def _overlay(runs: dict[str, RunView], metric: str, ylabel: str, title: str, pat
             mine = (bands["site"] == PORTFOLIO) & (bands["metric"] == metric)
             bands = bands[mine].sort_values("date")
         if bands is not None and len(bands):
-            x, table = _scaled(bands["date"], bands[["p10", "p50", "p90"]], metric)
+            x, table = monthly_rate(bands["date"], bands[["p10", "p50", "p90"]], metric)
             ax.step(x, table["p50"], where="post", label=f"{label} (P50)", **style)
             shade = {"step": "post", "color": colour, "alpha": 0.15, "linewidth": 0}
             ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
             continue
         rows = view.timeline[view.timeline["site"] == PORTFOLIO].sort_values("date")
         if len(rows):
-            x, table = _scaled(rows["date"], rows[[metric]], metric)
+            x, table = monthly_rate(rows["date"], rows[[metric]], metric)
             ax.step(x, table[metric], where="post", label=label, **style)
     ax.set_ylabel(ylabel)
     if ax.get_legend_handles_labels()[0]:
@@ -137,7 +139,7 @@ def _rows(view: RunView) -> list[tuple[int, str, str]]:
     return found + [(3, "", f"contract: {c}") for c, _, _ in view.due]
 
 
-def _gantt(title: str, runs: dict[str, RunView]) -> Figure:
+def gantt(title: str, runs: dict[str, RunView]) -> Figure:
     """One Gantt panel per run, stacked on a shared date axis, with the same rows in each:
     grid phases and halls grouped by site, then deliveries and contracts, each in the order
     first seen in the base (then in the variants)."""
@@ -224,11 +226,11 @@ def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[flo
         delivered = done.get(f"{contract}/tranche_{k}_delivered")
         if delivered is not None:
             late = delivered > when_due
-            ax.plot([when_due, delivered], [y, y], linewidth=1.2, color=_LATE if late else _EARLY)
+            ax.plot([when_due, delivered], [y, y], linewidth=1.2, color=LATE if late else EARLY)
             _mark(ax, [delivered], y, "delivered")
             drawn.append(delivered)
         elif end > when_due:
-            ax.plot([when_due, end], [y, y], color=_LATE, linewidth=1, linestyle=":")
+            ax.plot([when_due, end], [y, y], color=LATE, linewidth=1, linestyle=":")
             drawn.append(end)
         _mark(ax, [when_due], y, "due")
         drawn.append(when_due)
@@ -268,7 +270,7 @@ def _legend() -> list[Patch | Line2D]:
         mark("arrived", "delivery tranche arrived"),
         mark("due", "contract tranche due"),
         mark("delivered", "contract tranche delivered"),
-        Line2D([], [], color=_LATE, label="delivered late (due to delivered)"),
-        Line2D([], [], color=_EARLY, label="delivered early or on time"),
-        Line2D([], [], color=_LATE, linestyle=":", label="not delivered within the horizon"),
+        Line2D([], [], color=LATE, label="delivered late (due to delivered)"),
+        Line2D([], [], color=EARLY, label="delivered early or on time"),
+        Line2D([], [], color=LATE, linestyle=":", label="not delivered within the horizon"),
     ]

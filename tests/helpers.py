@@ -1,0 +1,63 @@
+"""Shared test helpers: the story scenario, building small scenarios from dicts, paths.
+
+Test modules import from here, never from `conftest` or from each other."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+STORY: dict[str, Any] = {
+    "scenario": {"name": "story", "start": "2026-01-01", "end": "2026-12-31", "step": "day"},
+    "sites": {
+        "s": {
+            "grid": [{"name": "g", "mw": 10, "energized": "2026-01-01"}],
+            "crews": {"count": 1, "racks_per_week": 7, "lot_racks": 7},
+            "halls": {
+                "h": {
+                    "it_mw": 2,
+                    "gross_mw": 3,
+                    "construction": {"start": "2026-01-01", "duration": "30d"},
+                    "commissioning": "10d",
+                }
+            },
+        }
+    },
+    "platforms": {"p": {"gpus_per_rack": 72, "it_kw_per_rack": 100, "burn_in": "3d"}},
+    "deliveries": {
+        "d": {"platform": "p", "site": "s", "tranches": [{"date": "2026-01-21", "racks": 14}]}
+    },
+    "contracts": {
+        "c": {
+            "kind": "gpu_cloud",
+            "site": "s",
+            "price_usd_per_gpu_hour": 1.0,
+            "term": "1y",
+            "tranches": [{"racks": 14, "due": "2026-03-01"}],
+        }
+    },
+}
+"""One grid phase, one hall, one delivery, one crew: every date is computable by hand."""
+
+
+def scenario_from(base: dict[str, Any], **changes: Any) -> Scenario:
+    """A validated scenario from ``base`` with key-path changes, written with double
+    underscores because they are keyword arguments: ``sites__s__crews__count=2``."""
+    data = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        node = data
+        parts = dotted.split("__")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return Scenario.model_validate(data)
