@@ -89,6 +89,18 @@ def _kind_of(value: Any) -> str:
 def _describe(
     error: dict[str, Any], path: PathKey, data: Any, root: type[BaseModel]
 ) -> tuple[str, str]:
+    """A planner's wording of one pydantic error: (message, hint)."""
+    return (
+        _describe_shape(error, path, data, root)
+        or _describe_value(error)
+        or (str(error["msg"]), "")
+    )
+
+
+def _describe_shape(
+    error: dict[str, Any], path: PathKey, data: Any, root: type[BaseModel]
+) -> tuple[str, str] | None:
+    """Errors about the file's shape: keys, mappings, lists, text, contract kinds."""
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
@@ -98,6 +110,36 @@ def _describe(
     if kind == "extra_forbidden":
         allowed = allowed_keys(path[:-1], data, root)
         return f"unknown key `{key}`", did_you_mean(str(key), allowed)
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return (
+            f"expected a mapping (got {_kind_of(value)})",
+            "write `key: value` lines indented under this key",
+        )
+    if kind == "list_type":
+        return f"expected a list (got {_kind_of(value)})", "write `- item` lines, or [a, b]"
+    if kind in {"string_type", "str_type"}:
+        return f"expected text (got {_kind_of(value)})", "quote the value"
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag")
+        what = "`kind` is empty" if tag in (None, "None") else f"unknown kind {_got(tag)}"
+        return what, f"use one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        node = _node_at(data, path[:-1])
+        keys = [k for k in node if k != "kind"] if isinstance(node, dict) else []
+        close = difflib.get_close_matches("kind", keys, n=1, cutoff=0.6)
+        if close:
+            return "`kind` is required", (
+                f"is `{close[0]}` meant to be `kind`? write kind: gpu_cloud or kind: colocation"
+            )
+        return "`kind` is required", "add `kind: gpu_cloud` or `kind: colocation`"
+    return None
+
+
+def _describe_value(error: dict[str, Any]) -> tuple[str, str] | None:
+    """Errors about one value: numbers, bounds, dates, choices, names, lengths."""
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind in {"int_type", "int_from_float"} and isinstance(value, float):
         return f"expected a whole number (got {_got(value)})", "write it without a decimal part"
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "bool_parsing"}:
@@ -122,15 +164,6 @@ def _describe(
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
         return f"{message} (got {_got(value)})" if _is_scalar(value) else message, ""
-    if kind in {"model_type", "dict_type", "model_attributes_type"}:
-        return (
-            f"expected a mapping (got {_kind_of(value)})",
-            "write `key: value` lines indented under this key",
-        )
-    if kind == "list_type":
-        return f"expected a list (got {_kind_of(value)})", "write `- item` lines, or [a, b]"
-    if kind in {"string_type", "str_type"}:
-        return f"expected text (got {_kind_of(value)})", "quote the value"
     if kind == "string_pattern_mismatch":
         return (
             f"{_got(value)} is not a valid name",
@@ -142,20 +175,7 @@ def _describe(
         bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         word = "at least" if kind == "too_short" else "at most"
         return f"needs {word} {bound} item(s) (got {ctx.get('actual_length')})", ""
-    if kind == "union_tag_invalid":
-        tag = ctx.get("tag")
-        what = "`kind` is empty" if tag in (None, "None") else f"unknown kind {_got(tag)}"
-        return what, f"use one of {ctx.get('expected_tags')}"
-    if kind == "union_tag_not_found":
-        node = _node_at(data, path[:-1])
-        keys = [k for k in node if k != "kind"] if isinstance(node, dict) else []
-        close = difflib.get_close_matches("kind", keys, n=1, cutoff=0.6)
-        if close:
-            return "`kind` is required", (
-                f"is `{close[0]}` meant to be `kind`? write kind: gpu_cloud or kind: colocation"
-            )
-        return "`kind` is required", "add `kind: gpu_cloud` or `kind: colocation`"
-    return str(error["msg"]), ""
+    return None
 
 
 def _reference(path: PathKey, data: Any, root: type[BaseModel]) -> str:
