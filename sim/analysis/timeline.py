@@ -16,9 +16,13 @@ import pandas as pd
 
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
 from sim.analysis.steps import date_grid, levels_and_integrals, sample_times
-from sim.engine.recorder import Recorder
+from sim.engine.recorder import EventRow, Recorder
+from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.types import plan
+from sim.scenario.topology import contract_platform
+from sim.scenario.topology import gpus_per_unit as unit_gpus
+from sim.units import QUANTITY_EPS, TIME_EPS
 
 PORTFOLIO = "all"
 CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
@@ -33,35 +37,7 @@ CONTRACT_COLUMNS = [
     *CONTRACT_FLOWS,
 ]
 
-LEVELS = [
-    "grid_mw",
-    "reserved_mw",
-    "halls_building_mw",
-    "halls_waiting_power_mw",
-    "halls_commissioning_mw",
-    "ready_it_mw",
-    "ai_it_mw",
-    "ai_facility_mw",
-    "mining_mw",
-    "mining_facility_mw",
-    "colo_handed_over_mw",
-    "rack_space_kw",
-    "racks_delivered",
-    "racks_waiting",
-    "racks_installing",
-    "racks_burn_in",
-    "racks_rework",
-    "racks_installed",
-    "racks_accepted",
-    "racks_online",
-    "racks_in_repair",
-    "gpus_online",
-    "crews_busy",
-    "mining_potential_mw",
-    "tenant_facility_mw",
-    "capex_rate_usd_per_day",
-    "capex_paid_usd",
-]
+LEVELS: list[str] = [level.value for level in Level]
 """Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
 
 TIMELINE_COLUMNS = [
@@ -210,14 +186,22 @@ def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
     return frame[CONTRACT_COLUMNS]
 
 
+EVENT_COLUMNS = ["date", "site", "kind", "name", "tranche", "milestone", "quantity"]
+"""The milestone log: `kind` is a `Kind`, `milestone` a `Milestone`, `tranche` the tranche
+number of a delivery or contract milestone (empty for the others)."""
+
+
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     """The milestone log, in time order (ties in the order they happened)."""
-    rows = sorted(recorder.events)
+    rows = sorted(recorder.events, key=lambda e: (e.t, e.seq))
     start = pd.Timestamp(scenario.scenario.start)
-    frame = pd.DataFrame(rows, columns=["t", "seq", "site", "entity", "event", "quantity"])
-    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + 1e-9), unit="D")
+    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
+    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + TIME_EPS), unit="D")
     frame["date"] = list((start + offsets).date)
-    return frame[["date", "site", "entity", "event", "quantity"]].reset_index(drop=True)
+    frame["kind"] = frame["kind"].astype(str)
+    frame["milestone"] = frame["milestone"].astype(str)
+    frame["tranche"] = frame["tranche"].astype("Int64")
+    return frame[EVENT_COLUMNS].reset_index(drop=True)
 
 
 def _levels(
@@ -287,7 +271,7 @@ def _site_money(
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 1e-9)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > QUANTITY_EPS)
 
 
 def _clean(values: np.ndarray) -> np.ndarray:
@@ -328,13 +312,5 @@ def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.nd
 
 
 def gpus_per_unit(scenario: Scenario, name: str) -> float:
-    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs for racks, 0 for MW."""
-    contract = scenario.contracts[name]
-    if contract.unit == "gpus":
-        return 1.0
-    if contract.unit != "racks":
-        return 0.0
-    for delivery in scenario.deliveries.values():
-        if delivery.site == contract.site and delivery.platform in scenario.platforms:
-            return float(scenario.platforms[delivery.platform].gpus_per_rack)
-    return 0.0
+    """GPUs in one unit of contract ``name`` (see `sim.scenario.topology.gpus_per_unit`)."""
+    return unit_gpus(scenario.contracts[name], contract_platform(scenario, name))
