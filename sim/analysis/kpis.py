@@ -17,7 +17,7 @@ from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Contract, Scenario
 from sim.scenario.topology import colocation_halls
-from sim.units import DAYS_PER_YEAR, to_date
+from sim.units import CAPACITY_EPS, DAYS_PER_YEAR, QUANTITY_EPS, to_date, to_days
 
 CONSTRAINTS = ("grid", "hall", "delivery", "crews")
 """What can limit the ramp: grid power, buildings, hardware deliveries, installation crews."""
@@ -79,7 +79,7 @@ def _date(t: float | None, start: dt.date) -> str | None:
 
 
 def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> float | None:
-    hit = np.nonzero(cumulative >= target - 1e-9)[0]
+    hit = np.nonzero(cumulative >= target - QUANTITY_EPS)[0]
     return float(times[hit[0]]) if len(hit) else None
 
 
@@ -114,7 +114,7 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
         fills, full = tranche_fills(contract, times, cumulative)
         tranches: list[dict[str, Any]] = []
         for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
-            due_t = float((tranche.due - start).days)
+            due_t = to_days(tranche.due, start)
             delivered = to_date(t, start) if t is not None else None
             tranches.append(
                 {
@@ -153,7 +153,7 @@ def _contract_money(
     start = scenario.scenario.start
     units = mine["units"].to_numpy(dtype=float)
     gpus = mine["gpus"].to_numpy(dtype=float)
-    end = np.array([float((scenario.scenario.end - start).days) + 1.0])
+    end = np.array([to_days(scenario.scenario.end, start) + 1.0])
     actual = billing(contract, start, times, units, gpus)
     due_t, due_u = due_schedule(contract, start)
     per_unit = gpus_per_unit(scenario, name)
@@ -224,14 +224,14 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
             min_kw[index[d.site]] = min(min_kw[index[d.site]], kw)
     for site_name, hall in colo:
         colo_mw[index[site_name]] += scenario.sites[site_name].halls[hall].it_mw
-    waiting = grid("racks_waiting") > 1e-9
-    room = grid("rack_space_kw") >= min_kw[:, None] - 1e-6
-    blocked = np.where(grid("halls_waiting_power_mw") > 1e-9, GRID, HALL)
+    waiting = grid("racks_waiting") > QUANTITY_EPS
+    room = grid("rack_space_kw") >= min_kw[:, None] - CAPACITY_EPS
+    blocked = np.where(grid("halls_waiting_power_mw") > QUANTITY_EPS, GRID, HALL)
     # With no racks waiting and no room, whichever comes later binds: racks or room.
     racks_first = _next_rise(grid("racks_delivered")) < _next_rise(grid("rack_space_kw"))
-    to_come = grid("racks_delivered") < scheduled[:, None] - 1e-9
+    to_come = grid("racks_delivered") < scheduled[:, None] - QUANTITY_EPS
     state = np.full(waiting.shape, NONE)
-    state = np.where(grid("colo_handed_over_mw") < colo_mw[:, None] - 1e-9, blocked, state)
+    state = np.where(grid("colo_handed_over_mw") < colo_mw[:, None] - QUANTITY_EPS, blocked, state)
     state = np.where(~waiting & to_come, np.where(room | ~racks_first, DELIVERY, blocked), state)
     state = np.where(waiting, np.where(room, CREWS, blocked), state)
 
@@ -266,6 +266,6 @@ def _next_rise(values: np.ndarray) -> np.ndarray:
     """For each (site, row), the index of the site's next row where ``values`` rises
     (inf if it never does)."""
     rise = np.full(values.shape, np.inf)
-    sites, cols = np.nonzero(np.diff(values, axis=1) > 1e-9)
+    sites, cols = np.nonzero(np.diff(values, axis=1) > QUANTITY_EPS)
     rise[sites, cols] = cols + 1
     return np.minimum.accumulate(rise[:, ::-1], axis=1)[:, ::-1]

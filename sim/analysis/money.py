@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, to_days
 
 
 def escalated_days(x: np.ndarray, anchor: float, escalator: float) -> np.ndarray:
@@ -77,7 +77,7 @@ def billing(
     times = np.asarray(times, dtype=float)
     term = contract.term
     if isinstance(contract, ColocationContract):
-        floor = (contract.rent_start - start).days if contract.rent_start is not None else None
+        floor = to_days(contract.rent_start, start) if contract.rent_start is not None else None
         begin = np.maximum(times, floor) if floor is not None else times
         anchor = float(floor) if floor is not None else float(begin.min(initial=0.0))
         escalator = contract.escalator
@@ -114,7 +114,7 @@ def cumulative_revenue(
 def due_schedule(contract: Contract, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """(due times, units due) of the tranches, in due-date order."""
     tranches = sorted(contract.tranches, key=lambda t: t.due)
-    times = np.array([(t.due - start).days for t in tranches], dtype=float)
+    times = np.array([to_days(t.due, start) for t in tranches], dtype=float)
     return times, np.array([t.units for t in tranches], dtype=float)
 
 
