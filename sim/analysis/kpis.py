@@ -7,7 +7,7 @@ Reads the run's records and tables only; returns plain JSON-ready data.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from sim.analysis.money import billing, due_schedule
 from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Contract, Scenario
-from sim.scenario.topology import colocation_halls
+from sim.scenario.topology import colocation_halls, tranches
 from sim.units import CAPACITY_EPS, DAYS_PER_YEAR, QUANTITY_EPS, to_date, to_days
 
 CONSTRAINTS = ("grid", "hall", "delivery", "crews")
@@ -112,11 +112,11 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
         cumulative = np.cumsum(mine["units"].to_numpy(dtype=float))
         total = contract.total_units
         fills, full = tranche_fills(contract, times, cumulative)
-        tranches: list[dict[str, Any]] = []
-        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
+        tranche_rows: list[dict[str, Any]] = []
+        for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             due_t = to_days(tranche.due, start)
             delivered = to_date(t, start) if t is not None else None
-            tranches.append(
+            tranche_rows.append(
                 {
                     "tranche": i + 1,
                     "hall": tranche.hall,
@@ -134,12 +134,12 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "unit": contract.unit,
             "units_contracted": total,
             "units_delivered": float(cumulative[-1]) if len(cumulative) else 0.0,
-            "tranches": tranches,
+            "tranches": tranche_rows,
             "first_delivery": _date(times[0] if len(times) else None, start),
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(full, start),
             "revenue_usd": float(revenue.get(name, 0.0)),
-            **_contract_money(scenario, name, times, mine, flows.loc[name]),
+            **_contract_money(scenario, name, times, mine, cast("pd.Series[Any]", flows.loc[name])),
         }
     return out
 
@@ -235,7 +235,8 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
     state = np.where(~waiting & to_come, np.where(room | ~racks_first, DELIVERY, blocked), state)
     state = np.where(waiting, np.where(room, CREWS, blocked), state)
 
-    dates = pd.to_datetime(pd.Series(timeline["date"].iloc[: state.shape[1]]))
+    n_rows = int(np.shape(state)[-1])
+    dates = pd.to_datetime(pd.Series(timeline["date"].iloc[:n_rows]))
     months, month_of = np.unique(dates.dt.strftime("%Y-%m").to_numpy(), return_inverse=True)
     # counts[site, month, state]: how many of the month's rows were in each state
     counts = np.zeros((n_sites, len(months), len(CONSTRAINTS) + 1))

@@ -271,7 +271,8 @@ def _site_money(
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
-    return np.divide(num, den, out=np.zeros_like(num), where=den > QUANTITY_EPS)
+    ratio: np.ndarray = np.divide(num, den, out=np.zeros_like(num), where=den > QUANTITY_EPS)
+    return ratio
 
 
 def _clean(values: np.ndarray) -> np.ndarray:
@@ -286,8 +287,8 @@ def _contract_arrays(
     names = list(scenario.contracts)
     out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
     by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
-    for t, name, units, gpus in recorder.units:
-        by_contract[name].append((t, units, gpus))
+    for when, contract_name, units, gpus in recorder.units:
+        by_contract[contract_name].append((when, units, gpus))
     for i, name in enumerate(names):
         contract = scenario.contracts[name]
         rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)

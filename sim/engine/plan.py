@@ -25,6 +25,7 @@ from sim.scenario.topology import (
     contract_halls,
     gpus_per_unit,
     rack_halls,
+    tranches,
     units_per_rack,
 )
 from sim.units import MW, Days, to_days
@@ -277,15 +278,15 @@ def _hall(
 
 def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan:
     start = scenario.scenario.start
-    tranches = tuple(
+    due = tuple(
         TranchePlan(i + 1, to_days(t.due, start), float(t.units))
-        for i, t in enumerate(contract.tranches)
+        for i, t in enumerate(tranches(contract))
     )
     if isinstance(contract, ColocationContract):
         return ContractPlan(
             name,
             contract.site,
-            tranches,
+            due,
             MappingProxyType({}),
             _number(contract.tenant_load_factor),
             contract.tenant_pays_power,
@@ -294,7 +295,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
         for n, p in scenario.platforms.items()
     }
-    return ContractPlan(name, contract.site, tranches, MappingProxyType(per_rack))
+    return ContractPlan(name, contract.site, due, MappingProxyType(per_rack))
 
 
 def _platform(name: str, platform: Platform) -> PlatformPlan:

@@ -10,6 +10,10 @@ is in GPUs and racks, and whether a hall counts its IT or its gross MW toward a 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
 from sim.scenario.schema import Contract, Hall, Platform, Scenario
 from sim.scenario.schema.contract import ColocationContract
 
@@ -87,3 +91,19 @@ def contract_platform(scenario: Scenario, name: str) -> Platform | None:
         if delivery.site == site and delivery.platform in scenario.platforms:
             return scenario.platforms[delivery.platform]
     return None
+
+
+class Tranche(Protocol):
+    """What every contract tranche has, whatever its unit."""
+
+    @property
+    def due(self) -> dt.date: ...
+    @property
+    def hall(self) -> str | None: ...
+    @property
+    def units(self) -> float: ...
+
+
+def tranches(contract: Contract) -> Sequence[Tranche]:
+    """A contract's tranches, in file order."""
+    return contract.tranches

@@ -49,7 +49,7 @@ _OVERLAYS = [
 _VARIANT_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 _BUILD, _WAIT, _COMMISSION, _GRID = "#7f7f7f", "#d62728", "#1f77b4", "#4c4c4c"
 _LATE, _EARLY = "#d62728", "#2ca02c"
-_MARKS = {  # Gantt markers, in the panels and in the legend
+_MARKS: dict[str, dict[str, Any]] = {  # Gantt markers, in the panels and in the legend
     "energized": {"marker": "D", "color": _GRID, "markersize": 7},
     "before": {"marker": "<", "color": _GRID, "markersize": 7},
     "arrived": {"marker": "|", "color": "#9467bd", "markersize": 12, "markeredgewidth": 2},
