@@ -15,6 +15,7 @@ import pandas as pd
 from sim.analysis.money import billing, due_schedule
 from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
+from sim.engine.vocabulary import Level
 from sim.scenario.schema import Contract, Scenario
 from sim.scenario.topology import colocation_halls, tranches
 from sim.units import CAPACITY_EPS, DAYS_PER_YEAR, QUANTITY_EPS, to_date, to_days
@@ -206,7 +207,7 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
     n_sites = len(names)
     rows = timeline[timeline["site"] != PORTFOLIO]  # site by site, dates in order
 
-    def grid(column: str) -> np.ndarray:  # (site, date)
+    def grid(column: Level) -> np.ndarray:  # (site, date)
         return rows[column].to_numpy(dtype=float).reshape(n_sites, -1)
 
     colo = colocation_halls(scenario)
@@ -224,14 +225,16 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
             min_kw[index[d.site]] = min(min_kw[index[d.site]], kw)
     for site_name, hall in colo:
         colo_mw[index[site_name]] += scenario.sites[site_name].halls[hall].it_mw
-    waiting = grid("racks_waiting") > QUANTITY_EPS
-    room = grid("rack_space_kw") >= min_kw[:, None] - CAPACITY_EPS
-    blocked = np.where(grid("halls_waiting_power_mw") > QUANTITY_EPS, GRID, HALL)
+    waiting = grid(Level.RACKS_WAITING) > QUANTITY_EPS
+    room = grid(Level.RACK_SPACE_KW) >= min_kw[:, None] - CAPACITY_EPS
+    blocked = np.where(grid(Level.HALLS_WAITING_POWER_MW) > QUANTITY_EPS, GRID, HALL)
     # With no racks waiting and no room, whichever comes later binds: racks or room.
-    racks_first = _next_rise(grid("racks_delivered")) < _next_rise(grid("rack_space_kw"))
-    to_come = grid("racks_delivered") < scheduled[:, None] - QUANTITY_EPS
+    racks_first = _next_rise(grid(Level.RACKS_DELIVERED)) < _next_rise(grid(Level.RACK_SPACE_KW))
+    to_come = grid(Level.RACKS_DELIVERED) < scheduled[:, None] - QUANTITY_EPS
     state = np.full(waiting.shape, NONE)
-    state = np.where(grid("colo_handed_over_mw") < colo_mw[:, None] - QUANTITY_EPS, blocked, state)
+    state = np.where(
+        grid(Level.COLO_HANDED_OVER_MW) < colo_mw[:, None] - QUANTITY_EPS, blocked, state
+    )
     state = np.where(~waiting & to_come, np.where(room | ~racks_first, DELIVERY, blocked), state)
     state = np.where(waiting, np.where(room, CREWS, blocked), state)
 

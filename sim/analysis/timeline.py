@@ -124,12 +124,12 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
-        integral[:, col["grid_mw"]]
-        - integral[:, col["ai_facility_mw"]]
-        - integral[:, col["mining_facility_mw"]]
+        integral[:, col[Level.GRID_MW]]
+        - integral[:, col[Level.AI_FACILITY_MW]]
+        - integral[:, col[Level.MINING_FACILITY_MW]]
     )
-    site_cols["racks_waiting_days"] = integral[:, col["racks_waiting"]]
-    site_cols["gpu_days"] = integral[:, col["gpus_online"]]
+    site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
+    site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral))
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
@@ -252,19 +252,19 @@ def _site_money(
             usd_per_mw_day[i] = (
                 1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
             )
-    mining = integral[:, col["mining_mw"]]
-    potential = integral[:, col["mining_potential_mw"]]
+    mining = integral[:, col[Level.MINING_MW]]
+    potential = integral[:, col[Level.MINING_POTENTIAL_MW]]
     billed_mw_days = (
-        integral[:, col["ai_facility_mw"]]
-        + integral[:, col["mining_facility_mw"]]
-        - integral[:, col["tenant_facility_mw"]]
+        integral[:, col[Level.AI_FACILITY_MW]]
+        + integral[:, col[Level.MINING_FACILITY_MW]]
+        - integral[:, col[Level.TENANT_FACILITY_MW]]
     )
     return {
         "mining_revenue_usd": flow(mining * usd_per_mw_day),
         "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
         "power_cost_usd": flow(billed_mw_days * price),
         "capex_usd": flow(
-            integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
+            integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]] + level[:, col[Level.CAPEX_PAID_USD]]
         ),
     }
 
