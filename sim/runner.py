@@ -11,7 +11,7 @@ from typing import Any
 
 from sim.analysis.kpis import summarize
 from sim.analysis.timeline import build_tables
-from sim.engine import Deterministic, Sampler, simulate
+from sim.engine import Deterministic, Sampler, build_plan, simulate
 from sim.engine.realize import realize
 from sim.montecarlo.executors import Executor
 from sim.montecarlo.replications import MonteCarlo, chunks, monte_carlo
@@ -24,7 +24,7 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     """Simulate the scenario once (uncertain inputs at their plan values) and build its
     tables and KPIs."""
     concrete, _ = realize(scenario)
-    recorder = simulate(concrete, sampler if sampler is not None else Deterministic())
+    recorder = simulate(build_plan(concrete), sampler if sampler is not None else Deterministic())
     tables = build_tables(concrete, recorder)
     summary = summarize(concrete, recorder, tables)
     return Result(scenario, tables.timeline, tables.contracts, tables.events, summary)

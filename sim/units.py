@@ -15,6 +15,17 @@ from decimal import Decimal
 
 Days = float
 """A span of simulation time, in days."""
+MW = float
+"""Power, in megawatts."""
+
+TIME_EPS: Days = 1e-9
+"""Float noise in simulation time: a time this close below a day boundary counts as that day."""
+CAPACITY_EPS = 1e-6
+"""Slack when fitting racks into a hall's free kW (kW sums carry float noise)."""
+QUANTITY_EPS = 1e-9
+"""Slack when comparing summed quantities (MW, units) against a total or threshold."""
+NOISE_EPS = 1e-12
+"""A change smaller than this is float noise, not a change worth recording."""
 
 DAYS_PER_UNIT: dict[str, float] = {
     "d": 1.0,
@@ -58,4 +69,10 @@ def format_days(days: Days) -> str:
 
 def to_date(days: Days, start: dt.date) -> dt.date:
     """The calendar date on which simulation time ``days`` falls."""
-    return start + dt.timedelta(days=math.floor(days + 1e-9))
+    return start + dt.timedelta(days=math.floor(days + TIME_EPS))
+
+
+def to_days(date: dt.date, start: dt.date) -> Days:
+    """Simulation time at the start of ``date`` (the inverse of `to_date`); negative before
+    ``start``."""
+    return float((date - start).days)

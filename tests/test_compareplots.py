@@ -9,6 +9,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 import pytest
 
+from sim.engine.vocabulary import Kind, Milestone
 from sim.outputs.plots.comparison import LATE, RunView, gantt, monthly_rate, plot_comparison
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -39,27 +40,40 @@ def _timeline(shift: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _events(extra: list[tuple[int, str, str, str]] | None = None) -> pd.DataFrame:
-    rows = [
-        (-400, "s1", "grid/existing", "energized"),  # before the chart: an arrow at its edge
-        (100, "s1", "grid/phase_2", "energized"),
-        (-30, "s1", "hall/h1", "construction_started"),
-        (40, "s1", "hall/h1", "construction_complete"),
-        (60, "s1", "hall/h1", "power_reserved"),  # 20 days waiting for power
-        (90, "s1", "hall/h1", "ready"),
-        (95, "s1", "hall/h1", "racks_installed"),  # ignored
-        (60, "s1", "delivery/dell", "tranche_1_arrived"),
-        (120, "s1", "delivery/dell", "tranche_2_arrived"),
-        (130, "s1", "contract/msft", "tranche_1_delivered"),
-        (150, "s1", "mining", "decommissioned"),  # ignored
+Event = tuple[int, str, Kind, str, int | None, Milestone]
+"""(day, site, kind, name, tranche, milestone): one row of an events table."""
+
+
+def _events(extra: list[Event] | None = None) -> pd.DataFrame:
+    rows: list[Event] = [
+        (-400, "s1", Kind.GRID, "existing", None, Milestone.ENERGIZED),  # an arrow at the edge
+        (100, "s1", Kind.GRID, "phase_2", None, Milestone.ENERGIZED),
+        (-30, "s1", Kind.HALL, "h1", None, Milestone.CONSTRUCTION_STARTED),
+        (40, "s1", Kind.HALL, "h1", None, Milestone.CONSTRUCTION_COMPLETE),
+        (60, "s1", Kind.HALL, "h1", None, Milestone.POWER_RESERVED),  # 20 days waiting
+        (90, "s1", Kind.HALL, "h1", None, Milestone.READY),
+        (95, "s1", Kind.HALL, "h1", None, Milestone.RACKS_INSTALLED),  # ignored
+        (60, "s1", Kind.DELIVERY, "dell", 1, Milestone.ARRIVED),
+        (120, "s1", Kind.DELIVERY, "dell", 2, Milestone.ARRIVED),
+        (130, "s1", Kind.CONTRACT, "msft", 1, Milestone.DELIVERED),
+        (150, "s1", Kind.MINING, "s1", None, Milestone.DECOMMISSIONED),  # ignored
         *(extra or []),
     ]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
-            {"date": _day(d), "site": s, "entity": e, "event": v, "quantity": 1.0}
-            for d, s, e, v in rows
+            {
+                "date": _day(d),
+                "site": s,
+                "kind": str(k),
+                "name": n,
+                "tranche": t,
+                "milestone": str(m),
+                "quantity": 1.0,
+            }
+            for d, s, k, n, t, m in rows
         ]
     )
+    return frame.astype({"tranche": "Int64"})
 
 
 DUE = [("msft", 1, _day(110)), ("msft", 2, _day(150))]  # 1 delivered late, 2 never
@@ -86,8 +100,10 @@ def _percentiles() -> pd.DataFrame:
 
 
 def _runs() -> dict[str, RunView]:
-    late_hall = [(70, "s1", "hall/h2", "construction_started")]  # never completed
-    new_delivery = [(80, "s1", "delivery/hpe", "tranche_1_arrived")]
+    late_hall: list[Event] = [
+        (70, "s1", Kind.HALL, "h2", None, Milestone.CONSTRUCTION_STARTED)  # never completed
+    ]
+    new_delivery: list[Event] = [(80, "s1", Kind.DELIVERY, "hpe", 1, Milestone.ARRIVED)]
     return {
         "base": RunView(_timeline(), _events(), DUE),
         "late_hall": RunView(_timeline(shift=4), _events(late_hall), DUE),
@@ -131,8 +147,9 @@ def test_gantt_has_one_panel_per_run_with_the_same_rows() -> None:
 
 
 def test_hall_without_completion_is_hatched_to_the_end_of_the_horizon(tmp_path: Path) -> None:
-    started_only = _events()[lambda t: t["entity"] != "hall/h1"]
-    started_only.loc[len(started_only)] = [_day(150), "s1", "hall/h9", "construction_started", 1]
+    hall_h9 = (150, "s1", Kind.HALL, "h9", None, Milestone.CONSTRUCTION_STARTED)
+    events = _events([hall_h9])
+    started_only = events[(events["kind"] != Kind.HALL) | (events["name"] != "h1")]
     runs = {"only": RunView(_timeline(), started_only, DUE)}
     fig = gantt("demo", runs)
     hatched = [p for p in fig.axes[0].patches if p.get_hatch()]

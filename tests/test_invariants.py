@@ -13,6 +13,7 @@ import sim
 from sim.analysis.timeline import PORTFOLIO
 from sim.engine import Random
 from sim.engine.realize import Streams, realize
+from sim.engine.vocabulary import Milestone
 from sim.runner import run_once
 from sim.scenario.loader import load_text
 from tests.strategies import scenarios
@@ -71,8 +72,8 @@ def check_invariants(result: sim.Result) -> None:
 def _tranches_wait_for_their_halls(result: sim.Result) -> None:
     events = result.events
     ready = {
-        (row.site, row.entity.removeprefix("hall/")): row.date
-        for row in events[events["event"] == "ready"].itertuples()
+        (row.site, row.name): row.date
+        for row in events[events["milestone"] == Milestone.READY].itertuples()
     }
     for name, contract in result.summary["contracts"].items():
         site = result.scenario.contracts[name].site

@@ -89,7 +89,15 @@ def test_contract_and_event_tables(folder: Path) -> None:
     assert "revenue_usd" in contracts.columns
     assert set(contracts["unit"]) == {"racks", "mw_it"}
     events = pd.read_csv(folder / "events.csv")
-    assert events.columns.tolist() == ["date", "site", "entity", "event", "quantity"]
+    assert events.columns.tolist() == [
+        "date",
+        "site",
+        "kind",
+        "name",
+        "tranche",
+        "milestone",
+        "quantity",
+    ]
     assert events["date"].is_monotonic_increasing
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import sim
 from sim.analysis.timeline import PORTFOLIO
+from sim.engine.vocabulary import Milestone
 from tests.helpers import SCENARIOS
 
 
@@ -52,8 +53,8 @@ def test_iren_mining_falls_as_horizons_take_power(iren: sim.Result) -> None:
     assert mining.iloc[0] == pytest.approx(450)  # 30 EH/s at 15 J/TH
     assert mining.iloc[-1] < mining.iloc[0]
     assert (mining.diff().dropna() <= 1e-9).all()  # never grows back
-    decommissioned = iren.events[iren.events["event"] == "decommissioned"]
-    reserved = iren.events[iren.events["event"] == "power_reserved"]
+    decommissioned = iren.events[iren.events["milestone"] == Milestone.DECOMMISSIONED]
+    reserved = iren.events[iren.events["milestone"] == Milestone.POWER_RESERVED]
     assert set(decommissioned["date"]) <= set(reserved["date"])
     assert (site["facility_mw"] <= 750 + 1e-9).all()
     assert site["grid_mw"].max() == 750

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 import sim
 from sim.engine import Deterministic
+from sim.engine.vocabulary import Kind, Milestone
 from tests.helpers import STORY, scenario_from
 
 D = dt.date
 
 
-def log(result: sim.Result) -> list[tuple[str, str, str, float]]:
+Row = tuple[str, Kind, str, int | None, Milestone, float]
+"""(date, kind, name, tranche, milestone, quantity): one row of the events table."""
+
+
+def log(result: sim.Result) -> list[Row]:
     return [
-        (row.date.isoformat(), row.entity, row.event, row.quantity)
+        (
+            row.date.isoformat(),
+            Kind(row.kind),
+            row.name,
+            None if pd.isna(row.tranche) else int(row.tranche),
+            Milestone(row.milestone),
+            row.quantity,
+        )
         for row in result.events.itertuples()
     ]
 
@@ -26,17 +39,17 @@ def test_story_event_log_is_exact() -> None:
     # Feb 17 and Feb 24; burn-in 3 days: accepted Feb 20 and Feb 27.
     result = sim.run(scenario_from(STORY))
     assert log(result) == [
-        ("2026-01-01", "grid/g", "energized", 10.0),
-        ("2026-01-01", "hall/h", "construction_started", 2.0),
-        ("2026-01-21", "delivery/d", "tranche_1_arrived", 14.0),
-        ("2026-01-31", "hall/h", "construction_complete", 2.0),
-        ("2026-01-31", "hall/h", "power_reserved", 3.0),
-        ("2026-02-10", "hall/h", "ready", 2.0),
-        ("2026-02-17", "hall/h", "racks_installed", 7.0),
-        ("2026-02-20", "hall/h", "racks_accepted", 7.0),
-        ("2026-02-24", "hall/h", "racks_installed", 7.0),
-        ("2026-02-27", "hall/h", "racks_accepted", 7.0),
-        ("2026-02-27", "contract/c", "tranche_1_delivered", 14.0),
+        ("2026-01-01", Kind.GRID, "g", None, Milestone.ENERGIZED, 10.0),
+        ("2026-01-01", Kind.HALL, "h", None, Milestone.CONSTRUCTION_STARTED, 2.0),
+        ("2026-01-21", Kind.DELIVERY, "d", 1, Milestone.ARRIVED, 14.0),
+        ("2026-01-31", Kind.HALL, "h", None, Milestone.CONSTRUCTION_COMPLETE, 2.0),
+        ("2026-01-31", Kind.HALL, "h", None, Milestone.POWER_RESERVED, 3.0),
+        ("2026-02-10", Kind.HALL, "h", None, Milestone.READY, 2.0),
+        ("2026-02-17", Kind.HALL, "h", None, Milestone.RACKS_INSTALLED, 7.0),
+        ("2026-02-20", Kind.HALL, "h", None, Milestone.RACKS_ACCEPTED, 7.0),
+        ("2026-02-24", Kind.HALL, "h", None, Milestone.RACKS_INSTALLED, 7.0),
+        ("2026-02-27", Kind.HALL, "h", None, Milestone.RACKS_ACCEPTED, 7.0),
+        ("2026-02-27", Kind.CONTRACT, "c", 1, Milestone.DELIVERED, 14.0),
     ]
 
 
@@ -109,7 +122,7 @@ def test_each_constraint_binds_in_turn() -> None:
     )
     assert _binding(grid, "2026-02") == "grid"
     events = log(sim.run(grid))
-    assert ("2026-04-01", "hall/h", "power_reserved", 3.0) in events
+    assert ("2026-04-01", Kind.HALL, "h", None, Milestone.POWER_RESERVED, 3.0) in events
     # Delivery: the hall is ready Feb 10 and the racks only come in May.
     late = scenario_from(STORY, deliveries__d__tranches=[{"date": "2026-05-01", "racks": 14}])
     assert _binding(late, "2026-03") == "delivery"
@@ -146,12 +159,13 @@ def test_halls_fill_in_order_of_readiness_and_respect_space() -> None:
     }
     crews = {"count": 3, "racks_per_week": 7, "lot_racks": 7}
     result = sim.run(scenario_from(STORY, sites__s__halls=halls, sites__s__crews=crews))
-    installs = [(d, e, q) for d, e, ev, q in log(result) if ev == "racks_installed"]
+    installed = Milestone.RACKS_INSTALLED
+    installs = [(d, n, q) for d, _, n, _, m, q in log(result) if m == installed]
     # h ready Feb 10: a lot of 7 and a lot of 3 (it is full); h2 ready Mar 12: the last 4.
     assert installs == [
-        ("2026-02-13", "hall/h", 3.0),
-        ("2026-02-17", "hall/h", 7.0),
-        ("2026-03-16", "hall/h2", 4.0),
+        ("2026-02-13", "h", 3.0),
+        ("2026-02-17", "h", 7.0),
+        ("2026-03-16", "h2", 4.0),
     ]
 
 
@@ -167,11 +181,11 @@ def test_fallout_goes_to_rework_and_comes_back() -> None:
     events = log(result)
     # 7 x 0.25 = 1.75: one rack fails in the first lot, carrying 0.75; 1.75 + 0.75 = 2.5:
     # two fail in the second.
-    assert ("2026-02-20", "hall/h", "burn_in_fallout", 1.0) in events
-    assert ("2026-02-20", "hall/h", "racks_accepted", 6.0) in events
-    assert ("2026-02-27", "hall/h", "burn_in_fallout", 2.0) in events
-    assert ("2026-03-02", "hall/h", "rework_accepted", 1.0) in events
-    assert ("2026-03-09", "hall/h", "rework_accepted", 2.0) in events
+    assert ("2026-02-20", Kind.HALL, "h", None, Milestone.BURN_IN_FALLOUT, 1.0) in events
+    assert ("2026-02-20", Kind.HALL, "h", None, Milestone.RACKS_ACCEPTED, 6.0) in events
+    assert ("2026-02-27", Kind.HALL, "h", None, Milestone.BURN_IN_FALLOUT, 2.0) in events
+    assert ("2026-03-02", Kind.HALL, "h", None, Milestone.REWORK_ACCEPTED, 1.0) in events
+    assert ("2026-03-09", Kind.HALL, "h", None, Milestone.REWORK_ACCEPTED, 2.0) in events
     assert result.summary["contracts"]["c"]["full_delivery"] == "2026-03-09"
 
 
@@ -209,7 +223,7 @@ def test_mining_yields_power_to_halls_and_is_decommissioned_for_good() -> None:
     assert tl.loc[D(2026, 1, 30), "mining_mw"] == 9
     # The hall reserves 3 of the 10 MW on Jan 31: mining drops to 7 MW and stays there.
     assert tl.loc[D(2026, 1, 31), "mining_mw"] == 7
-    assert ("2026-01-31", "mining", "decommissioned", 2.0) in log(result)
+    assert ("2026-01-31", Kind.MINING, "s", None, Milestone.DECOMMISSIONED, 2.0) in log(result)
     assert tl["mining_mw"].iloc[-1] == 7
     assert (tl["facility_mw"] <= tl["grid_mw"] + 1e-9).all()
 
@@ -227,7 +241,7 @@ def test_colocation_hands_over_hall_mw_and_bills_rent_from_rent_start() -> None:
     }
     scenario = scenario_from(STORY, contracts={"lease": lease}, deliveries={})
     result = sim.run(scenario)
-    assert ("2026-02-10", "hall/h", "handed_over", 3.0) in log(result)
+    assert ("2026-02-10", Kind.HALL, "h", None, Milestone.HANDED_OVER, 3.0) in log(result)
     c = result.summary["contracts"]["lease"]
     assert c["unit"] == "mw_gross"
     assert c["tranches"][0]["slip_days"] == -5

@@ -7,7 +7,7 @@ Reads the run's records and tables only; returns plain JSON-ready data.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,10 @@ import pandas as pd
 from sim.analysis.money import billing, due_schedule
 from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
+from sim.engine.vocabulary import Level
 from sim.scenario.schema import Contract, Scenario
-from sim.scenario.topology import colocation_halls
-from sim.units import DAYS_PER_YEAR, to_date
+from sim.scenario.topology import colocation_halls, tranches
+from sim.units import CAPACITY_EPS, DAYS_PER_YEAR, QUANTITY_EPS, to_date, to_days
 
 CONSTRAINTS = ("grid", "hall", "delivery", "crews")
 """What can limit the ramp: grid power, buildings, hardware deliveries, installation crews."""
@@ -79,7 +80,7 @@ def _date(t: float | None, start: dt.date) -> str | None:
 
 
 def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> float | None:
-    hit = np.nonzero(cumulative >= target - 1e-9)[0]
+    hit = np.nonzero(cumulative >= target - QUANTITY_EPS)[0]
     return float(times[hit[0]]) if len(hit) else None
 
 
@@ -112,11 +113,11 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
         cumulative = np.cumsum(mine["units"].to_numpy(dtype=float))
         total = contract.total_units
         fills, full = tranche_fills(contract, times, cumulative)
-        tranches: list[dict[str, Any]] = []
-        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
-            due_t = float((tranche.due - start).days)
+        tranche_rows: list[dict[str, Any]] = []
+        for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
+            due_t = to_days(tranche.due, start)
             delivered = to_date(t, start) if t is not None else None
-            tranches.append(
+            tranche_rows.append(
                 {
                     "tranche": i + 1,
                     "hall": tranche.hall,
@@ -134,12 +135,12 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "unit": contract.unit,
             "units_contracted": total,
             "units_delivered": float(cumulative[-1]) if len(cumulative) else 0.0,
-            "tranches": tranches,
+            "tranches": tranche_rows,
             "first_delivery": _date(times[0] if len(times) else None, start),
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(full, start),
             "revenue_usd": float(revenue.get(name, 0.0)),
-            **_contract_money(scenario, name, times, mine, flows.loc[name]),
+            **_contract_money(scenario, name, times, mine, cast("pd.Series[Any]", flows.loc[name])),
         }
     return out
 
@@ -153,7 +154,7 @@ def _contract_money(
     start = scenario.scenario.start
     units = mine["units"].to_numpy(dtype=float)
     gpus = mine["gpus"].to_numpy(dtype=float)
-    end = np.array([float((scenario.scenario.end - start).days) + 1.0])
+    end = np.array([to_days(scenario.scenario.end, start) + 1.0])
     actual = billing(contract, start, times, units, gpus)
     due_t, due_u = due_schedule(contract, start)
     per_unit = gpus_per_unit(scenario, name)
@@ -206,7 +207,7 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
     n_sites = len(names)
     rows = timeline[timeline["site"] != PORTFOLIO]  # site by site, dates in order
 
-    def grid(column: str) -> np.ndarray:  # (site, date)
+    def grid(column: Level) -> np.ndarray:  # (site, date)
         return rows[column].to_numpy(dtype=float).reshape(n_sites, -1)
 
     colo = colocation_halls(scenario)
@@ -224,18 +225,21 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
             min_kw[index[d.site]] = min(min_kw[index[d.site]], kw)
     for site_name, hall in colo:
         colo_mw[index[site_name]] += scenario.sites[site_name].halls[hall].it_mw
-    waiting = grid("racks_waiting") > 1e-9
-    room = grid("rack_space_kw") >= min_kw[:, None] - 1e-6
-    blocked = np.where(grid("halls_waiting_power_mw") > 1e-9, GRID, HALL)
+    waiting = grid(Level.RACKS_WAITING) > QUANTITY_EPS
+    room = grid(Level.RACK_SPACE_KW) >= min_kw[:, None] - CAPACITY_EPS
+    blocked = np.where(grid(Level.HALLS_WAITING_POWER_MW) > QUANTITY_EPS, GRID, HALL)
     # With no racks waiting and no room, whichever comes later binds: racks or room.
-    racks_first = _next_rise(grid("racks_delivered")) < _next_rise(grid("rack_space_kw"))
-    to_come = grid("racks_delivered") < scheduled[:, None] - 1e-9
+    racks_first = _next_rise(grid(Level.RACKS_DELIVERED)) < _next_rise(grid(Level.RACK_SPACE_KW))
+    to_come = grid(Level.RACKS_DELIVERED) < scheduled[:, None] - QUANTITY_EPS
     state = np.full(waiting.shape, NONE)
-    state = np.where(grid("colo_handed_over_mw") < colo_mw[:, None] - 1e-9, blocked, state)
+    state = np.where(
+        grid(Level.COLO_HANDED_OVER_MW) < colo_mw[:, None] - QUANTITY_EPS, blocked, state
+    )
     state = np.where(~waiting & to_come, np.where(room | ~racks_first, DELIVERY, blocked), state)
     state = np.where(waiting, np.where(room, CREWS, blocked), state)
 
-    dates = pd.to_datetime(pd.Series(timeline["date"].iloc[: state.shape[1]]))
+    n_rows = int(np.shape(state)[-1])
+    dates = pd.to_datetime(pd.Series(timeline["date"].iloc[:n_rows]))
     months, month_of = np.unique(dates.dt.strftime("%Y-%m").to_numpy(), return_inverse=True)
     # counts[site, month, state]: how many of the month's rows were in each state
     counts = np.zeros((n_sites, len(months), len(CONSTRAINTS) + 1))
@@ -266,6 +270,6 @@ def _next_rise(values: np.ndarray) -> np.ndarray:
     """For each (site, row), the index of the site's next row where ``values`` rises
     (inf if it never does)."""
     rise = np.full(values.shape, np.inf)
-    sites, cols = np.nonzero(np.diff(values, axis=1) > 1e-9)
+    sites, cols = np.nonzero(np.diff(values, axis=1) > QUANTITY_EPS)
     rise[sites, cols] = cols + 1
     return np.minimum.accumulate(rise[:, ::-1], axis=1)[:, ::-1]

@@ -15,7 +15,8 @@ import numpy as np
 
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.scenario.topology import tranches
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, to_days
 
 
 def escalated_days(x: np.ndarray, anchor: float, escalator: float) -> np.ndarray:
@@ -50,7 +51,8 @@ class Billing:
             - escalated_days(self.begin, self.anchor, self.escalator)[:, None]
         )
         billed = np.where(upper > self.begin[:, None], billed, 0.0)
-        return (self.rate[:, None] * billed).sum(axis=0)
+        total: np.ndarray = (self.rate[:, None] * billed).sum(axis=0)
+        return total
 
     def annual_rate_at(self, t: float) -> float:
         """Revenue per year at time ``t`` from the increments billing then."""
@@ -77,7 +79,7 @@ def billing(
     times = np.asarray(times, dtype=float)
     term = contract.term
     if isinstance(contract, ColocationContract):
-        floor = (contract.rent_start - start).days if contract.rent_start is not None else None
+        floor = to_days(contract.rent_start, start) if contract.rent_start is not None else None
         begin = np.maximum(times, floor) if floor is not None else times
         anchor = float(floor) if floor is not None else float(begin.min(initial=0.0))
         escalator = contract.escalator
@@ -113,9 +115,9 @@ def cumulative_revenue(
 
 def due_schedule(contract: Contract, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """(due times, units due) of the tranches, in due-date order."""
-    tranches = sorted(contract.tranches, key=lambda t: t.due)
-    times = np.array([(t.due - start).days for t in tranches], dtype=float)
-    return times, np.array([t.units for t in tranches], dtype=float)
+    ordered = sorted(tranches(contract), key=lambda t: t.due)
+    times = np.array([to_days(t.due, start) for t in ordered], dtype=np.float64)
+    return times, np.array([t.units for t in ordered], dtype=np.float64)
 
 
 def prepayments(
@@ -164,7 +166,8 @@ def late_credits(
     delivered = np.where(index > 0, delivered_cum[np.maximum(index - 1, 0)], 0.0)
     shortfall = np.maximum(due - delivered, 0.0)
     integral = np.concatenate([[0.0], np.cumsum(shortfall[:-1] * np.diff(points))])
-    return (
+    credits: np.ndarray = (
         rate * np.interp(grid, points, integral, left=0.0, right=None)
         + rate * np.maximum(grid - points[-1], 0.0) * shortfall[-1]
     )
+    return credits

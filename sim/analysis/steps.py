@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario.schema import Step
+from sim.units import to_days
 
 
 def date_grid(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
@@ -34,7 +35,7 @@ def date_grid(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
 
 def sample_times(grid: list[dt.date], start: dt.date) -> np.ndarray:
     """Sample time of each row: the end of its date, in days since the start."""
-    return np.array([(d - start).days + 1.0 for d in grid])
+    return np.array([to_days(d, start) + 1.0 for d in grid])
 
 
 def levels_and_integrals(

@@ -16,9 +16,13 @@ import pandas as pd
 
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
 from sim.analysis.steps import date_grid, levels_and_integrals, sample_times
-from sim.engine.recorder import Recorder
+from sim.engine.recorder import EventRow, Recorder
+from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.types import plan
+from sim.scenario.topology import contract_platform
+from sim.scenario.topology import gpus_per_unit as unit_gpus
+from sim.units import QUANTITY_EPS, TIME_EPS
 
 PORTFOLIO = "all"
 CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
@@ -33,35 +37,7 @@ CONTRACT_COLUMNS = [
     *CONTRACT_FLOWS,
 ]
 
-LEVELS = [
-    "grid_mw",
-    "reserved_mw",
-    "halls_building_mw",
-    "halls_waiting_power_mw",
-    "halls_commissioning_mw",
-    "ready_it_mw",
-    "ai_it_mw",
-    "ai_facility_mw",
-    "mining_mw",
-    "mining_facility_mw",
-    "colo_handed_over_mw",
-    "rack_space_kw",
-    "racks_delivered",
-    "racks_waiting",
-    "racks_installing",
-    "racks_burn_in",
-    "racks_rework",
-    "racks_installed",
-    "racks_accepted",
-    "racks_online",
-    "racks_in_repair",
-    "gpus_online",
-    "crews_busy",
-    "mining_potential_mw",
-    "tenant_facility_mw",
-    "capex_rate_usd_per_day",
-    "capex_paid_usd",
-]
+LEVELS: list[str] = [level.value for level in Level]
 """Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
 
 TIMELINE_COLUMNS = [
@@ -148,12 +124,12 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
-        integral[:, col["grid_mw"]]
-        - integral[:, col["ai_facility_mw"]]
-        - integral[:, col["mining_facility_mw"]]
+        integral[:, col[Level.GRID_MW]]
+        - integral[:, col[Level.AI_FACILITY_MW]]
+        - integral[:, col[Level.MINING_FACILITY_MW]]
     )
-    site_cols["racks_waiting_days"] = integral[:, col["racks_waiting"]]
-    site_cols["gpu_days"] = integral[:, col["gpus_online"]]
+    site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
+    site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral))
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
@@ -210,14 +186,22 @@ def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
     return frame[CONTRACT_COLUMNS]
 
 
+EVENT_COLUMNS = ["date", "site", "kind", "name", "tranche", "milestone", "quantity"]
+"""The milestone log: `kind` is a `Kind`, `milestone` a `Milestone`, `tranche` the tranche
+number of a delivery or contract milestone (empty for the others)."""
+
+
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     """The milestone log, in time order (ties in the order they happened)."""
-    rows = sorted(recorder.events)
+    rows = sorted(recorder.events, key=lambda e: (e.t, e.seq))
     start = pd.Timestamp(scenario.scenario.start)
-    frame = pd.DataFrame(rows, columns=["t", "seq", "site", "entity", "event", "quantity"])
-    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + 1e-9), unit="D")
+    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
+    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + TIME_EPS), unit="D")
     frame["date"] = list((start + offsets).date)
-    return frame[["date", "site", "entity", "event", "quantity"]].reset_index(drop=True)
+    frame["kind"] = frame["kind"].astype(str)
+    frame["milestone"] = frame["milestone"].astype(str)
+    frame["tranche"] = frame["tranche"].astype("Int64")
+    return frame[EVENT_COLUMNS].reset_index(drop=True)
 
 
 def _levels(
@@ -268,26 +252,27 @@ def _site_money(
             usd_per_mw_day[i] = (
                 1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
             )
-    mining = integral[:, col["mining_mw"]]
-    potential = integral[:, col["mining_potential_mw"]]
+    mining = integral[:, col[Level.MINING_MW]]
+    potential = integral[:, col[Level.MINING_POTENTIAL_MW]]
     billed_mw_days = (
-        integral[:, col["ai_facility_mw"]]
-        + integral[:, col["mining_facility_mw"]]
-        - integral[:, col["tenant_facility_mw"]]
+        integral[:, col[Level.AI_FACILITY_MW]]
+        + integral[:, col[Level.MINING_FACILITY_MW]]
+        - integral[:, col[Level.TENANT_FACILITY_MW]]
     )
     return {
         "mining_revenue_usd": flow(mining * usd_per_mw_day),
         "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
         "power_cost_usd": flow(billed_mw_days * price),
         "capex_usd": flow(
-            integral[:, col["capex_rate_usd_per_day"]] + level[:, col["capex_paid_usd"]]
+            integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]] + level[:, col[Level.CAPEX_PAID_USD]]
         ),
     }
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 1e-9)
+    ratio: np.ndarray = np.divide(num, den, out=np.zeros_like(num), where=den > QUANTITY_EPS)
+    return ratio
 
 
 def _clean(values: np.ndarray) -> np.ndarray:
@@ -302,8 +287,8 @@ def _contract_arrays(
     names = list(scenario.contracts)
     out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
     by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
-    for t, name, units, gpus in recorder.units:
-        by_contract[name].append((t, units, gpus))
+    for when, contract_name, units, gpus in recorder.units:
+        by_contract[contract_name].append((when, units, gpus))
     for i, name in enumerate(names):
         contract = scenario.contracts[name]
         rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
@@ -328,13 +313,5 @@ def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.nd
 
 
 def gpus_per_unit(scenario: Scenario, name: str) -> float:
-    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs for racks, 0 for MW."""
-    contract = scenario.contracts[name]
-    if contract.unit == "gpus":
-        return 1.0
-    if contract.unit != "racks":
-        return 0.0
-    for delivery in scenario.deliveries.values():
-        if delivery.site == contract.site and delivery.platform in scenario.platforms:
-            return float(scenario.platforms[delivery.platform].gpus_per_rack)
-    return 0.0
+    """GPUs in one unit of contract ``name`` (see `sim.scenario.topology.gpus_per_unit`)."""
+    return unit_gpus(scenario.contracts[name], contract_platform(scenario, name))

@@ -1,7 +1,8 @@
 """The discrete-event engine: SimPy processes per domain entity, recording plain rows."""
 
 from sim.engine.model import simulate
+from sim.engine.plan import Plan, build_plan
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Random, Sampler
 
-__all__ = ["Deterministic", "Random", "Recorder", "Sampler", "simulate"]
+__all__ = ["Deterministic", "Plan", "Random", "Recorder", "Sampler", "build_plan", "simulate"]

@@ -1,63 +1,38 @@
-"""Build the SimPy model of a scenario and run it: a pure function of (scenario, sampler)."""
+"""Build the SimPy model of a plan and run it: a pure function of (plan, sampler).
+
+The lifecycle, as in desmod: realize (`sim.engine.realize`) -> plan (`sim.engine.plan`) ->
+build (here) -> run -> record (`Recorder`) -> tables (`sim.analysis.timeline`).
+"""
 
 from __future__ import annotations
 
 import simpy
 
 from sim.engine.ledger import Ledger
+from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, Plan
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Sampler
-from sim.engine.site import HallState, SiteModel
-from sim.scenario.schema import Scenario
-from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.topology import contract_halls, rack_halls
+from sim.engine.site import SiteModel
 
 
-def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
-    """Run a concrete scenario (no distributions left: see `sim.engine.realize`) over its horizon
-    and return what happened, as plain rows."""
+def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
+    """Run a plan (see `sim.engine.plan.build_plan`) over its horizon and return what
+    happened, as plain rows."""
     sampler = sampler if sampler is not None else Deterministic()
     env = simpy.Environment()
     recorder = Recorder()
-    start = scenario.scenario.start
-    horizon = float((scenario.scenario.end - start).days) + 1.0
-
-    ledgers = {name: Ledger(name, c, recorder) for name, c in scenario.contracts.items()}
-    serving = {
-        (scenario.contracts[name].site, hall): name
-        for name, halls in contract_halls(scenario).items()
-        for hall in halls
-    }
+    ledgers = {name: Ledger(c, recorder) for name, c in plan.contracts.items()}
     sites: dict[str, SiteModel] = {}
-    for site_name, site in scenario.sites.items():
-        takes_racks = set(rack_halls(scenario, site_name))
-        halls = []
-        for hall_name, hall in site.halls.items():
-            owner = serving.get((site_name, hall_name))
-            ledger = ledgers[owner] if owner is not None else None
-            basis = hall.it_mw
-            if owner is not None:
-                contract = scenario.contracts[owner]
-                if isinstance(contract, ColocationContract) and contract.mw_basis == "gross":
-                    basis = hall.design_gross_mw
-            halls.append(HallState(hall_name, hall, ledger, hall_name in takes_racks, basis))
-        model = SiteModel(env, site_name, site, scenario.platforms, halls, sampler, recorder, start)
-        sites[site_name] = model
-        model.start()
-
-    for site_name, model in sites.items():
-        kws = [
-            scenario.platforms[d.platform].hall_kw_per_rack
-            for d in scenario.deliveries.values()
-            if d.site == site_name
-        ]
-        model.smallest_rack_kw = min(kws, default=0.0)
-    for name, delivery in scenario.deliveries.items():
-        for index, tranche in enumerate(delivery.tranches):
-            t = float((tranche.date - start).days) + delivery.slip + tranche.slip
-            sites[delivery.site].deliver(
-                name, index, t, tranche.racks, delivery.payment_terms, delivery.platform
-            )
-
-    env.run(until=horizon)
+    for site in plan.sites:
+        sites[site.name] = SiteModel(env, site, plan.platforms, ledgers, sampler, recorder)
+        sites[site.name].start()
+    for delivery, tranche in arrival_order(plan):
+        sites[delivery.site].deliver(delivery, tranche)
+    env.run(until=plan.horizon)
     return recorder
+
+
+def arrival_order(plan: Plan) -> list[tuple[DeliveryPlan, DeliveryTranchePlan]]:
+    """The order in which delivery tranches are scheduled (ties at one time, including
+    tranches dated before the start, arrive in this order): file order."""
+    return [(d, t) for d in plan.deliveries for t in d.tranches]

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-EventRow = tuple[float, int, str, str, str, float]
-"""(time in days, sequence, site, entity, event, quantity): a dated milestone."""
-LevelRow = tuple[float, str, str, float]
-"""(time in days, site, column, delta): a change in one of a site's levels."""
-UnitRow = tuple[float, str, float, float]
+from sim.engine.vocabulary import Kind, Level, Milestone
+from sim.units import Days
+
+
+class EventRow(NamedTuple):
+    """A dated milestone of one entity."""
+
+    t: Days
+    seq: int
+    """Order of recording (ties at one time keep it)."""
+    site: str
+    kind: Kind
+    name: str
+    tranche: int | None
+    """Tranche number (from 1) for delivery and contract milestones, else None."""
+    milestone: Milestone
+    quantity: float
+
+
+LevelRow = tuple[Days, str, Level, float]
+"""(time in days, site, level, delta): a change in one of a site's levels."""
+UnitRow = tuple[Days, str, float, float]
 """(time in days, contract, units delta, GPUs delta): capacity delivered to a contract."""
 
 
@@ -20,13 +39,41 @@ class Recorder:
     levels: list[LevelRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
 
-    def event(self, t: float, site: str, entity: str, event: str, quantity: float) -> None:
-        self.events.append((t, len(self.events), site, entity, event, quantity))
+    def event(
+        self,
+        t: Days,
+        site: str,
+        kind: Kind,
+        name: str,
+        milestone: Milestone,
+        quantity: float,
+        tranche: int | None = None,
+    ) -> None:
+        self.events.append(
+            EventRow(t, len(self.events), site, kind, name, tranche, milestone, quantity)
+        )
 
-    def level(self, t: float, site: str, **deltas: float) -> None:
+    def level(self, t: Days, site: str, deltas: Mapping[Level, float]) -> None:
+        """Change levels of ``site`` at ``t`` (zero deltas are not recorded)."""
         for column, delta in deltas.items():
             if delta:
                 self.levels.append((t, site, column, delta))
 
-    def delivered(self, t: float, contract: str, units: float, gpus: float) -> None:
+    def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Moves quantities between a site's pipeline stages, as balanced pairs of level rows."""
+
+    recorder: Recorder
+    site: str
+
+    def move(self, t: Days, amount: float, frm: Level, to: Level) -> None:
+        """``amount`` leaves stage ``frm`` and enters stage ``to`` at ``t``."""
+        self.recorder.level(t, self.site, {frm: -amount, to: amount})
+
+    def enter(self, t: Days, amount: float, to: Level) -> None:
+        """``amount`` enters stage ``to`` at ``t`` (from outside the pipeline)."""
+        self.recorder.level(t, self.site, {to: amount})

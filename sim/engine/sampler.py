@@ -12,6 +12,7 @@ import math
 from typing import Protocol
 
 from sim.engine.realize import Streams
+from sim.units import QUANTITY_EPS
 
 
 class Sampler(Protocol):
@@ -36,7 +37,7 @@ class Deterministic:
 
     def fallout(self, key: str, racks: int, fraction: float) -> int:
         expected = racks * fraction + self._carry.get(key, 0.0)
-        whole = min(racks, math.floor(expected + 1e-9))
+        whole = min(racks, math.floor(expected + QUANTITY_EPS))
         self._carry[key] = expected - whole
         return whole
 

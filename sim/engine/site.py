@@ -10,11 +10,12 @@ hall (in order of readiness) with room and the right cooling. Installed racks bu
 fallout fraction goes to rework and is accepted later. Accepted racks are online, less the
 share out for repair (failure rate x repair time): expected values in a plan run, binomial
 draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
+
+The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain numbers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -23,28 +24,40 @@ import simpy
 from simpy.resources.resource import Request
 
 from sim.engine.ledger import Ledger
-from sim.engine.recorder import Recorder
+from sim.engine.plan import (
+    DeliveryPlan,
+    DeliveryTranchePlan,
+    GridPhasePlan,
+    HallPlan,
+    PlatformPlan,
+    SitePlan,
+    Start,
+)
+from sim.engine.recorder import Recorder, Stages
 from sim.engine.sampler import Sampler
-from sim.scenario.schema import Hall, Platform, Site
+from sim.engine.vocabulary import Kind, Level, Milestone
+from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, Days
 
 Process = Generator[simpy.Event, object, None]
+"""A SimPy process of the model."""
+Until = Generator[simpy.Event, object, Days]
+"""A sub-process that returns the time at which it ends."""
 
 
 @dataclass
 class HallState:
-    name: str
-    spec: Hall
+    """A hall's plan and what changes during the run."""
+
+    plan: HallPlan
     ledger: Ledger | None
-    takes_racks: bool
-    basis_mw: float = 0.0
-    ready_at: float | None = None
+    ready_at: Days | None = None
     free_kw: float = 0.0
 
 
 @dataclass
 class Lot:
     delivery: str
-    platform: str
+    platform: PlatformPlan
     racks: int
 
 
@@ -54,175 +67,191 @@ class SiteModel:
     def __init__(
         self,
         env: simpy.Environment,
-        name: str,
-        spec: Site,
-        platforms: Mapping[str, Platform],
-        halls: list[HallState],
+        site: SitePlan,
+        platforms: Mapping[str, PlatformPlan],
+        ledgers: Mapping[str, Ledger],
         sampler: Sampler,
         recorder: Recorder,
-        start: dt.date,
     ) -> None:
         self.env = env
-        self.start_date = start
-        self.name = name
-        self.spec = spec
+        self.site = site
+        self.name = site.name
         self.platforms = platforms
-        self.halls = {h.name: h for h in halls}
+        self.halls = [
+            HallState(h, ledgers[h.contract.name] if h.contract is not None else None)
+            for h in site.halls
+        ]
         self.sampler = sampler
         self.rec = recorder
+        self.stages = Stages(recorder, site.name)
         self.power = simpy.Container(env, init=0.0)
         self.grid_mw = 0.0
         self.reserved_mw = 0.0
-        self.mining_fleet_mw = spec.mining.it_mw if spec.mining else 0.0
+        self.mining_fleet_mw = site.mining.it_mw if site.mining else 0.0
         self.mining_mw = 0.0
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
-        self.smallest_rack_kw = 0.0
-        """Hall kW of the smallest rack delivered to the site; less free space is stranded."""
-        self.crews = simpy.Resource(env, capacity=spec.crews.count) if spec.crews else None
+        self.crews = simpy.Resource(env, capacity=site.crews.count) if site.crews else None
         self._wake = env.event()
-        self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in spec.grid}
-        self.built: dict[str, simpy.Event] = {h: env.event() for h in self.halls}
+        self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in site.grid}
+        self.built: dict[str, simpy.Event] = {h.name: env.event() for h in site.halls}
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
-        for phase_index in range(len(self.spec.grid)):
-            self.env.process(self._grid_phase(phase_index))
-        for hall in self.halls.values():
+        for phase in self.site.grid:
+            self.env.process(self._grid_phase(phase))
+        for hall in self.halls:
             self.env.process(self._hall(hall))
         if self.crews is not None:
             self.env.process(self._dispatcher())
 
-    def _at(self, t: float) -> simpy.Timeout:
+    def _at(self, t: Days) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
 
-    def _key(self, *parts: str) -> str:
-        return "/".join((self.name, *parts))
+    def _until(self, start: Start, done: Mapping[str, simpy.Event]) -> Until:
+        """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
+        its delay. Returns the time reached."""
+        if start.day is not None:
+            t = start.day + start.delay
+        else:
+            assert start.after is not None
+            yield done[start.after]
+            t = self.env.now + start.lag + start.delay
+        yield self._at(t)
+        return t
+
+    def _event(self, t: Days, kind: Kind, name: str, milestone: Milestone, quantity: float) -> None:
+        self.rec.event(t, self.name, kind, name, milestone, quantity)
+
+    def _level(self, t: Days, deltas: Mapping[Level, float]) -> None:
+        self.rec.level(t, self.name, deltas)
+
+    def _load(self, t: Days, hall: HallPlan, mw: float) -> None:
+        """AI IT load changes by ``mw`` in ``hall`` (and its facility load with it)."""
+        self._level(t, {Level.AI_IT_MW: mw, Level.AI_FACILITY_MW: mw * hall.average_pue})
 
     # -- grid and mining ---------------------------------------------------------------
-    def _grid_phase(self, index: int) -> Process:
-        phase = self.spec.grid[index]
-        if phase.energized is not None:
-            t = self._offset(phase.energized) + phase.delay
-        else:
-            assert phase.after is not None
-            yield self.energized[phase.after]
-            t = self.env.now + phase.lead_time + phase.delay
-        yield self._at(t)
-        self.rec.event(t, self.name, f"grid/{phase.name}", "energized", phase.mw)
-        self.rec.level(t, self.name, grid_mw=phase.mw)
+    def _grid_phase(self, phase: GridPhasePlan) -> Process:
+        t = yield from self._until(phase.start, self.energized)
+        self._event(t, Kind.GRID, phase.name, Milestone.ENERGIZED, phase.mw)
+        self._level(t, {Level.GRID_MW: phase.mw})
         self.grid_mw += phase.mw
         self.power.put(phase.mw)
         self._run_mining(t)
         self.energized[phase.name].succeed()
 
-    def _offset(self, date: dt.date) -> float:
-        return float((date - self.start_date).days)
-
-    def _run_mining(self, t: float, decommission: bool = False) -> None:
+    def _run_mining(self, t: Days, decommission: bool = False) -> None:
         """Mining takes what energized, unreserved MW allow, up to the fleet still installed."""
-        mining = self.spec.mining
+        mining = self.site.mining
         if mining is None:
             return
         headroom_it = max(0.0, self.grid_mw - self.reserved_mw) / mining.pue
-        if decommission and self.mining_fleet_mw > headroom_it + 1e-9:
+        if decommission and self.mining_fleet_mw > headroom_it + QUANTITY_EPS:
             removed = self.mining_fleet_mw - headroom_it
             self.mining_fleet_mw = headroom_it
-            self.rec.event(t, self.name, "mining", "decommissioned", removed)
+            self._event(t, Kind.MINING, self.name, Milestone.DECOMMISSIONED, removed)
         running = min(self.mining_fleet_mw, headroom_it)
         delta = running - self.mining_mw
-        if abs(delta) > 1e-12:
+        if abs(delta) > NOISE_EPS:
             self.mining_mw = running
-            self.rec.level(t, self.name, mining_mw=delta, mining_facility_mw=delta * mining.pue)
+            self._level(t, {Level.MINING_MW: delta, Level.MINING_FACILITY_MW: delta * mining.pue})
         # What the fleet could run with no hall taking power: the baseline for the mining
         # revenue that conversion gives up.
         potential = min(mining.it_mw, self.grid_mw / mining.pue)
-        if abs(potential - self.mining_potential_mw) > 1e-12:
-            self.rec.level(t, self.name, mining_potential_mw=potential - self.mining_potential_mw)
+        if abs(potential - self.mining_potential_mw) > NOISE_EPS:
+            self._level(t, {Level.MINING_POTENTIAL_MW: potential - self.mining_potential_mw})
             self.mining_potential_mw = potential
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
-        spec = hall.spec
-        build = spec.construction
-        if build.start is not None:
-            start = self._offset(build.start) + build.delay
-        else:
-            assert build.after is not None
-            yield self.built[build.after]
-            start = self.env.now + build.lag + build.delay
-        yield self._at(start)
-        entity = f"hall/{hall.name}"
-        self.rec.event(start, self.name, entity, "construction_started", spec.it_mw)
-        self.rec.level(start, self.name, halls_building_mw=spec.it_mw)
-        done = start + build.duration
-        capex = spec.capex_usd_per_mw * spec.it_mw
-        if capex and done > start:  # spent evenly over the construction period
-            rate = capex / (done - start)
-            self.rec.level(start, self.name, capex_rate_usd_per_day=rate)
-            self.rec.level(done, self.name, capex_rate_usd_per_day=-rate)
-        elif capex:
-            self.rec.level(start, self.name, capex_paid_usd=capex)
+        start = yield from self._until(hall.plan.construction_start, self.built)
+        yield from self._build(hall.plan, start)  # capex; building -> waiting for power
+        yield self.power.get(hall.plan.grid_mw)  # first come, first served
+        self._reserve(hall.plan)  # -> commissioning; mining gives way
+        yield self.env.timeout(hall.plan.commissioning)
+        self._ready(hall)  # -> ready; takes racks or is handed over
+
+    def _build(self, hall: HallPlan, start: Days) -> Process:
+        self._event(start, Kind.HALL, hall.name, Milestone.CONSTRUCTION_STARTED, hall.it_mw)
+        self.stages.enter(start, hall.it_mw, Level.HALLS_BUILDING_MW)
+        done = start + hall.construction
+        if hall.capex_usd and done > start:  # spent evenly over the construction period
+            rate = hall.capex_usd / (done - start)
+            self._level(start, {Level.CAPEX_RATE_USD_PER_DAY: rate})
+            self._level(done, {Level.CAPEX_RATE_USD_PER_DAY: -rate})
+        elif hall.capex_usd:
+            self._level(start, {Level.CAPEX_PAID_USD: hall.capex_usd})
         yield self._at(done)
-        self.rec.event(done, self.name, entity, "construction_complete", spec.it_mw)
-        self.rec.level(
-            done, self.name, halls_building_mw=-spec.it_mw, halls_waiting_power_mw=spec.it_mw
+        self._event(done, Kind.HALL, hall.name, Milestone.CONSTRUCTION_COMPLETE, hall.it_mw)
+        self.stages.move(
+            done, hall.it_mw, frm=Level.HALLS_BUILDING_MW, to=Level.HALLS_WAITING_POWER_MW
         )
         self.built[hall.name].succeed()
 
-        need = spec.required_grid_mw
-        yield self.power.get(need)
+    def _reserve(self, hall: HallPlan) -> None:
         now = self.env.now
-        self.reserved_mw += need
-        self.rec.event(now, self.name, entity, "power_reserved", need)
-        self.rec.level(
-            now,
-            self.name,
-            reserved_mw=need,
-            halls_waiting_power_mw=-spec.it_mw,
-            halls_commissioning_mw=spec.it_mw,
+        self.reserved_mw += hall.grid_mw
+        self._event(now, Kind.HALL, hall.name, Milestone.POWER_RESERVED, hall.grid_mw)
+        self._level(now, {Level.RESERVED_MW: hall.grid_mw})
+        self.stages.move(
+            now, hall.it_mw, frm=Level.HALLS_WAITING_POWER_MW, to=Level.HALLS_COMMISSIONING_MW
         )
         self._run_mining(now, decommission=True)
 
-        yield self.env.timeout(spec.commissioning)
-        now = self.env.now
+    def _ready(self, hall: HallState) -> None:
+        plan, now = hall.plan, self.env.now
         hall.ready_at = now
-        self.rec.event(now, self.name, entity, "ready", spec.it_mw)
-        self.rec.level(now, self.name, ready_it_mw=spec.it_mw, halls_commissioning_mw=-spec.it_mw)
-        if hall.takes_racks:
-            hall.free_kw = spec.it_mw * 1000.0
-            self.rec.level(now, self.name, rack_space_kw=hall.free_kw)
+        self._event(now, Kind.HALL, plan.name, Milestone.READY, plan.it_mw)
+        self.stages.move(now, plan.it_mw, frm=Level.HALLS_COMMISSIONING_MW, to=Level.READY_IT_MW)
+        if plan.takes_racks:
+            hall.free_kw = plan.it_mw * 1000.0
+            self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
             self._notify()
         elif hall.ledger is not None:
-            tenant = getattr(hall.ledger.contract, "tenant_load_factor", 1.0)
-            load = spec.it_mw * tenant
-            self.rec.event(now, self.name, entity, "handed_over", hall.basis_mw)
-            pays = getattr(hall.ledger.contract, "tenant_pays_power", False)
-            self.rec.level(
-                now,
-                self.name,
-                ai_it_mw=load,
-                ai_facility_mw=load * spec.average_pue,
-                colo_handed_over_mw=spec.it_mw,
-                tenant_facility_mw=load * spec.average_pue if pays else 0.0,
-            )
-            hall.ledger.deliver(now, hall.basis_mw, 0.0)
+            self._hand_over(hall.plan, hall.ledger)
+
+    def _hand_over(self, hall: HallPlan, ledger: Ledger) -> None:
+        """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
+        now, contract = self.env.now, ledger.contract
+        load = hall.it_mw * contract.tenant_load_factor
+        self._event(now, Kind.HALL, hall.name, Milestone.HANDED_OVER, hall.basis_mw)
+        facility = load * hall.average_pue
+        self._level(
+            now,
+            {
+                Level.AI_IT_MW: load,
+                Level.AI_FACILITY_MW: facility,
+                Level.COLO_HANDED_OVER_MW: hall.it_mw,
+                Level.TENANT_FACILITY_MW: facility if contract.tenant_pays_power else 0.0,
+            },
+        )
+        ledger.deliver(now, hall.basis_mw, 0.0)
 
     # -- deliveries --------------------------------------------------------------------
-    def deliver(
-        self, delivery: str, index: int, t: float, racks: int, pay_after: float, platform: str
-    ) -> None:
-        """Schedule a tranche of ``racks`` to arrive at time ``t``, paid ``pay_after`` later."""
-        price = self.platforms[platform].price_usd_per_rack * racks
+    def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
+        """Schedule a delivery tranche to arrive, and its payment ``payment_terms`` later."""
+        platform = self.platforms[delivery.platform]
+        price = platform.price_usd_per_rack * tranche.racks
         if price:
-            self.rec.level(t + pay_after, self.name, capex_paid_usd=price)
-        self.env.process(self._tranche(delivery, platform, index, t, racks))
+            self._level(tranche.arrives + delivery.payment_terms, {Level.CAPEX_PAID_USD: price})
+        self.env.process(self._tranche(delivery, tranche, platform))
 
-    def _tranche(self, delivery: str, platform: str, index: int, t: float, racks: int) -> Process:
+    def _tranche(
+        self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan, platform: PlatformPlan
+    ) -> Process:
+        t = tranche.arrives
         yield self._at(t)
-        self.rec.event(t, self.name, f"delivery/{delivery}", f"tranche_{index + 1}_arrived", racks)
-        self.rec.level(t, self.name, racks_delivered=racks, racks_waiting=racks)
-        self.inventory.append(Lot(delivery, platform, racks))
+        self.rec.event(
+            t,
+            self.name,
+            Kind.DELIVERY,
+            delivery.name,
+            Milestone.ARRIVED,
+            tranche.racks,
+            tranche=tranche.number,
+        )
+        self._level(t, {Level.RACKS_DELIVERED: tranche.racks, Level.RACKS_WAITING: tranche.racks})
+        self.inventory.append(Lot(delivery.name, platform, tranche.racks))
         self._notify()
 
     # -- installation ------------------------------------------------------------------
@@ -237,128 +266,99 @@ class SiteModel:
             yield self._wake
 
     def _ready_halls(self) -> list[HallState]:
-        ready = [h for h in self.halls.values() if h.takes_racks and h.ready_at is not None]
-        return sorted(ready, key=lambda h: h.ready_at)  # type: ignore[arg-type,return-value]
+        ready = [h for h in self.halls if h.plan.takes_racks and h.ready_at is not None]
+        return sorted(ready, key=lambda h: h.ready_at or 0.0)
+
+    def _next_job(self) -> tuple[Lot, HallState] | None:
+        """The first waiting lot that fits a ready hall, and the first such hall."""
+        halls = self._ready_halls()
+        for lot in self.inventory:
+            kw = lot.platform.hall_kw_per_rack
+            for hall in halls:
+                if hall.free_kw + CAPACITY_EPS >= kw and lot.platform.fits(hall.plan.cooling):
+                    return lot, hall
+        return None
 
     def _dispatch(self) -> None:
+        """Give free crews jobs while waiting racks fit somewhere."""
         assert self.crews is not None
-        assert self.spec.crews is not None
-        job_racks = self.spec.crews.job_racks
+        assert self.site.crews is not None
         while self.crews.count < self.crews.capacity and self.inventory:
-            for lot in self.inventory:
-                platform = self.platforms[lot.platform]
-                kw = platform.hall_kw_per_rack
-                hall = next(
-                    (
-                        h
-                        for h in self._ready_halls()
-                        if h.free_kw + 1e-6 >= kw and platform.cooling in ("any", h.spec.cooling)
-                    ),
-                    None,
-                )
-                if hall is not None:
-                    break
-            else:
+            job = self._next_job()
+            if job is None:
                 return  # nothing waiting fits anywhere yet
-            racks = min(job_racks, lot.racks, int((hall.free_kw + 1e-6) // kw))
+            lot, hall = job
+            kw = lot.platform.hall_kw_per_rack
+            racks = min(
+                self.site.crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw)
+            )
             lot.racks -= racks
             if lot.racks == 0:
                 self.inventory.remove(lot)
             hall.free_kw -= racks * kw
-            if 1e-6 < hall.free_kw < self.smallest_rack_kw - 1e-6:
+            if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
                 # Too little left for any rack delivered here: not room, whatever the level.
-                self.rec.level(self.env.now, self.name, rack_space_kw=-hall.free_kw)
+                self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
             request = self.crews.request()  # granted at once: a crew is free
-            self.env.process(self._install(request, hall, lot, racks))
+            self.env.process(self._install(request, hall, lot.platform, racks))
 
-    def _install(self, request: Request, hall: HallState, lot: Lot, racks: int) -> Process:
+    def _install(
+        self, request: Request, hall: HallState, platform: PlatformPlan, racks: int
+    ) -> Process:
         assert self.crews is not None
-        assert self.spec.crews is not None
-        platform = self.platforms[lot.platform]
-        kw = platform.hall_kw_per_rack
+        assert self.site.crews is not None
         t = self.env.now
-        entity = f"hall/{hall.name}"
-        self.rec.level(
-            t,
-            self.name,
-            racks_waiting=-racks,
-            racks_installing=racks,
-            rack_space_kw=-racks * kw,
-            crews_busy=1,
+        self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
+        self._level(
+            t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
         yield request
-        yield self.env.timeout(racks / self.spec.crews.racks_per_week * 7.0)
+        yield self.env.timeout(racks / self.site.crews.racks_per_week * 7.0)
         self.crews.release(request)
         t = self.env.now
-        load = racks * kw / 1000.0
-        self.rec.event(t, self.name, entity, "racks_installed", racks)
-        self.rec.level(
-            t,
-            self.name,
-            racks_installing=-racks,
-            racks_installed=racks,
-            racks_burn_in=racks,
-            crews_busy=-1,
-            ai_it_mw=load,
-            ai_facility_mw=load * hall.spec.average_pue,
-        )
+        self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
+        self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
+        self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
+        self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._notify()
-        yield from self._burn_in(hall, lot.platform, racks)  # the same lot, one process
+        yield from self._burn_in(hall, platform, racks)  # the same lot, one process
 
-    def _burn_in(self, hall: HallState, platform_name: str, racks: int) -> Process:
-        platform = self.platforms[platform_name]
+    def _burn_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.burn_in)
-        failed = self.sampler.fallout(self._key(hall.name), racks, platform.fallout)
+        failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
-        kw = platform.hall_kw_per_rack
         if failed:
-            load = failed * kw / 1000.0
-            self.rec.event(t, self.name, f"hall/{hall.name}", "burn_in_fallout", failed)
-            self.rec.level(
-                t,
-                self.name,
-                racks_burn_in=-failed,
-                racks_rework=failed,
-                ai_it_mw=-load,
-                ai_facility_mw=-load * hall.spec.average_pue,
-            )
-            self.env.process(self._rework(hall, platform_name, failed))
+            self._event(t, Kind.HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
+            self.stages.move(t, failed, frm=Level.RACKS_BURN_IN, to=Level.RACKS_REWORK)
+            self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
+            self.env.process(self._rework(hall, platform, failed))
         if racks - failed:
-            self._accept(hall, platform_name, racks - failed, "racks_burn_in", "racks_accepted")
+            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN)
 
-    def _rework(self, hall: HallState, platform_name: str, racks: int) -> Process:
-        platform = self.platforms[platform_name]
+    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.rework)
-        load = racks * platform.hall_kw_per_rack / 1000.0
-        self.rec.level(
-            self.env.now, self.name, ai_it_mw=load, ai_facility_mw=load * hall.spec.average_pue
-        )
-        self._accept(hall, platform_name, racks, "racks_rework", "rework_accepted")
+        self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
+        self._accept(hall, platform, racks, Level.RACKS_REWORK)
 
-    def _accept(
-        self, hall: HallState, platform_name: str, racks: int, source: str, event: str
-    ) -> None:
+    def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
         """Racks pass acceptance: online, less the share out for repair."""
-        platform = self.platforms[platform_name]
         t = self.env.now
-        down = self.sampler.out_of_service(self._key(hall.name), racks, platform.unavailability)
+        down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down
-        load = down * platform.hall_kw_per_rack / 1000.0
-        self.rec.event(t, self.name, f"hall/{hall.name}", event, racks)
-        self.rec.level(
-            t,
-            self.name,
-            **{source: -racks},
-            racks_accepted=racks,
-            racks_online=up,
-            racks_in_repair=down,
-            gpus_online=up * platform.gpus_per_rack,
-            ai_it_mw=-load,
-            ai_facility_mw=-load * hall.spec.average_pue,
+        accepted = (
+            Milestone.REWORK_ACCEPTED if frm is Level.RACKS_REWORK else Milestone.RACKS_ACCEPTED
         )
+        self._event(t, Kind.HALL, hall.plan.name, accepted, racks)
+        self.stages.move(t, racks, frm=frm, to=Level.RACKS_ACCEPTED)
+        self._level(
+            t,
+            {
+                Level.RACKS_ONLINE: up,
+                Level.RACKS_IN_REPAIR: down,
+                Level.GPUS_ONLINE: up * platform.gpus_per_rack,
+            },
+        )
+        self._load(t, hall.plan, -(down * platform.hall_kw_per_rack / 1000.0))
         if hall.ledger is not None:
-            unit_gpus = (
-                1.0 if hall.ledger.contract.unit == "gpus" else float(platform.gpus_per_rack)
-            )
-            units = racks * (platform.gpus_per_rack if hall.ledger.contract.unit == "gpus" else 1)
-            hall.ledger.deliver(t, units, unit_gpus)
+            counts = hall.ledger.contract.per_rack[platform.name]
+            hall.ledger.deliver(t, racks * counts.units, counts.gpus_per_unit)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from sim.errors import PathKey, Severity, did_you_mean
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.topology import contract_halls, named_halls, rack_halls
+from sim.scenario.topology import (
+    basis_mw,
+    contract_halls,
+    named_halls,
+    rack_halls,
+    units_per_rack,
+)
 
 
 @dataclass(frozen=True)
@@ -217,10 +223,7 @@ def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Itera
     halls = [h for h in halls if h in site.halls]
     total = contract.total_units
     if isinstance(contract, ColocationContract):
-        capacity = sum(
-            site.halls[h].it_mw if contract.mw_basis == "it" else site.halls[h].design_gross_mw
-            for h in halls
-        )
+        capacity = sum(basis_mw(contract, site.halls[h]) for h in halls)
         unit = "MW"
     else:
         unit = contract.unit
@@ -235,7 +238,7 @@ def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Itera
                 int(hall_kw / platform.hall_kw_per_rack + 1e-9),
             )
             hall_kw -= racks * platform.hall_kw_per_rack
-            capacity += racks * (platform.gpus_per_rack if unit == "gpus" else 1)
+            capacity += racks * units_per_rack(contract, platform)
     if capacity + 1e-9 < total:
         yield Finding(
             ("contracts", name, "tranches"),

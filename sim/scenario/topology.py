@@ -3,11 +3,18 @@
 A contract is served by the halls its tranches name; a contract whose tranches name no hall
 is served by every hall at its site that no other contract names. Halls serving a colocation
 contract are handed over empty (the tenant brings the IT), so racks go only to the others.
+
+Also decided here, once for the engine, the timeline and the checks: what one contract unit
+is in GPUs and racks, and whether a hall counts its IT or its gross MW toward a contract.
 """
 
 from __future__ import annotations
 
-from sim.scenario.schema import Scenario
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from sim.scenario.schema import Contract, Hall, Platform, Scenario
 from sim.scenario.schema.contract import ColocationContract
 
 
@@ -50,3 +57,53 @@ def rack_halls(scenario: Scenario, site_name: str) -> list[str]:
     """Halls at a site that take the operator's racks, in file order."""
     colo = colocation_halls(scenario)
     return [h for h in scenario.sites[site_name].halls if (site_name, h) not in colo]
+
+
+def basis_mw(contract: Contract | None, hall: Hall) -> float:
+    """MW one hall counts toward a contract: gross MW for a colocation contract on a gross
+    basis, else the hall's critical IT MW."""
+    if isinstance(contract, ColocationContract) and contract.mw_basis == "gross":
+        return hall.design_gross_mw
+    return hall.it_mw
+
+
+def units_per_rack(contract: Contract, platform: Platform) -> float:
+    """Contract units one accepted rack of ``platform`` counts for: its GPUs for a contract in
+    GPUs, else one (a rack)."""
+    return float(platform.gpus_per_rack) if contract.unit == "gpus" else 1.0
+
+
+def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
+    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs (of ``platform``) for racks, 0 for
+    MW (or racks of no known platform)."""
+    if contract.unit == "gpus":
+        return 1.0
+    if contract.unit != "racks" or platform is None:
+        return 0.0
+    return float(platform.gpus_per_rack)
+
+
+def contract_platform(scenario: Scenario, name: str) -> Platform | None:
+    """The platform that sizes a contract's GPUs due: that of the first delivery (in file
+    order) to the contract's site with a known platform."""
+    site = scenario.contracts[name].site
+    for delivery in scenario.deliveries.values():
+        if delivery.site == site and delivery.platform in scenario.platforms:
+            return scenario.platforms[delivery.platform]
+    return None
+
+
+class Tranche(Protocol):
+    """What every contract tranche has, whatever its unit."""
+
+    @property
+    def due(self) -> dt.date: ...
+    @property
+    def hall(self) -> str | None: ...
+    @property
+    def units(self) -> float: ...
+
+
+def tranches(contract: Contract) -> Sequence[Tranche]:
+    """A contract's tranches, in file order."""
+    return contract.tranches

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.engine.vocabulary import HALL_PHASES, Kind, Milestone
 from sim.outputs.plots.style import LEGEND, date_axis, figure, new_figure
 
 if TYPE_CHECKING:
@@ -48,14 +49,13 @@ _OVERLAYS = [
 _VARIANT_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 _BUILD, _WAIT, _COMMISSION, _GRID = "#7f7f7f", "#d62728", "#1f77b4", "#4c4c4c"
 LATE, EARLY = "#d62728", "#2ca02c"
-_MARKS = {  # Gantt markers, in the panels and in the legend
+_MARKS: dict[str, dict[str, Any]] = {  # Gantt markers, in the panels and in the legend
     "energized": {"marker": "D", "color": _GRID, "markersize": 7},
     "before": {"marker": "<", "color": _GRID, "markersize": 7},
     "arrived": {"marker": "|", "color": "#9467bd", "markersize": 12, "markeredgewidth": 2},
     "due": {"marker": "|", "color": LATE, "markersize": 14, "markeredgewidth": 2.5},
     "delivered": {"marker": "o", "color": EARLY, "markersize": 6},
 }
-_HALL = ("construction_started", "construction_complete", "power_reserved", "ready")
 
 
 def plot_comparison(title: str, runs: dict[str, RunView], folder: Path) -> list[Path]:
@@ -128,13 +128,13 @@ def _rows(view: RunView) -> list[tuple[int, str, str]]:
     """This run's Gantt rows as (kind, site, label), in the order they first appear."""
     found: list[tuple[int, str, str]] = []
     events = view.events.sort_values("date", kind="stable")
-    for site, entity, event in zip(events["site"], events["entity"], events["event"], strict=True):
-        kind, _, name = str(entity).partition("/")
-        if kind == "grid" and event == "energized":
+    columns = [events[c] for c in ("site", "kind", "name", "milestone")]
+    for site, kind, name, milestone in zip(*columns, strict=True):
+        if kind == Kind.GRID and milestone == Milestone.ENERGIZED:
             found.append((0, str(site), f"grid: {site}/{name}"))
-        elif kind == "hall" and event in _HALL:
+        elif kind == Kind.HALL and milestone in HALL_PHASES:
             found.append((1, str(site), f"{site}/{name}"))
-        elif kind == "delivery" and str(event).endswith("_arrived"):
+        elif kind == Kind.DELIVERY and milestone == Milestone.ARRIVED:
             found.append((2, "", f"delivery: {name}"))
     return found + [(3, "", f"contract: {c}") for c, _, _ in view.due]
 
@@ -191,39 +191,39 @@ def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[flo
         return None
     begin, end = _num(known.min()), _num(known.max())
     drawn = [begin]
-    at: dict[tuple[str, str], dict[str, float]] = {}
-    first = events.groupby(["site", "entity", "event"])["date"].min()
-    for (site, entity, event), when in first.items():
-        at.setdefault((str(site), str(entity)), {})[str(event)] = _num(when)
-    done: dict[str, float] = {}
+    at: dict[tuple[str, str, str], dict[tuple[str, int], float]] = {}
+    keys = ["site", "kind", "name", "milestone", "tranche"]
+    first = events.fillna({"tranche": 0}).groupby(keys)["date"].min()
+    for (site, kind, what, milestone, tranche), when in first.items():
+        entity = at.setdefault((str(site), str(kind), str(what)), {})
+        entity[(str(milestone), int(tranche))] = _num(when)
+    done: dict[tuple[str, int], float] = {}
 
     def bar(y: int, a: float, b: float, colour: str, hatch: str | None, height: float) -> None:
         ax.barh(y, b - a, left=a, height=height, color=colour, hatch=hatch, edgecolor="white")
         drawn.extend([a, b])
 
-    for (site, entity), when in at.items():
-        kind, _, what = entity.partition("/")
-        if kind == "grid" and when.get("energized", begin - 1) >= begin:
-            drawn.append(when["energized"])  # drawn in `_grid` once the date range is known
-        elif kind == "hall" and f"{site}/{what}" in row:
+    for (site, kind, what), when in at.items():
+        if kind == Kind.GRID and when.get((Milestone.ENERGIZED, 0), begin - 1) >= begin:
+            drawn.append(when[(Milestone.ENERGIZED, 0)])  # drawn in `_grid` later
+        elif kind == Kind.HALL and f"{site}/{what}" in row:
             y = row[f"{site}/{what}"]
-            start, built = when.get("construction_started"), when.get("construction_complete")
-            power, ready = when.get("power_reserved"), when.get("ready")
+            start, built, power, ready = (when.get((m, 0)) for m in HALL_PHASES)
             if start is not None:
                 bar(y, start, built or end, _BUILD, None if built else "///", 0.6)
             if built is not None and (power is None or power > built):
                 bar(y, built, power or end, _WAIT, "xx" if power else "///", 0.3)
             if power is not None:
                 bar(y, power, ready or end, _COMMISSION, None if ready else "///", 0.6)
-        elif kind == "delivery" and f"delivery: {what}" in row:
-            arrived = [d for e, d in when.items() if e.endswith("_arrived")]
+        elif kind == Kind.DELIVERY and f"delivery: {what}" in row:
+            arrived = [d for (m, _), d in when.items() if m == Milestone.ARRIVED]
             _mark(ax, arrived, row[f"delivery: {what}"], "arrived")
             drawn.extend(arrived)
-        elif kind == "contract":
-            done.update({f"{what}/{e}": d for e, d in when.items()})
+        elif kind == Kind.CONTRACT:
+            done.update({(what, k): d for (m, k), d in when.items() if m == Milestone.DELIVERED})
     for contract, k, due in view.due:
         y, when_due = row[f"contract: {contract}"], _num(due)
-        delivered = done.get(f"{contract}/tranche_{k}_delivered")
+        delivered = done.get((contract, k))
         if delivered is not None:
             late = delivered > when_due
             ax.plot([when_due, delivered], [y, y], linewidth=1.2, color=LATE if late else EARLY)
@@ -239,9 +239,10 @@ def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[flo
 
 def _grid(ax: Axes, view: RunView, row: dict[str, int], lo: float) -> None:
     """Grid phases: a diamond when energized, a left arrow at the edge if before the chart."""
-    grid = view.events[view.events["event"] == "energized"]
-    for site, entity, when in zip(grid["site"], grid["entity"], grid["date"], strict=True):
-        label = f"grid: {site}/{str(entity).partition('/')[2]}"
+    events = view.events
+    grid = events[(events["kind"] == Kind.GRID) & (events["milestone"] == Milestone.ENERGIZED)]
+    for site, name, when in zip(grid["site"], grid["name"], grid["date"], strict=True):
+        label = f"grid: {site}/{name}"
         if label not in row:
             continue
         if _num(when) >= lo:
