@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.executors import Executor
 from sim.loader import Loaded
-from sim.runner import Result, run
+from sim.runner import Result, RunOptions, run
 from sim.timeline import PORTFOLIO
 
 LOWER_IS_BETTER = (
@@ -102,29 +101,10 @@ def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, fl
     }
 
 
-def compare(
-    runs: dict[str, Loaded],
-    *,
-    replications: int = 0,
-    seed: int = 1,
-    jobs: int = 1,
-    executor: Executor = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
-) -> Comparison:
-    """Run each scenario (the first is the base) and tabulate KPIs and deltas."""
-    results = {
-        name: run(
-            loaded,
-            replications=replications,
-            seed=seed,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
-        )
-        for name, loaded in runs.items()
-    }
+def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Comparison:
+    """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
+    and deltas."""
+    results = {name: run(loaded, options=options or RunOptions()) for name, loaded in runs.items()}
     base_name = next(iter(results))
     base = plan_kpis(results[base_name].summary)
     rows = []
