@@ -59,7 +59,7 @@ def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=1,
         metavar="J",
-        help="local worker processes (default: 1)",
+        help="local worker processes (default: 1; not with --executor dask)",
     )
     mc.add_argument(
         "--executor",
@@ -96,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("file", type=Path, help="scenario YAML file")
     run.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/<scenario name>/)"
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default: results/<scenario name>/, replacing an earlier run there)",
     )
     run.add_argument(
         "--force", action="store_true", help="replace the results folder if it already holds files"
@@ -143,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="comparison folder (default: results/<name>-compare/)",
+        help="comparison folder (default: results/<name>-compare/, replacing an earlier one)",
     )
     compare.add_argument(
         "--force", action="store_true", help="replace the folder if it already holds files"
@@ -224,8 +227,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("dcsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except UsageError as exc:  # options, setup or environment: the user's to change
-        if args.debug:
-            raise
         print(f"dcsim: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:
