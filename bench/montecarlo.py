@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def measure(scenario: str, n: int, jobs: int, seed: int) -> dict[str, float]:
     """Run in this process: time N replications with J jobs; report rate and peak memory."""
     import sim
-    from sim.runner import monte_carlo_run
+    from sim.runner import RunOptions, monte_carlo_run
 
     loaded = sim.load(scenario)
-    monte_carlo_run(loaded, 2, seed, jobs=1)  # warm imports and caches
+    monte_carlo_run(loaded, RunOptions(2, seed=seed, jobs=1))  # warm imports and caches
     start = time.perf_counter()
-    mc = monte_carlo_run(loaded, n, seed, jobs=jobs)
+    mc = monte_carlo_run(loaded, RunOptions(n, seed=seed, jobs=jobs))
     elapsed = time.perf_counter() - start
     assert len(mc.replications) == n
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,11 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.errors import UsageError  # options that do not go together; exit 2
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
-
-
-class UsageError(Exception):
-    """Options that do not go together."""
 
 
 DESCRIPTION = """\
@@ -61,7 +59,7 @@ def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=1,
         metavar="J",
-        help="local worker processes (default: 1)",
+        help="local worker processes (default: 1; not with --executor dask)",
     )
     mc.add_argument(
         "--executor",
@@ -98,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("file", type=Path, help="scenario YAML file")
     run.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/<scenario name>/)"
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default: results/<scenario name>/, replacing an earlier run there)",
     )
     run.add_argument(
         "--force", action="store_true", help="replace the results folder if it already holds files"
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="comparison folder (default: results/<name>-compare/)",
+        help="comparison folder (default: results/<name>-compare/, replacing an earlier one)",
     )
     compare.add_argument(
         "--force", action="store_true", help="replace the folder if it already holds files"
@@ -225,12 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print("dcsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except UsageError as exc:  # options, setup or environment: the user's to change
+        print(f"dcsim: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:
-        from sim.outputs.files import OutputError
-
-        if isinstance(exc, OutputError | UsageError):
-            print(f"dcsim: {exc}", file=sys.stderr)
-            return EXIT_INPUT
         if args.debug:
             raise
         print(
@@ -275,23 +274,11 @@ def _schema() -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    from sim.outputs.files import OutputError, default_out, write_run
-    from sim.runner import run
-    from sim.scenario.loader import load_file
+def _options(args: argparse.Namespace) -> Any:
+    """The run options of ``run`` and ``compare``, validated once (bad ones: UsageError)."""
+    from sim.runner import RunOptions
 
-    started = time.perf_counter()
-    loaded = load_file(args.file, args.variant)
-    for warning in loaded.warnings:
-        print(str(warning), file=sys.stderr)
-    out = args.out
-    if out is not None and out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a folder; choose another --out")
-    if args.executor == "dask" and not args.scheduler:
-        raise UsageError("--executor dask needs --scheduler ADDRESS")
-    result = run(
-        loaded,
-        step=args.step,
+    return RunOptions(
         replications=args.replications,
         seed=args.seed,
         jobs=args.jobs,
@@ -299,21 +286,39 @@ def _run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=args.replications > 0 and sys.stderr.isatty(),
     )
-    folder = write_run(result, out if out is not None else default_out(result), force=args.force)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
+    from sim.runner import run
+    from sim.scenario.loader import load_file
+
+    started = time.perf_counter()
+    options = _options(args)
+    loaded = load_file(args.file, args.variant)
+    for warning in loaded.warnings:
+        print(str(warning), file=sys.stderr)
+    out = args.out
+    if out is not None and out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder; choose another --out")
+    result = run(loaded, step=args.step, options=options)
+    replaced = out is None and is_run_folder(default_out(result))
+    folder = write_run(result, out, force=args.force)
     elapsed = time.perf_counter() - started
     summary = dict(result.summary)
     if result.monte_carlo is not None:
         summary["monte_carlo"] = result.monte_carlo.summary
-    print(_report(summary, folder, elapsed))
+    print(_report(summary, folder, elapsed, replaced))
     return EXIT_OK
 
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
-    from sim.outputs.files import write_comparison
+    from sim.outputs.files import is_run_folder, write_comparison
     from sim.scenario.loader import load_all, load_file
 
     started = time.perf_counter()
+    options = _options(args)
     if len(args.files) > 2:
         raise UsageError("compare takes one scenario with variants, or two scenario files")
     if len(args.files) == 2:
@@ -344,15 +349,13 @@ def _compare(args: argparse.Namespace) -> int:
             print(str(warning), file=sys.stderr)
     first = next(iter(runs.values())).scenario.scenario.name
     out = args.out if args.out is not None else Path("results") / f"{first}-compare"
-    comparison = compare(
-        runs,
-        replications=args.replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        progress=args.replications > 0 and sys.stderr.isatty(),
+    comparison = compare(runs, options)
+    replaced = args.out is None and is_run_folder(out)
+    folder = write_comparison(comparison, out, force=args.force, replace=args.out is None)
+    print(
+        f"compared {', '.join(runs)}: {_wrote(folder, replaced)} "
+        f"in {time.perf_counter() - started:.2f} s"
     )
-    folder = write_comparison(comparison, out, force=args.force)
-    print(f"compared {', '.join(runs)}: wrote {folder}/ in {time.perf_counter() - started:.2f} s")
     table = comparison.table.set_index("variant")
     for column in [c for c in table.columns if c.endswith(".full_delivery")]:
         cells = [f"{v}: {table.loc[v, column] or 'not in horizon'}" for v in table.index]
@@ -360,8 +363,12 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(summary: dict[str, Any], folder: Path, elapsed: float) -> str:
-    lines = [f"{summary['scenario']['name']}: wrote {folder}/ in {elapsed:.2f} s"]
+def _wrote(folder: Path, replaced: bool) -> str:
+    return f"wrote {folder}/" + (" (replacing the earlier run there)" if replaced else "")
+
+
+def _report(summary: dict[str, Any], folder: Path, elapsed: float, replaced: bool) -> str:
+    lines = [f"{summary['scenario']['name']}: {_wrote(folder, replaced)} in {elapsed:.2f} s"]
     for name, c in summary["contracts"].items():
         late = [t for t in c["tranches"] if t["slip_days"] is None or t["slip_days"] > 0]
         full = c["full_delivery"] or "not in horizon"

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
-from sim.montecarlo.executors import Executor
 from sim.result import Result
-from sim.runner import run
+from sim.runner import RunOptions, run
 from sim.scenario.loader import Loaded
 
 LOWER_IS_BETTER = (
@@ -103,29 +102,10 @@ def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, fl
     }
 
 
-def compare(
-    runs: dict[str, Loaded],
-    *,
-    replications: int = 0,
-    seed: int = 1,
-    jobs: int = 1,
-    executor: Executor = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
-) -> Comparison:
-    """Run each scenario (the first is the base) and tabulate KPIs and deltas."""
-    results = {
-        name: run(
-            loaded,
-            replications=replications,
-            seed=seed,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
-        )
-        for name, loaded in runs.items()
-    }
+def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Comparison:
+    """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
+    and deltas."""
+    results = {name: run(loaded, options=options or RunOptions()) for name, loaded in runs.items()}
     base_name = next(iter(results))
     base = plan_kpis(results[base_name].summary)
     rows = []

@@ -71,3 +71,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     shown = ", ".join(f"`{o}`" for o in options[:12])
     more = f" (and {len(options) - 12} more)" if len(options) > 12 else ""
     return f"valid names: {shown}{more}"
+
+
+class UsageError(Exception):
+    """Options, environment or setup the user has to change (bad option values, a missing
+    optional package, an output folder that cannot be written); the CLI exits 2 with the
+    message, never a traceback."""

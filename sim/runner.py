@@ -6,6 +6,7 @@ can be mapped over seeds in other processes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,56 @@ from sim.analysis.kpis import summarize
 from sim.analysis.timeline import build_tables
 from sim.engine import Deterministic, Sampler, build_plan, simulate
 from sim.engine.realize import realize
-from sim.montecarlo.executors import Executor
+from sim.errors import UsageError
+from sim.montecarlo.executors import EXECUTORS, Executor
 from sim.montecarlo.replications import MonteCarlo, chunks, monte_carlo
 from sim.result import Result
 from sim.scenario.loader import Loaded, load_file
 from sim.scenario.schema import Scenario, Step
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run's replications are run, shared by `run` and `compare`: validated once, on
+    construction (a bad value raises `sim.errors.UsageError`)."""
+
+    replications: int = 0
+    """Monte Carlo replications besides the plan run (0: the plan run only)."""
+    seed: int = 1
+    """Root random seed of the replications."""
+    jobs: int = 1
+    """Local worker processes (the local executor only)."""
+    executor: Executor = "local"
+    """Where replications run: "local" processes or a "dask" cluster."""
+    scheduler: str | None = None
+    """The dask.distributed scheduler address (the dask executor only, and required there)."""
+    progress: bool = False
+    """Show a progress bar of the replications (on stderr)."""
+
+    def __post_init__(self) -> None:
+        for name in ("replications", "seed", "jobs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise UsageError(f"{name} must be a whole number (got {value!r})")
+        if self.replications < 0:
+            raise UsageError(f"replications must not be negative (got {self.replications})")
+        if self.seed < 0:
+            raise UsageError(f"seed must not be negative (got {self.seed})")
+        if self.jobs < 1:
+            raise UsageError(f"jobs must be at least 1 (got {self.jobs})")
+        if self.executor not in EXECUTORS:
+            raise UsageError(
+                f"executor must be one of {', '.join(EXECUTORS)} (got {self.executor!r})"
+            )
+        if self.executor == "dask" and not self.scheduler:
+            raise UsageError("--executor dask needs --scheduler ADDRESS")
+        if self.executor != "dask" and self.scheduler is not None:
+            raise UsageError("--scheduler goes with --executor dask; add it or drop --scheduler")
+        if self.executor == "dask" and self.jobs != 1:
+            raise UsageError(
+                "--jobs is for local processes; with --executor dask the cluster's workers "
+                "run the replications, so drop --jobs"
+            )
 
 
 def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
@@ -34,20 +80,21 @@ def run(
     scenario: Scenario | Loaded | str | Path,
     *,
     step: Step | None = None,
-    replications: int = 0,
-    seed: int = 1,
-    jobs: int = 1,
-    executor: Executor = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
+    options: RunOptions | None = None,
+    **kwargs: Any,
 ) -> Result:
     """Run a scenario (a Scenario, or the path of a scenario file).
 
-    The deterministic run uses each uncertain input's plan value. With ``replications``,
-    the scenario is also run that many times with inputs drawn from their distributions
-    (root ``seed``), in ``jobs`` local processes or on a Dask ``scheduler``; the result's
-    ``monte_carlo`` then holds the bands, on-time probabilities and drivers.
+    The deterministic run uses each uncertain input's plan value. With replications, the
+    scenario is also run that many times with inputs drawn from their distributions, in local
+    processes or on a Dask scheduler, as ``options`` (a `RunOptions`) say; the result's
+    ``monte_carlo`` then holds the bands, on-time probabilities and drivers. Instead of
+    ``options``, its fields may be given as keywords: ``run(s, replications=100, seed=7)``.
     """
+    if options is None:
+        options = RunOptions(**kwargs)
+    elif kwargs:
+        raise UsageError(f"give either options or {', '.join(kwargs)}, not both")
     source: Loaded | None = None
     if isinstance(scenario, str | Path):
         source = load_file(scenario)
@@ -59,8 +106,8 @@ def run(
         scenario = scenario.model_copy(update={"scenario": info})
     result = run_once(scenario)
     mc = None
-    if replications > 0:
-        mc = monte_carlo_run(scenario, replications, seed, jobs, executor, scheduler, progress)
+    if options.replications > 0:
+        mc = monte_carlo_run(scenario, options)
     return Result(
         result.scenario,
         result.timeline,
@@ -68,39 +115,32 @@ def run(
         result.events,
         result.summary,
         source,
-        seed if replications else None,
+        options.seed if options.replications else None,
         mc,
     )
 
 
-def monte_carlo_run(
-    scenario: Scenario,
-    replications: int,
-    seed: int,
-    jobs: int = 1,
-    executor: Executor = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
-) -> MonteCarlo:
-    """Run ``replications`` of ``scenario`` and aggregate them (`sim.montecarlo.replications`)."""
+def monte_carlo_run(scenario: Scenario, options: RunOptions) -> MonteCarlo:
+    """Run ``options.replications`` of ``scenario`` and aggregate them."""
     from tqdm import tqdm
 
     from sim.montecarlo import executors
 
-    if executor == "dask":
-        if scheduler is None:
-            raise ValueError("the dask executor needs a scheduler address (--scheduler)")
-        work = chunks(replications, 8)
+    n, seed = options.replications, options.seed
+    if options.executor == "dask":
+        scheduler = options.scheduler
+        assert scheduler is not None  # RunOptions checked it
+        work = chunks(n, 8)
 
         def results(c: list[list[int]]) -> Any:
             return executors.dask(scenario, seed, c, scheduler)
     else:
-        work = chunks(replications, jobs)
+        work = chunks(n, options.jobs)
 
         def results(c: list[list[int]]) -> Any:
-            return executors.local(scenario, seed, c, jobs)
+            return executors.local(scenario, seed, c, options.jobs)
 
     with tqdm(
-        total=replications, disable=not progress, unit="rep", desc="replications", leave=False
+        total=n, disable=not options.progress, unit="rep", desc="replications", leave=False
     ) as bar:
-        return monte_carlo(scenario, replications, seed, results, work, bar.update)
+        return monte_carlo(scenario, n, seed, results, work, bar.update)

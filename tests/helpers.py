@@ -5,13 +5,20 @@ Test modules import from here, never from `conftest` or from each other."""
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+EXAMPLE = SCENARIOS / "example.yaml"
 
 STORY: dict[str, Any] = {
     "scenario": {"name": "story", "start": "2026-01-01", "end": "2026-12-31", "step": "day"},
@@ -61,3 +68,36 @@ def scenario_from(base: dict[str, Any], **changes: Any) -> Scenario:
         else:
             node[last] = value
     return Scenario.model_validate(data)
+
+
+def dcsim_path() -> str:
+    """The installed `dcsim` console script, next to this interpreter."""
+    found = shutil.which("dcsim", path=str(Path(sys.executable).parent)) or shutil.which("dcsim")
+    if found is None:
+        pytest.fail("the dcsim console script is not installed; run `pip install -e '.[test]'`")
+    return found
+
+
+def dcsim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `dcsim` entry point; deprecation warnings from sim are errors."""
+    return subprocess.run(
+        [dcsim_path(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:sim"},
+    )
+
+
+def processes_mentioning(marker: str) -> list[str]:
+    """Command lines of live processes that mention ``marker`` (e.g. a unique out path)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline and proc.name.isdigit():
+            found.append(f"{proc.name}: {cmdline}")
+    return found

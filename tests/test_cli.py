@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import SCENARIOS
-
-EXAMPLE = SCENARIOS / "example.yaml"
-
-
-def dcsim_path() -> str:
-    found = shutil.which("dcsim", path=str(Path(sys.executable).parent)) or shutil.which("dcsim")
-    if found is None:
-        pytest.fail("the dcsim console script is not installed; run `pip install -e '.[test]'`")
-    return found
-
-
-def dcsim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [dcsim_path(), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:sim"},
-    )
+from tests.helpers import EXAMPLE, SCENARIOS, dcsim
 
 
 def test_help_explains_the_commands() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from sim.compare import compare
 from sim.outputs.files import write_comparison
+from sim.runner import RunOptions
 from sim.scenario.loader import load_all, load_file, load_text
 from tests.helpers import SCENARIOS
 
@@ -25,7 +26,7 @@ def test_a_variant_identical_to_the_base_has_zero_deltas() -> None:
         "\nvariants:\n  same:\n    sites.north.crews.count: 2\n"
     )
     runs = {"base": load_text(text), "same": load_text(text, variant="same")}
-    table = compare(runs, replications=8, seed=3).table.set_index("variant")
+    table = compare(runs, RunOptions(8, seed=3)).table.set_index("variant")
     deltas = table.filter(like=".delta").loc["same"].dropna()
     assert len(deltas) > 10
     assert (deltas == 0).all(), deltas[deltas != 0]
@@ -35,7 +36,7 @@ def test_a_variant_identical_to_the_base_has_zero_deltas() -> None:
 
 def test_dell_late_never_delivers_ahead_of_the_base_and_is_behind_somewhere(iren: dict) -> None:
     runs = {"base": iren["base"], "dell_60d_late": iren["dell_60d_late"]}
-    comparison = compare(runs, replications=20, seed=4)
+    comparison = compare(runs, RunOptions(20, seed=4))
     base = comparison.results["base"].monte_carlo.replications
     late = comparison.results["dell_60d_late"].monte_carlo.replications
     dates = [c for c in base.columns if c.endswith((".delivered", ".full_delivery"))]
@@ -94,7 +95,7 @@ def test_two_files_compare_the_same_way(tmp_path: Path) -> None:
 def test_comparison_report_with_replications(tmp_path: Path) -> None:
     runs = load_all(SCENARIOS / "cipher.yaml")
     comparison = compare(
-        {"base": runs[None], "colchis_year_late": runs["colchis_year_late"]}, replications=6, seed=1
+        {"base": runs[None], "colchis_year_late": runs["colchis_year_late"]}, RunOptions(6, seed=1)
     )
     folder = write_comparison(comparison, tmp_path / "cmp")
     page = (folder / "report.html").read_text()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from tests.helpers import SCENARIOS
-from tests.test_cli import dcsim
+from tests.helpers import SCENARIOS, dcsim
 
 SCENARIO = SCENARIOS / "iren_childress.yaml"
 

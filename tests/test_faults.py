@@ -13,14 +13,14 @@ import pytest
 
 import sim
 from sim.outputs.files import write_atomically
-from sim.runner import monte_carlo_run
+from sim.runner import RunOptions, monte_carlo_run
 from tests.helpers import SCENARIOS
 
 
 def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
     distributed = pytest.importorskip("distributed")
     scenario = sim.load(SCENARIOS / "portfolio.yaml")
-    expected = monte_carlo_run(scenario, 120, seed=21, jobs=1)
+    expected = monte_carlo_run(scenario, RunOptions(120, seed=21, jobs=1))
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -42,7 +42,8 @@ def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
         killer = threading.Thread(target=kill_one_worker)
         killer.start()
         result = monte_carlo_run(
-            scenario, 120, seed=21, executor="dask", scheduler=cluster.scheduler_address
+            scenario,
+            RunOptions(120, seed=21, executor="dask", scheduler=cluster.scheduler_address),
         )
         killer.join()
     assert killed, "no worker was killed"

@@ -9,21 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SCENARIOS
-from tests.test_cli import dcsim_path
-
-
-def processes_mentioning(marker: str) -> list[str]:
-    """Command lines of live processes that mention ``marker`` (e.g. a unique out path)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in cmdline and proc.name.isdigit():
-            found.append(f"{proc.name}: {cmdline}")
-    return found
+from tests.helpers import SCENARIOS, dcsim_path, processes_mentioning
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -11,8 +11,14 @@ import pytest
 import sim
 from sim.engine.realize import Streams, realize
 from sim.montecarlo import replications
-from sim.montecarlo.replications import BATCH, Aggregator, Replication, ReplicationError, replicate
-from sim.runner import monte_carlo_run
+from sim.montecarlo.replications import (
+    BATCH,
+    Aggregator,
+    Replication,
+    ReplicationError,
+    replicate,
+)
+from sim.runner import RunOptions, monte_carlo_run
 from tests.helpers import SCENARIOS, STORY, scenario_from
 
 PORTFOLIO = SCENARIOS / "portfolio.yaml"
@@ -36,17 +42,17 @@ def test_streams_depend_only_on_seed_replication_and_key() -> None:
 
 
 def test_same_seed_gives_identical_results_for_one_and_two_jobs(portfolio: sim.Scenario) -> None:
-    one = monte_carlo_run(portfolio, 24, seed=11, jobs=1)
-    two = monte_carlo_run(portfolio, 24, seed=11, jobs=2)
+    one = monte_carlo_run(portfolio, RunOptions(24, seed=11, jobs=1))
+    two = monte_carlo_run(portfolio, RunOptions(24, seed=11, jobs=2))
     assert one.percentiles.to_csv(index=False) == two.percentiles.to_csv(index=False)
     pd.testing.assert_frame_equal(one.replications, two.replications)
     pd.testing.assert_frame_equal(one.on_time, two.on_time)
-    other = monte_carlo_run(portfolio, 24, seed=12, jobs=1)
+    other = monte_carlo_run(portfolio, RunOptions(24, seed=12, jobs=1))
     assert not one.replications.equals(other.replications)
 
 
 def test_percentiles_are_ordered_and_exact_within_a_batch(portfolio: sim.Scenario) -> None:
-    mc = monte_carlo_run(portfolio, 30, seed=3)
+    mc = monte_carlo_run(portfolio, RunOptions(30, seed=3))
     p = mc.percentiles
     assert (p["p10"] <= p["p50"] + 1e-9).all()
     assert (p["p50"] <= p["p90"] + 1e-9).all()
@@ -86,7 +92,7 @@ def test_one_risk_event_gives_p_on_time_of_one_minus_p() -> None:
         "duration": {"fixed": "30d", "risk": {"p": 0.3, "add": "60d"}},
     }
     scenario = scenario_from(STORY, sites__s__halls__h__construction=construction)
-    mc = monte_carlo_run(scenario, 400, seed=2)
+    mc = monte_carlo_run(scenario, RunOptions(400, seed=2))
     p = mc.on_time.loc[0, "p_on_time"]
     assert p == pytest.approx(0.7, abs=3 * np.sqrt(0.21 / 400))
     assert mc.summary["contracts"]["c"]["tranches"][0]["p_on_time"] == p
@@ -138,7 +144,7 @@ def test_shared_draws_move_together() -> None:
 
 
 def test_drivers_rank_the_input_that_moves_the_date(portfolio: sim.Scenario) -> None:
-    mc = monte_carlo_run(portfolio, 60, seed=5)
+    mc = monte_carlo_run(portfolio, RunOptions(60, seed=5))
     top = mc.drivers[mc.drivers["kpi"] == "aws.full_delivery"].iloc[0]
     assert top["input"] == "input.sites.black_pearl.halls.aws_phase_2.construction.duration"
     assert top["spearman"] > 0.6
@@ -154,7 +160,7 @@ def test_a_failing_replication_names_its_seed(monkeypatch: pytest.MonkeyPatch) -
         match=r"replication 0 \(seed 4\) failed: "
         r"ZeroDivisionError: boom; reproduce with",
     ):
-        monte_carlo_run(scenario_from(STORY), 3, seed=4)
+        monte_carlo_run(scenario_from(STORY), RunOptions(3, seed=4))
 
 
 def test_dask_gives_the_same_results_as_local(portfolio: sim.Scenario) -> None:
@@ -163,8 +169,9 @@ def test_dask_gives_the_same_results_as_local(portfolio: sim.Scenario) -> None:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         remote = monte_carlo_run(
-            portfolio, 16, seed=8, executor="dask", scheduler=cluster.scheduler_address
+            portfolio,
+            RunOptions(16, seed=8, executor="dask", scheduler=cluster.scheduler_address),
         )
-    local = monte_carlo_run(portfolio, 16, seed=8, jobs=2)
+    local = monte_carlo_run(portfolio, RunOptions(16, seed=8, jobs=2))
     assert remote.percentiles.to_csv(index=False) == local.percentiles.to_csv(index=False)
     pd.testing.assert_frame_equal(remote.replications, local.replications)

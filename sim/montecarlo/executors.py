@@ -11,12 +11,20 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
+from sim.errors import UsageError
 from sim.montecarlo.replications import Replication, run_chunk
 from sim.scenario.schema import Scenario
 
 Executor = Literal["local", "dask"]
+EXECUTORS: tuple[Executor, ...] = ("local", "dask")
+
+
+class WorkerLost(UsageError):
+    """A worker process died (killed, or out of memory) before finishing its replications."""
 
 
 def serial(
@@ -32,29 +40,70 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _task(args: tuple[int, Scenario, int, list[int]]) -> tuple[int, list[Replication]]:
-    number, scenario, seed, indices = args
-    return number, run_chunk(scenario, seed, indices)
-
-
 def local(
     scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int
 ) -> Iterator[tuple[int, list[Replication]]]:
-    """Run chunks in ``jobs`` worker processes. On a failure, an interrupt, or the consumer
-    stopping early, the workers are terminated: none is left behind and nothing hangs."""
+    """Run chunks in ``jobs`` worker processes, a few chunks ahead of the results. On a
+    failure, an interrupt, a worker that dies, or the consumer stopping early, the workers
+    are terminated: none is left behind and nothing hangs."""
     if jobs <= 1:
         yield from serial(scenario, seed, chunks)
         return
-    pool = multiprocessing.get_context().Pool(jobs, initializer=_quiet_worker)
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context(), initializer=_quiet_worker
+    )
+    running: dict[Future[tuple[int, list[Replication]]], int] = {}
+    pending = iter(enumerate(chunks))
+    done_chunks: set[int] = set()
     try:
-        tasks = ((number, scenario, seed, indices) for number, indices in enumerate(chunks))
-        yield from pool.imap_unordered(_task, tasks)
-        pool.close()
+        for number, indices in pending:
+            running[pool.submit(run_chunk_numbered, number, scenario, seed, indices)] = number
+            if len(running) >= 2 * jobs:
+                break
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del running[future]
+                try:
+                    number, reps = future.result()
+                except BrokenProcessPool:
+                    lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
+                    raise WorkerLost(
+                        f"a Monte Carlo worker process died (killed, or out of memory?); "
+                        f"replications {_ranges(lost)} of {sum(map(len, chunks))} were lost "
+                        "and no results were written; rerun, with fewer --jobs if memory is "
+                        "short"
+                    ) from None
+                done_chunks.add(number)
+                yield number, reps
+                for next_number, indices in pending:
+                    future = pool.submit(run_chunk_numbered, next_number, scenario, seed, indices)
+                    running[future] = next_number
+                    break
     except BaseException:
-        pool.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in (getattr(pool, "_processes", None) or {}).values():
+            process.terminate()
         raise
     finally:
-        pool.join()
+        pool.shutdown(wait=True)
+
+
+def run_chunk_numbered(
+    number: int, scenario: Scenario, seed: int, indices: list[int]
+) -> tuple[int, list[Replication]]:
+    return number, run_chunk(scenario, seed, indices)
+
+
+def _ranges(indices: list[int]) -> str:
+    """[0, 1, 2, 5, 7, 8] -> "0-2, 5, 7-8"."""
+    parts: list[tuple[int, int]] = []
+    for i in sorted(indices):
+        if parts and parts[-1][1] == i - 1:
+            parts[-1] = (parts[-1][0], i)
+        else:
+            parts.append((i, i))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def dask(
@@ -64,11 +113,18 @@ def dask(
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError(
-            "--executor dask needs dask.distributed: pip install 'dcsim[dask]'"
-        ) from exc
+        raise UsageError(
+            f"--executor dask needs dask.distributed, which is not installed ({exc}); "
+            "install it with: pip install 'dcsim[dask]'"
+        ) from None
     # as_completed finds the client through the default; it is unset again on close.
-    with Client(scheduler, set_as_default=True) as client:
+    try:
+        client = Client(scheduler, set_as_default=True)
+    except OSError as exc:  # includes the connection timeout
+        raise UsageError(
+            f"cannot reach the dask scheduler at {scheduler}: {exc}; check --scheduler"
+        ) from None
+    with client:
         shared = client.scatter(scenario, broadcast=True)
         futures = {
             client.submit(run_chunk, shared, seed, indices, pure=False, retries=2): number

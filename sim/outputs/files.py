@@ -6,13 +6,14 @@ complete, so an interrupted or failed write never leaves a half-written result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 import yaml
 
 import sim
+from sim.errors import UsageError
 from sim.outputs.report import comparison_report, run_report
 
 if TYPE_CHECKING:
@@ -28,46 +30,123 @@ if TYPE_CHECKING:
     from sim.result import Result
 
 
-class OutputError(Exception):
-    """The run folder cannot be written where asked (exists, or not writable)."""
+class OutputError(UsageError):
+    """The run folder cannot be written where asked (exists, taken by another run, not
+    writable, disk full): the user's environment, reported with the path and the reason."""
 
 
 def default_out(result: Result) -> Path:
     return Path("results") / result.scenario.scenario.name
 
 
-def write_run(result: Result, out: str | Path | None = None, *, force: bool = False) -> Path:
-    """Write ``result`` to ``out`` (default ``results/<scenario name>``) and return the path."""
-    target = Path(out) if out is not None else default_out(result)
-    return write_atomically(target, force, lambda folder: _write_files(result, folder))
-
-
-def write_atomically(target: Path, force: bool, fill: Callable[[Path], None]) -> Path:
-    """Create ``target`` with ``fill(folder)``, all or nothing."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target} exists and is not a folder; choose another --out")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        raise OutputError(
-            f"{target} already holds files; use --force to replace it, or choose another --out"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
-    staging.mkdir()
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder that dcsim wrote (a run or a comparison)."""
     try:
-        fill(staging)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
+        return "dcsim_version" in json.loads((path / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def write_run(result: Result, out: str | Path | None = None, *, force: bool = False) -> Path:
+    """Write ``result`` to ``out`` and return the path. Without ``out``, it goes to
+    ``results/<scenario name>`` and replaces an earlier dcsim run there."""
+    target = Path(out) if out is not None else default_out(result)
+    return write_atomically(
+        target, force, lambda folder: _write_files(result, folder), replace_run=out is None
+    )
+
+
+def write_atomically(
+    target: Path, force: bool, fill: Callable[[Path], None], *, replace_run: bool = False
+) -> Path:
+    """Create ``target`` with ``fill(folder)``, all or nothing.
+
+    A ``target`` that already holds files is refused, unless ``force``, or ``replace_run``
+    and it is a folder dcsim wrote. The check is made again at the end, under a lock on the
+    parent folder, together with the renames: of two runs into the same folder, the one
+    that finishes second fails (unless forced), and only a folder seen at the start is ever
+    replaced. Errors of the file system (not writable, disk full, a file in the way) are
+    `OutputError`s naming the path and the reason."""
+    try:
+        seen = _existing(target, force, replace_run)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+        staging.mkdir()
+    except OSError as exc:
+        raise _output_error(target, exc) from None
+    old: Path | None = None
+    try:
+        try:
+            fill(staging)
+        except OSError as exc:
+            raise _output_error(target, exc) from None
+        with _locked(target.parent):
+            now = _existing(target, True, False)
+            if now is not None and not force and now != seen:
+                raise OutputError(
+                    f"{target} was written by another run while this one ran; its results "
+                    "are kept: choose another --out, or use --force to replace them"
+                )
+            if now is not None:
+                old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+                target.rename(old)
+            staging.rename(target)  # onto nothing, or an empty folder: atomic
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _output_error(target, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _existing(target: Path, force: bool, replace_run: bool) -> int | None:
+    """The inode of ``target`` when it holds files (None when absent or empty); refuses what
+    may not be replaced."""
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target} exists and is not a folder; choose another --out")
+    if not target.is_dir() or not any(target.iterdir()):
+        return None
+    if not force and not (replace_run and is_run_folder(target)):
+        raise OutputError(
+            f"{target} already holds files; use --force to replace it, or choose another --out"
+        )
+    return target.stat().st_ino
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` for the final check and renames (released by the
+    kernel if the process dies; nothing is left on disk)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the rename itself still refuses
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _output_error(target: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else target
+    if ".partial" in str(where):  # the staging folder: name where the user asked to write
+        where = target.parent
+    for folder in (target, *target.parents):
+        if folder.exists():
+            if not folder.is_dir():  # mkdir reports "File exists" for a file in the way
+                reason, where = "Not a directory", f"{folder} is a file"
+            break
+    return OutputError(
+        f"cannot write the results folder {target}: {reason} ({where}); "
+        "choose another --out, or fix the folder's permissions or free space"
+    )
 
 
 def _write_files(result: Result, folder: Path) -> None:
@@ -130,10 +209,15 @@ def manifest(result: Result) -> dict[str, Any]:
     }
 
 
-def write_comparison(comparison: Comparison, out: str | Path, *, force: bool = False) -> Path:
+def write_comparison(
+    comparison: Comparison, out: str | Path, *, force: bool = False, replace: bool = False
+) -> Path:
     """Write a comparison folder: the KPI table, each run's overrides and summary, overlay
-    plots, a Gantt chart and the report."""
-    return write_atomically(Path(out), force, lambda folder: _comparison_files(comparison, folder))
+    plots, a Gantt chart and the report. With ``replace``, an earlier dcsim folder there is
+    replaced (the default place)."""
+    return write_atomically(
+        Path(out), force, lambda folder: _comparison_files(comparison, folder), replace_run=replace
+    )
 
 
 def _comparison_files(comparison: Comparison, folder: Path) -> None:

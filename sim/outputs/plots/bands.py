@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
-from sim.outputs.plots.style import LEGEND, STAGES, date_axis, figure, new_figure
+from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -117,7 +117,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path) -> None:
 
     for ax in axes:
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(**LEGEND)
+            legend(ax)
         date_axis(ax)
     fig.savefig(path)
 
@@ -163,7 +163,7 @@ def _delivery_cdf(
             label = f"{c}: final due {due[c]:%Y-%m-%d}"
             ax.axvline(due[c], color=colour, linestyle="--", linewidth=1.5, label=label)
     ax.set_ylabel("probability delivered by date")
-    ax.legend(**LEGEND)
+    legend(ax)
     date_axis(ax)
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 1.02)

@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
 from sim.engine.vocabulary import HALL_PHASES, Kind, Milestone
-from sim.outputs.plots.style import LEGEND, date_axis, figure, new_figure
+from sim.outputs.plots.style import date_axis, figure, legend, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -119,7 +119,7 @@ def _overlay(runs: dict[str, RunView], metric: str, ylabel: str, title: str, pat
             ax.step(x, table[metric], where="post", label=label, **style)
     ax.set_ylabel(ylabel)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(**LEGEND)
+        legend(ax)
     date_axis(ax)
     fig.savefig(path)
 

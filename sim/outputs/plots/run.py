@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
-from sim.outputs.plots.style import LEGEND, STAGES, date_axis, figure, new_figure
+from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -82,18 +83,39 @@ def _draw(job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
     function(*args)
 
 
+def _plain_worker() -> None:
+    """A plot worker takes the default signal handling, not the CLI's: SIGTERM ends it at
+    once (no inherited handler raising inside it) and Ctrl-C is left to the parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def draw_all(jobs: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
     """Draw independent figures, on every core when it pays: rendering dominates a run.
 
     Forked workers inherit the imported matplotlib, so they start in milliseconds; fork is
-    used only when this process runs no other thread (forking threads is unsafe)."""
+    used only when this process runs no other thread (forking threads is unsafe). The
+    executor forks all its workers before it starts its own manager thread, and a worker
+    that dies raises BrokenProcessPool here instead of leaving the run waiting; on success
+    the workers are shut down cleanly, never terminated, so none dies holding a lock."""
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers < 2 or len(jobs) < 4 or threading.active_count() > 1:
         for job in jobs:
             _draw(job)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pool.map(_draw, jobs, chunksize=1)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
+    )
+    try:
+        list(pool.map(_draw, jobs))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
@@ -117,7 +139,7 @@ def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
         dates, rows["grid_mw"], where="post", color="#4c4c4c", linewidth=2, label="Grid energized"
     )
     ax.set_ylabel("MW drawn from the grid")
-    ax.legend(**LEGEND)
+    legend(ax)
     date_axis(ax)
     fig.savefig(path)
 
@@ -154,7 +176,7 @@ def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: 
             alpha=0.9,
         )
     ax.set_ylabel("USD million per month")
-    ax.legend(**LEGEND)
+    legend(ax)
     date_axis(ax)
     fig.savefig(path)
 
@@ -178,7 +200,7 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
         )
     ax.set_ylabel("MW")
     ax.set_title("Capacity by stage", loc="left")
-    ax.legend(**LEGEND)
+    legend(ax)
 
     _delivered_panel(axes[1], rows, contracts, dates)
 
@@ -202,7 +224,7 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
     ax.set_ylim(0, 105)
     ax.set_ylabel("%")
     ax.set_title("Utilization", loc="left")
-    ax.legend(**LEGEND)
+    legend(ax)
 
     locator = mdates.AutoDateLocator()
     axes[2].xaxis.set_major_locator(locator)
@@ -242,7 +264,7 @@ def _delivered_panel(
         )
         ax.set_ylabel("MW")
         ax.set_title("Colocation MW handed over against contract", loc="left")
-    ax.legend(**LEGEND)
+    legend(ax)
 
 
 def _against(

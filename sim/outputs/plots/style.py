@@ -60,3 +60,10 @@ def date_axis(ax: Axes) -> None:
     ax.grid(True, alpha=0.3)
     ax.margins(x=0)
     ax.set_ylim(bottom=0)
+
+
+def legend(ax: Axes) -> None:
+    """The legend, outside the axes on the right, when the panel has labelled artists (an
+    empty legend warns and draws nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**LEGEND)
