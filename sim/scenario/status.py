@@ -204,8 +204,8 @@ def _scenario_fields(scenario: Scenario) -> Iterator[Finding]:
                 if index >= len(contract.tranches):
                     yield Finding(
                         (*here, "remove_tranches", k),
-                        f"no tranches[{index}]: the contract has {len(contract.tranches)} "
-                        f"tranches (0 to {len(contract.tranches) - 1})",
+                        f"no tranches[{index}]: the contract's tranches go from tranches[0] "
+                        f"to tranches[{len(contract.tranches) - 1}]",
                         "give the position of a tranche in the contract's `tranches`",
                     )
                 elif index in removed:
@@ -275,7 +275,9 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
             "give a data date within the scenario's horizon",
         )
     yield from _after_as_of(status)
-    arrived = _arrivals(scenario, status)
+    # With a misspelt delivery its arrivals are unknown; compare no racks against them.
+    known = all(name in scenario.deliveries for name in status.deliveries)
+    arrived = _arrivals(scenario, status) if known else None
     for site_name, actual in status.sites.items():
         path = ("status", "sites", site_name)
         site = scenario.sites.get(site_name)
@@ -310,7 +312,8 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
                 continue
             yield from _hall((*path, "halls", hall_name), site.halls[hall_name], hall)
         yield from _power(scenario, path, site, actual.grid, actual.halls)
-        yield from _racks(path, site_name, actual.halls, arrived.get(site_name, []))
+        site_arrived = None if arrived is None else arrived.get(site_name, [])
+        yield from _racks(path, site_name, actual.halls, site_arrived)
         if actual.mining is not None:
             yield from _mining_actual(path, site_name, site, actual.mining.retired)
     for name, delivery in status.deliveries.items():
@@ -465,11 +468,13 @@ def _cumulative_excess(lhs: list[Racks], rhs: list[Racks]) -> tuple[int, Racks, 
 
 
 def _racks(
-    path: PathKey, site_name: str, halls: dict[str, HallActual], arrived: list[Racks]
+    path: PathKey, site_name: str, halls: dict[str, HallActual], arrived: list[Racks] | None
 ) -> Iterator[Finding]:
     installed_all = [(name, i, r) for name, h in halls.items() for i, r in enumerate(h.installed)]
     accepted_all = [(name, i, r) for name, h in halls.items() for i, r in enumerate(h.accepted)]
     for what, records in (("installed", installed_all), ("accepted", accepted_all)):
+        if arrived is None:
+            break
         excess = _cumulative_excess([r for _, _, r in records], arrived)
         if excess is not None:
             name, i, record = records[excess[0]]
@@ -479,6 +484,7 @@ def _racks(
                 f"{excess[3]} have arrived",
                 "record the arrivals under status.deliveries.<name>.arrived",
             )
+            break  # racks accepted beyond the arrivals follow from those installed
     for name, hall in halls.items():
         for i, record in enumerate([*hall.installed, *hall.accepted]):
             if hall.ready is None or record.date < hall.ready.date:
@@ -525,10 +531,15 @@ def _mining_actual(path: PathKey, site_name: str, site: Site, retired: list) -> 
 
 
 def _contract(
-    scenario: Scenario, path: PathKey, name: str, tranches: list, arrived: dict[str, list[Racks]]
+    scenario: Scenario,
+    path: PathKey,
+    name: str,
+    tranches: list,
+    arrived: dict[str, list[Racks]] | None,
 ) -> Iterator[Finding]:
     contract = scenario.contracts[name]
     unit = "mw" if isinstance(contract, ColocationContract) else contract.unit
+    flagged = False
     for i, actual in enumerate(tranches):
         here = (*path, "tranches", i)
         if i >= len(contract.tranches):
@@ -558,6 +569,7 @@ def _contract(
                 continue
             total += accepted.units
             if total > tranche.units + 1e-9:
+                flagged = True
                 yield Finding(
                     (*here, "accepted", j, unit),
                     f"{total:g} {unit} accepted but the tranche is {tranche.units:g}",
@@ -574,7 +586,11 @@ def _contract(
                         "as ready by then",
                         f"record status.sites.{contract.site}.halls.{tranche.hall}.ready",
                     )
-    if unit == "racks":
+    site_actual = scenario.status.sites.get(contract.site) if scenario.status else None
+    hall_records = site_actual is not None and any(h.accepted for h in site_actual.halls.values())
+    if unit == "racks" and arrived is not None and not flagged and not hall_records:
+        # Racks accepted per hall are checked against the arrivals there; a status that
+        # records acceptance only on the contract is checked here.
         records = [a for t in tranches for a in t.accepted if a.unit == "racks"]
         flat = [Racks(date=a.date, racks=int(a.units)) for a in records]
         excess = _cumulative_excess(flat, arrived.get(contract.site, []))
