@@ -387,6 +387,26 @@ def test_status_rules_are_located(change, line, path, message, hint) -> None:
 SCHEMA_CASES = [
     pytest.param(
         (
+            "      - {racks: 14, due: 2026-03-01}",
+            "      - {racks: 14, due: 2026-03-01}\n"
+            "    amendments:\n"
+            "      - {date: 2026-02-01, value_usd: 1.0e+6, price_usd_per_gpu_hour: 2.0}",
+        ),
+        "contracts.c.amendments[0]",
+        "an amendment sets `value_usd` or `price_usd_per_gpu_hour`, not both",
+        id="amendment-value-and-price",
+    ),
+    pytest.param(
+        (
+            "      - {racks: 14, due: 2026-03-01}",
+            "      - {racks: 14, due: 2026-03-01}\n    amendments:\n      - {date: 2026-02-01}",
+        ),
+        "contracts.c.amendments[0]",
+        "an amendment changes something",
+        id="amendment-that-changes-nothing",
+    ),
+    pytest.param(
+        (
             "construction: {started: 2026-01-01, finished: 2026-01-31}",
             "construction: {finished: 2026-01-31, percent_complete: 50}",
         ),
@@ -503,3 +523,36 @@ def test_shipped_status_files_validate(name: str) -> None:
     scenario = load_file(SCENARIOS / name).scenario
     assert scenario.status.as_of == dt.date(2026, 6, 30)
     assert all(r.date <= dt.date(2026, 6, 30) for r in actuals(scenario).records)
+
+
+def test_two_halls_ready_together_need_the_power_of_both() -> None:
+    # Each hall needs 3 MW of grid; 5 MW are energized. The first hall ready is fine, the
+    # second, ready a day later, is not.
+    text = edit(
+        "{name: g, mw: 10, energized: 2026-01-01}",
+        "{name: g, mw: 5, energized: 2026-01-01}",
+        "        commissioning: 10d\n",
+        "        commissioning: 10d\n"
+        "      h2:\n"
+        "        it_mw: 2\n"
+        "        gross_mw: 3\n"
+        "        construction: {start: 2026-01-01, duration: 30d}\n",
+        "      mining:\n        retired",
+        "        h2:\n          ready: {date: 2026-02-11}\n      mining:\n        retired",
+    )
+    problem = only_error(text)
+    assert (problem.path, problem.message) == (
+        "status.sites.s.halls.h2.ready.date",
+        "the hall is ready on 2026-02-11 but the grid then has 5 MW energized, 6 MW needed by "
+        "the halls ready by that date",
+    )
+    # Recording the second phase energized before that day clears it, once its gate cleared.
+    g2 = "        g2: {gate_cleared: 2026-02-20}"
+    early = text.replace(g2, "        g2: {gate_cleared: 2026-02-20, energized: 2026-02-11}")
+    problem = only_error(early)
+    assert (problem.path, problem.message) == (
+        "status.sites.s.grid.g2.energized",
+        "energized on 2026-02-11, before its gate cleared (2026-02-20)",
+    )
+    fixed = text.replace(g2, "        g2: {gate_cleared: 2026-02-01, energized: 2026-02-11}")
+    assert load_text(fixed, NAME).scenario.status is not None

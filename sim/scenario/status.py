@@ -300,6 +300,12 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
                     f"grid phase `{phase_name}` has no `gate` to clear",
                     f"add `gate:` to the phase in sites.{site_name}.grid, or drop this date",
                 )
+            if grid.energized and grid.gate_cleared and grid.energized < grid.gate_cleared:
+                yield Finding(
+                    (*path, "grid", phase_name, "energized"),
+                    f"energized on {grid.energized}, before its gate cleared ({grid.gate_cleared})",
+                    "correct one of the two dates",
+                )
         for hall_name, hall in actual.halls.items():
             if hall_name not in site.halls:
                 yield _unknown(
