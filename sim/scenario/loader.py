@@ -16,7 +16,7 @@ from sim.errors import Problem, ScenarioError, did_you_mean, render_path
 from sim.scenario.checks import check
 from sim.scenario.imports import read_scenario_source
 from sim.scenario.schema import Scenario
-from sim.scenario.status import check as check_status
+from sim.scenario.statuschecks import check as check_status
 from sim.scenario.validation import problems_from_validation
 from sim.scenario.variants import Override, apply_variant
 from sim.scenario.yamlsource import YamlSource, parse_yaml
