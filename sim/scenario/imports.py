@@ -2,7 +2,8 @@
 
 The imported files' sites, platforms, deliveries and contracts are merged by name (a name
 defined in two imports is an error), then the importing file's own keys are merged on top,
-key by key (lists are replaced whole). Imported files' `scenario` blocks are ignored. Paths
+key by key (lists are replaced whole). Imported files' `scenario` blocks are ignored, except
+that a file importing exactly one file inherits its block, key by key under its own. Paths
 are relative to the importing file and must stay inside its folder tree, symlinks included;
 import cycles are errors. Every key keeps the file and line it came from.
 """
@@ -93,9 +94,20 @@ def _compose(source: YamlSource, path: Path, chain: tuple[Path, ...]) -> YamlSou
         problems.extend(_merge_child(merged, child, defined))
     if problems:
         raise ScenarioError(problems)
+    if len(imports) == 1:
+        _inherit_scenario(merged, child)
     own = {k: v for k, v in source.data.items() if k != "imports"}
     _overlay(merged, own, source, ())
     return merged
+
+
+def _inherit_scenario(merged: YamlSource, child: YamlSource) -> None:
+    """A file that imports exactly one file starts from that file's `scenario` block, and its
+    own `scenario` keys override it key by key (a status update layered on its scenario
+    renames the run and keeps the horizon)."""
+    if isinstance(child.data, dict) and "scenario" in child.data:
+        merged.data["scenario"] = copy.deepcopy(child.data["scenario"])
+        _copy_locations(merged, child, ("scenario",))
 
 
 def _confined(source: YamlSource, path: Path, relative: str, where: PathKey) -> Path:

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from sim.scenario.schema.contract import Contract
 from sim.scenario.schema.hardware import Delivery, Platform
 from sim.scenario.schema.site import Site
+from sim.scenario.schema.status import Status
 from sim.scenario.schema.types import Name, StrictModel
 
 Step = Literal["day", "week", "month"]
@@ -48,8 +49,10 @@ class Scenario(StrictModel):
     imports: list[str] = Field(default_factory=list, exclude=True)
     """Scenario files to compose into this one (paths relative to this file, inside its
     folder). Their sites, platforms, deliveries and contracts are merged; a name defined in
-    two imports is an error; this file's own keys override what it imports; the imported
-    files' `scenario` blocks are ignored."""
+    two imports is an error; this file's own keys override what it imports (mappings key by
+    key, lists whole); the imported files' `scenario` blocks are ignored, except that a file
+    that imports exactly one file inherits that file's, its own `scenario` keys overriding it
+    key by key (so a status update may write only `scenario: {name: ...}`)."""
     scenario: ScenarioInfo
     """Name, horizon and timeline step."""
     sites: dict[Name, Site] = Field(min_length=1)
@@ -60,6 +63,9 @@ class Scenario(StrictModel):
     """Hardware deliveries (procurement orders) by name."""
     contracts: dict[Name, Contract] = Field(default_factory=dict)
     """Customer contracts by name."""
+    status: Status | None = None
+    """A status update: the data date `as_of` and what actually happened up to it (see
+    docs/status-updates.md). A status file imports its scenario and adds this block."""
     variants: dict[Name, dict[str, Any]] = Field(default_factory=dict, exclude=True)
     """Named sets of overrides by key path (`deliveries.dell.slip: 60d`,
     `sites.childress.crews.count: 5`, `deliveries.dell.tranches[2].date: 2026-09-15`), run

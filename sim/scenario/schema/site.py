@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schema.progress import Gate, HashpricePoint, MiningRetirement, Pause
 from sim.scenario.schema.types import (
     Duration,
     Name,
@@ -34,6 +35,8 @@ class GridPhase(StrictModel):
     delay: Duration = 0.0
     """Delay past the planned energization (an uncertain date offset, e.g. a late
     transformer: `{lognormal: {median: 30d, p90: 120d}}`)."""
+    gate: Gate | None = None
+    """An approval the phase waits for: it is not energized before the gate clears."""
 
     @model_validator(mode="after")
     def _one_anchor(self) -> GridPhase:
@@ -91,6 +94,9 @@ class Hall(StrictModel):
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
     capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
     """Construction cost in USD per MW of critical IT, spent over the construction period."""
+    gate: Gate | None = None
+    """An approval (a permit) the hall waits for: construction does not start before the
+    gate clears."""
 
     @model_validator(mode="after")
     def _power(self) -> Hall:
@@ -166,7 +172,14 @@ class Mining(StrictModel):
     pue: Number = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
     hashprice_usd_per_ph_day: Uncertain(ge=0.0) = 0.0
-    """Mining revenue in USD per PH/s of hashrate per day."""
+    """Mining revenue in USD per PH/s of hashrate per day (before the first point of
+    `hashprice_path`)."""
+    hashprice_path: list[HashpricePoint] = Field(default_factory=list)
+    """Dated hashprice changes, in date order (for example the halving expected in April
+    2028); empty keeps `hashprice_usd_per_ph_day` for the whole horizon."""
+    retirements: list[MiningRetirement] = Field(default_factory=list)
+    """Dated steps that retire part of the fleet on their own schedule; empty means mining
+    yields power only as halls take it."""
 
     @model_validator(mode="after")
     def _size(self) -> Mining:
@@ -196,3 +209,5 @@ class Site(StrictModel):
     """Installation crews; a site that receives racks needs them."""
     halls: dict[Name, Hall] = Field(default_factory=dict)
     """Data halls by name."""
+    pauses: list[Pause] = Field(default_factory=list)
+    """Windows during which dated work at the site does not progress."""
