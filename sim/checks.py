@@ -111,6 +111,19 @@ def _halls(scenario: Scenario) -> Iterator[Finding]:
                     f"`{site_name}` can never have more than {max_grid:g} MW",
                     "add a grid phase or make the hall smaller",
                 )
+        need = sum(h.required_grid_mw for h in site.halls.values())
+        fits = all(h.required_grid_mw <= max_grid + 1e-9 for h in site.halls.values())
+        if fits and need > max_grid + 1e-9:
+            # Each hall fits on its own (checked above), but halls reserve their power first
+            # come first served and keep it: whichever comes last never gets power.
+            yield Finding(
+                ("sites", site_name, "halls"),
+                f"the halls need {need:g} MW of grid together but site `{site_name}` can "
+                f"never have more than {max_grid:g} MW (short by {need - max_grid:g})",
+                "the last hall to reserve power is never ready; add a grid phase or make "
+                "the halls smaller",
+                "warning",
+            )
         cycle = _find_cycle({n: h.construction.after for n, h in site.halls.items()})
         if cycle:
             yield Finding(
