@@ -15,6 +15,27 @@ from sim.schema import Scenario
 from sim.schema.contract import ColocationContract
 from sim.topology import contract_halls, named_halls, rack_halls
 
+RULES = (
+    "Grid phase names are unique within their site; a phase's `after` names a phase of the "
+    "same site, and phases may not wait for each other in a cycle.",
+    "A hall's `construction.after` names a hall of the same site, and halls may not wait for "
+    "each other in a cycle.",
+    "Each hall's grid need (`grid_mw`, else its gross MW) is at most its site's total grid "
+    "(the sum of the `mw` of its phases).",
+    "Warning: a site's halls together need more grid than the site's total. Halls reserve "
+    "power first come first served and keep it, so the last one is never ready.",
+    "A delivery's `platform` and `site` exist, and the site has `crews`.",
+    "The racks of each platform delivered to a site fit in the site's halls that can take "
+    "them: halls no colocation contract names, with the cooling the platform needs, at "
+    "`allocated_it_kw_per_rack` (else `it_kw_per_rack`) of critical IT per rack.",
+    "A contract's `site` exists, and each tranche's `hall` is a hall of that site. A hall "
+    "serves one contract, and at most one contract per site leaves its halls unnamed (it "
+    "takes the halls no other contract names).",
+    "Warning: a contract asks for more than its halls (and, for `gpu_cloud`, the racks "
+    "delivered to its site) can ever give.",
+)
+"""The checks below, in words, for the reference (docs/scenario.md)."""
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.loader import load_text
 from tests.test_cli import dcsim
-from tests.test_errors import BASE, NAME, edit
+from tests.test_errors import NAME, edit
 
 # hall_a reserves its gross 30 MW; hall_b reserves 130 MW: each fits the site's 150 MW, the
 # two together need 160 MW.
