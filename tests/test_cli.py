@@ -120,8 +120,10 @@ def test_schema_prints_the_json_schema() -> None:
     result = dcsim("schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
-    assert schema["title"] == "Scenario"
-    assert set(schema["required"]) == {"scenario", "sites"}
+    assert schema["else"]["title"] == "Scenario"  # a file without imports
+    assert schema["then"] == {"$ref": "#/$defs/ScenarioPartial"}  # a file with imports
+    assert set(schema["required"]) == {"scenario"}  # sites may come from imports
+    assert schema["anyOf"] == [{"required": ["sites"]}, {"required": ["imports"]}]
     assert schema["additionalProperties"] is False
 
 

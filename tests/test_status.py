@@ -13,8 +13,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import load_file, load_text
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.status import Actual, acceptance, actuals, effective_due, revisions
-from tests.conftest import SCENARIOS, STORY, scenario_from
-from tests.test_cli import dcsim
+from tests.helpers import SCENARIOS, STORY, dcsim, scenario_from
 
 NAME = "status.yaml"
 # The story scenario of conftest (one phase, one hall, one delivery, one contract) with a

@@ -11,16 +11,20 @@ must satisfy are in `statuschecks`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColoTranche, GpuTranche
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.site import GridPhase
-from sim.scenario.schema.status import HallActual
+from sim.scenario.schema.status import HallActual, SiteActual, Status
 
 Tranche = GpuTranche | ColoTranche
+
+
+_Add = Callable[..., None]
+"""Adds one actual record: (entity, milestone, date, quantity, unit)."""
 
 
 @dataclass(frozen=True)
@@ -71,40 +75,7 @@ def actuals(scenario: Scenario) -> Actuals | None:
         out.append(Actual(entity, milestone, date, float((date - start).days), qty, unit))
 
     for site_name, site in status.sites.items():
-        for phase_name, grid in site.grid.items():
-            entity = f"sites.{site_name}.grid.{phase_name}"
-            phase = _phase(scenario, site_name, phase_name)
-            if grid.gate_cleared:
-                add(entity, "gate_cleared", grid.gate_cleared)
-            if grid.energized:
-                add(entity, "energized", grid.energized, phase.mw if phase else None, "mw")
-        for hall_name, hall in site.halls.items():
-            entity = f"sites.{site_name}.halls.{hall_name}"
-            if hall.gate_cleared:
-                add(entity, "gate_cleared", hall.gate_cleared)
-            work = hall.construction
-            if work is not None and work.started:
-                add(entity, "construction_started", work.started)
-            if work is not None and work.finished:
-                add(entity, "construction_finished", work.finished)
-            if work is not None and work.percent_complete is not None:
-                add(entity, "construction_progress", status.as_of, work.percent_complete, "percent")
-            if hall.ready is not None:
-                add(
-                    entity,
-                    "ready",
-                    hall.ready.date,
-                    _ready_mw(scenario, site_name, hall_name, hall),
-                    "mw",
-                )
-            for r in hall.installed:
-                add(entity, "installed", r.date, r.racks, "racks")
-            for r in hall.accepted:
-                add(entity, "accepted", r.date, r.racks, "racks")
-        if site.mining is not None:
-            for step in site.mining.retired:
-                qty, unit = (step.mw, "mw") if step.mw is not None else (step.hashrate_ehs, "ehs")
-                add(f"sites.{site_name}.mining", "retired", step.date, qty, unit)
+        _site_actuals(scenario, status, site_name, site, add)
     for name, delivery in status.deliveries.items():
         for r in delivery.arrived:
             add(f"deliveries.{name}", "arrived", r.date, r.racks, "racks")
@@ -114,6 +85,47 @@ def actuals(scenario: Scenario) -> Actuals | None:
                 add(f"contracts.{name}.tranches[{i}]", "accepted", a.date, a.units, a.unit)
     out.sort(key=lambda r: r.date)
     return Actuals(status.as_of, float((status.as_of - start).days), tuple(out))
+
+
+def _site_actuals(
+    scenario: Scenario, status: Status, site_name: str, site: SiteActual, add: _Add
+) -> None:
+    """One site's grid, hall and mining actuals, as records."""
+    for phase_name, grid in site.grid.items():
+        entity = f"sites.{site_name}.grid.{phase_name}"
+        phase = _phase(scenario, site_name, phase_name)
+        if grid.gate_cleared:
+            add(entity, "gate_cleared", grid.gate_cleared)
+        if grid.energized:
+            add(entity, "energized", grid.energized, phase.mw if phase else None, "mw")
+    for hall_name, hall in site.halls.items():
+        _hall_actuals(scenario, status, site_name, hall_name, hall, add)
+    if site.mining is not None:
+        for step in site.mining.retired:
+            qty, unit = (step.mw, "mw") if step.mw is not None else (step.hashrate_ehs, "ehs")
+            add(f"sites.{site_name}.mining", "retired", step.date, qty, unit)
+
+
+def _hall_actuals(
+    scenario: Scenario, status: Status, site_name: str, hall_name: str, hall: HallActual, add: _Add
+) -> None:
+    entity = f"sites.{site_name}.halls.{hall_name}"
+    if hall.gate_cleared:
+        add(entity, "gate_cleared", hall.gate_cleared)
+    work = hall.construction
+    if work is not None and work.started:
+        add(entity, "construction_started", work.started)
+    if work is not None and work.finished:
+        add(entity, "construction_finished", work.finished)
+    if work is not None and work.percent_complete is not None:
+        add(entity, "construction_progress", status.as_of, work.percent_complete, "percent")
+    if hall.ready is not None:
+        mw = _ready_mw(scenario, site_name, hall_name, hall)
+        add(entity, "ready", hall.ready.date, mw, "mw")
+    for r in hall.installed:
+        add(entity, "installed", r.date, r.racks, "racks")
+    for r in hall.accepted:
+        add(entity, "accepted", r.date, r.racks, "racks")
 
 
 def revisions(scenario: Scenario, contract: str, index: int) -> list[Revision]:

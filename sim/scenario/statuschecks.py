@@ -9,124 +9,25 @@ them with file and line. The rules are listed in docs/status-updates.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from sim.errors import PathKey, did_you_mean
+from sim.errors import PathKey
 from sim.scenario.checks import Finding
+from sim.scenario.rolloutchecks import revision_order, rollout_findings, unknown
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.schema.progress import Revision
-from sim.scenario.schema.site import Hall, Mining, Site
-from sim.scenario.schema.status import HallActual, Racks, Status
-
-
-def _unknown(
-    path: PathKey, what: str, name: str, choices: Iterable[str], where: str = ""
-) -> Finding:
-    """A reference to a name the scenario does not define, with the closest valid name."""
-    return Finding(path, f"no {what} `{name}`{where}", did_you_mean(name, choices))
+from sim.scenario.schema.site import Hall, Site
+from sim.scenario.schema.status import GridActual, HallActual, Racks, Status
 
 
 def check(scenario: Scenario) -> list[Finding]:
     """Findings for the status block and the roll-out fields, in file order where possible."""
-    found = [*_scenario_fields(scenario)]
+    found = [*rollout_findings(scenario)]
     if scenario.status is not None:
         found += [*_status(scenario, scenario.status)]
     return found
-
-
-def _scenario_fields(scenario: Scenario) -> Iterator[Finding]:
-    for site_name, site in scenario.sites.items():
-        if site.mining is not None:
-            yield from _mining_plan(("sites", site_name, "mining"), site.mining)
-    for name, contract in scenario.contracts.items():
-        path = ("contracts", name)
-        for i, tranche in enumerate(contract.tranches):
-            yield from _revision_order((*path, "tranches", i, "revised"), tranche.revised)
-        site = scenario.sites.get(contract.site)
-        removed: dict[int, int] = {}
-        previous: dt.date | None = None
-        for j, amendment in enumerate(contract.amendments):
-            here = (*path, "amendments", j)
-            if previous is not None and amendment.date < previous:
-                yield Finding(
-                    (*here, "date"),
-                    f"amendment dated {amendment.date} comes after one dated {previous}",
-                    "list amendments in date order",
-                )
-            previous = amendment.date
-            if contract.signed is not None and amendment.date < contract.signed:
-                yield Finding(
-                    (*here, "date"),
-                    f"amendment dated {amendment.date} is before the contract was signed "
-                    f"({contract.signed})",
-                )
-            for k, index in enumerate(amendment.remove_tranches):
-                if index >= len(contract.tranches):
-                    yield Finding(
-                        (*here, "remove_tranches", k),
-                        f"no tranches[{index}]: the contract's tranches go from tranches[0] "
-                        f"to tranches[{len(contract.tranches) - 1}]",
-                        "give the position of a tranche in the contract's `tranches`",
-                    )
-                elif index in removed:
-                    yield Finding(
-                        (*here, "remove_tranches", k),
-                        f"tranches[{index}] is already removed by amendments[{removed[index]}]",
-                    )
-                removed.setdefault(index, j)
-            for k, added in enumerate(amendment.add_tranches):
-                where = (*here, "add_tranches", k)
-                if not isinstance(contract, ColocationContract):
-                    unit = "racks" if added.racks is not None else "gpus"  # type: ignore[union-attr]
-                    if unit != contract.unit:
-                        yield Finding(
-                            (*where, unit),
-                            f"the contract counts {contract.unit}, not {unit}",
-                            f"give `{contract.unit}`",
-                        )
-                if added.hall is not None and site is not None and added.hall not in site.halls:
-                    yield _unknown(
-                        (*where, "hall"),
-                        "hall",
-                        added.hall,
-                        site.halls,
-                        f" at site `{contract.site}`",
-                    )
-
-
-def _revision_order(path: PathKey, revised: list[Revision]) -> Iterator[Finding]:
-    for j in range(1, len(revised)):
-        if revised[j].date < revised[j - 1].date:
-            yield Finding(
-                (*path, j, "date"),
-                f"revision dated {revised[j].date} comes after one dated {revised[j - 1].date}",
-                "list revisions in the order they were made",
-            )
-
-
-def _mining_plan(path: PathKey, mining: Mining) -> Iterator[Finding]:
-    total = 0.0
-    for j, step in enumerate(mining.retirements):
-        total += step.mw if step.mw is not None else step.hashrate_ehs * mining.j_per_th  # type: ignore[operator]
-        if total > mining.it_mw + 1e-9:
-            key = "mw" if step.mw is not None else "hashrate_ehs"
-            yield Finding(
-                (*path, "retirements", j, key),
-                f"retirements add up to {total:g} MW but the fleet is {mining.it_mw:g} MW",
-                "retire no more than the fleet",
-            )
-            break
-    points = mining.hashprice_path
-    for j in range(1, len(points)):
-        if points[j].start <= points[j - 1].start:
-            yield Finding(
-                (*path, "hashprice_path", j, "start"),
-                f"{points[j].start} is not after the previous point ({points[j - 1].start})",
-                "list the hashprice path in date order, one point per date",
-            )
 
 
 def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
@@ -145,33 +46,12 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
         path = ("status", "sites", site_name)
         site = scenario.sites.get(site_name)
         if site is None:
-            yield _unknown(path, "site", site_name, scenario.sites)
+            yield unknown(path, "site", site_name, scenario.sites)
             continue
-        names = {p.name: p for p in site.grid}
-        for phase_name, grid in actual.grid.items():
-            if phase_name not in names:
-                yield _unknown(
-                    (*path, "grid", phase_name),
-                    "grid phase",
-                    phase_name,
-                    names,
-                    f" at site `{site_name}`",
-                )
-            elif grid.gate_cleared is not None and names[phase_name].gate is None:
-                yield Finding(
-                    (*path, "grid", phase_name, "gate_cleared"),
-                    f"grid phase `{phase_name}` has no `gate` to clear",
-                    f"add `gate:` to the phase in sites.{site_name}.grid, or drop this date",
-                )
-            if grid.energized and grid.gate_cleared and grid.energized < grid.gate_cleared:
-                yield Finding(
-                    (*path, "grid", phase_name, "energized"),
-                    f"energized on {grid.energized}, before its gate cleared ({grid.gate_cleared})",
-                    "correct one of the two dates",
-                )
+        yield from _grid_actuals(path, site_name, site, actual.grid)
         for hall_name, hall in actual.halls.items():
             if hall_name not in site.halls:
-                yield _unknown(
+                yield unknown(
                     (*path, "halls", hall_name),
                     "hall",
                     hall_name,
@@ -185,10 +65,49 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
         yield from _racks(path, site_name, actual.halls, site_arrived)
         if actual.mining is not None:
             yield from _mining_actual(path, site_name, site, actual.mining.retired)
+    yield from _deliveries(scenario, status)
+    for name, contract_actual in status.contracts.items():
+        path = ("status", "contracts", name)
+        if name not in scenario.contracts:
+            yield unknown(path, "contract", name, scenario.contracts)
+            continue
+        yield from _contract(scenario, path, name, contract_actual.tranches, arrived)
+
+
+def _grid_actuals(
+    path: PathKey, site_name: str, site: Site, grid_actuals: dict[str, GridActual]
+) -> Iterator[Finding]:
+    """Recorded grid phases exist, and a cleared gate is a gate the phase has."""
+    names = {p.name: p for p in site.grid}
+    for phase_name, grid in grid_actuals.items():
+        if phase_name not in names:
+            yield unknown(
+                (*path, "grid", phase_name),
+                "grid phase",
+                phase_name,
+                names,
+                f" at site `{site_name}`",
+            )
+        elif grid.gate_cleared is not None and names[phase_name].gate is None:
+            yield Finding(
+                (*path, "grid", phase_name, "gate_cleared"),
+                f"grid phase `{phase_name}` has no `gate` to clear",
+                f"add `gate:` to the phase in sites.{site_name}.grid, or drop this date",
+            )
+        if grid.energized and grid.gate_cleared and grid.energized < grid.gate_cleared:
+            yield Finding(
+                (*path, "grid", phase_name, "energized"),
+                f"energized on {grid.energized}, before its gate cleared ({grid.gate_cleared})",
+                "correct one of the two dates",
+            )
+
+
+def _deliveries(scenario: Scenario, status: Status) -> Iterator[Finding]:
+    """Recorded deliveries exist and never bring more racks than they order."""
     for name, delivery in status.deliveries.items():
         path = ("status", "deliveries", name)
         if name not in scenario.deliveries:
-            yield _unknown(path, "delivery", name, scenario.deliveries)
+            yield unknown(path, "delivery", name, scenario.deliveries)
             continue
         ordered = sum(t.racks for t in scenario.deliveries[name].tranches)
         got = sum(r.racks for r in delivery.arrived)
@@ -198,12 +117,6 @@ def _status(scenario: Scenario, status: Status) -> Iterator[Finding]:
                 f"{got} racks arrived but delivery `{name}` orders only {ordered}",
                 "add the extra racks to the delivery's tranches, or correct the arrivals",
             )
-    for name, contract_actual in status.contracts.items():
-        path = ("status", "contracts", name)
-        if name not in scenario.contracts:
-            yield _unknown(path, "contract", name, scenario.contracts)
-            continue
-        yield from _contract(scenario, path, name, contract_actual.tranches, arrived)
 
 
 def _dates(value: object, path: PathKey) -> Iterator[tuple[PathKey, dt.date]]:
@@ -417,7 +330,7 @@ def _contract(
             )
             continue
         tranche = contract.tranches[i]
-        yield from _revision_order((*here, "revised"), actual.revised)
+        yield from revision_order((*here, "revised"), actual.revised)
         if tranche.revised and actual.revised and actual.revised[0].date < tranche.revised[-1].date:
             yield Finding(
                 (*here, "revised", 0, "date"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from sim.scenario.schema.distributions import FixedDuration
+from sim.scenario.schema.base import exactly_one
+from sim.scenario.schema.distributions import FixedDuration, PositiveDuration
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.types import (
     Fraction,
@@ -23,6 +24,9 @@ from sim.scenario.schema.types import (
 
 class GpuTranche(StrictModel):
     """Racks or GPUs the customer must have online and accepted by a due date."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("racks", "gpus"))
+    RULES = ("Give exactly one of `racks` or `gpus`.",)
 
     due: dt.date
     """Date the tranche is due."""
@@ -78,7 +82,7 @@ class _ContractBase(StrictModel):
     """Customer name, for reports."""
     value_usd: PositiveFloat | None = None
     """Total contract value over `term` at full delivery. Give this or the unit price."""
-    term: Annotated[FixedDuration, Field(gt=0)]
+    term: PositiveDuration
     """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
     late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
     """Credit owed to the customer per unit-day a tranche is late (units due but not yet
@@ -159,6 +163,14 @@ class GpuCloudContract(_ContractBase):
     """GPU cloud: the operator owns and runs the GPUs and bills for the GPUs it has online and
     accepted (counted in racks or GPUs), as in IREN's contract with Microsoft."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("value_usd", "price_usd_per_gpu_hour"))
+    RULES = (
+        "Give exactly one of `value_usd` or `price_usd_per_gpu_hour`.",
+        "Every tranche counts the same unit: all `racks` or all `gpus`.",
+        "With a `prepayment`: `prepayment_credit_after` < `term`, so the prepayment is "
+        "credited back within the term.",
+    )
+
     kind: Literal["gpu_cloud"]
     """Contract kind."""
     tranches: list[GpuTranche] = Field(min_length=1)
@@ -203,6 +215,9 @@ class GpuCloudContract(_ContractBase):
 class ColocationContract(_ContractBase):
     """Colocation: the operator hands over powered, cooled hall capacity and the tenant brings
     the IT, as in Cipher's lease to AWS. Billed as rent per MW delivered."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("value_usd", "rent_usd_per_mw_year"))
+    RULES = ("Give exactly one of `value_usd` or `rent_usd_per_mw_year`.",)
 
     kind: Literal["colocation"]
     """Contract kind."""

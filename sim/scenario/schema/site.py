@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from sim.scenario.schema.base import at_least_one, exactly_one, only_with
+from sim.scenario.schema.distributions import ZERO_DURATION_PATTERN
 from sim.scenario.schema.progress import Gate, HashpricePoint, MiningRetirement, Pause
 from sim.scenario.schema.types import (
     Duration,
@@ -21,6 +23,17 @@ from sim.scenario.schema.types import (
 
 class GridPhase(StrictModel):
     """MW added to a site's interconnect, on a date or after another phase."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one("energized", "after"),
+            **only_with("lead_time", "after", "energized", ZERO_DURATION_PATTERN),
+        }
+    )
+    RULES = (
+        "Give exactly one of `energized` or `after`.",
+        "`lead_time` goes with `after`, not with `energized`.",
+    )
 
     name: Name
     """Name of the phase, unique within the site (used by `after`)."""
@@ -53,6 +66,17 @@ class GridPhase(StrictModel):
 class Construction(StrictModel):
     """When a hall's construction starts and how long it takes."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one("start", "after"),
+            **only_with("lag", "after", "start", ZERO_DURATION_PATTERN),
+        }
+    )
+    RULES = (
+        "Give exactly one of `start` or `after`.",
+        "`lag` goes with `after`, not with `start`.",
+    )
+
     start: dt.date | None = None
     """Date construction starts. Give this or `after`."""
     after: Name | None = None
@@ -77,6 +101,15 @@ class Construction(StrictModel):
 
 class Hall(StrictModel):
     """A data hall (building): critical IT capacity that needs grid power before commissioning."""
+
+    model_config = ConfigDict(json_schema_extra=at_least_one("gross_mw", "pue"))
+    RULES = (
+        "Give `gross_mw` or `pue`, or both.",
+        "`gross_mw` >= `it_mw`: gross MW include the IT load.",
+        "With both: `pue` x `it_mw` <= `gross_mw`: the annual average draw cannot exceed "
+        "the design peak.",
+        "`grid_mw` >= the hall's gross MW (`gross_mw`, or `it_mw` x `pue`).",
+    )
 
     it_mw: PositiveFloat
     """Critical IT capacity, in MW."""
@@ -162,6 +195,9 @@ class Crews(StrictModel):
 
 class Mining(StrictModel):
     """A bitcoin-mining (ASIC) fleet running on energized MW the AI load does not use."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("mw", "hashrate_ehs"))
+    RULES = ("Give exactly one of `mw` or `hashrate_ehs`.",)
 
     mw: PositiveFloat | None = None
     """ASIC (IT) load in MW. Give this or `hashrate_ehs`."""
