@@ -122,9 +122,9 @@ def test_schema_prints_the_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert schema["else"]["title"] == "Scenario"  # a file without imports
     assert schema["then"] == {"$ref": "#/$defs/ScenarioPartial"}  # a file with imports
-    assert set(schema["required"]) == {"scenario"}  # sites may come from imports
-    assert schema["anyOf"] == [{"required": ["sites"]}, {"required": ["imports"]}]
-    assert schema["additionalProperties"] is False
+    assert set(schema["else"]["required"]) == {"scenario"}  # sites may come from imports
+    assert schema["else"]["anyOf"] == [{"required": ["sites"]}, {"required": ["imports"]}]
+    assert schema["else"]["additionalProperties"] is False
 
 
 def test_run_with_replications_writes_the_monte_carlo_outputs(tmp_path: Path) -> None:

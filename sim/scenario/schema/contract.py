@@ -116,6 +116,11 @@ class GpuCloudAmendment(_AmendmentBase):
     """A dated change to a GPU cloud contract. The simulation does not apply it yet: it is
     validated and kept with the scenario."""
 
+    RULES = (
+        "`value_usd` or `price_usd_per_gpu_hour`, not both.",
+        "An amendment changes something: a term, a value or price, or tranches.",
+    )
+
     price_usd_per_gpu_hour: PositiveFloat | None = None
     """New price per delivered GPU-hour."""
     add_tranches: list[GpuTranche] = Field(default_factory=list)
@@ -130,6 +135,11 @@ class GpuCloudAmendment(_AmendmentBase):
 class ColocationAmendment(_AmendmentBase):
     """A dated change to a colocation lease. The simulation does not apply it yet: it is validated
     and kept with the scenario."""
+
+    RULES = (
+        "`value_usd` or `rent_usd_per_mw_year`, not both.",
+        "An amendment changes something: a term, a value or rent, or tranches.",
+    )
 
     rent_usd_per_mw_year: PositiveFloat | None = None
     """New first-year rent per MW."""

@@ -34,6 +34,8 @@ class Revision(StrictModel):
     """A revised due date for a tranche, made on a date (the baseline `due` stays). The simulation
     does not apply it yet: it is validated and kept with the scenario."""
 
+    RULES = ("Exactly one of `mw` or `hashrate_ehs`.",)
+
     date: dt.date
     """Date the revision was made or announced (quote from the source)."""
     due: dt.date
@@ -63,6 +65,8 @@ class Pause(StrictModel):
     load interconnections, a weather stoppage). The simulation does not apply it yet: it is
     validated and kept with the scenario."""
 
+    RULES = ("Exactly one of `end` or `duration`.", "`end` is not before `start`.")
+
     start: dt.date
     """First day of the pause."""
     end: dt.date | None = None
@@ -89,6 +93,8 @@ class Pause(StrictModel):
 class MiningRetirement(StrictModel):
     """A dated step that retires part of the mining fleet, whatever the halls need. The simulation
     does not apply it yet: it is validated and kept with the scenario."""
+
+    RULES = ("Exactly one of `mw` or `hashrate_ehs`.",)
 
     date: dt.date
     """Date the step is planned."""

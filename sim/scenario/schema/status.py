@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from sim.scenario.schema.base import exactly_one
 from sim.scenario.schema.progress import Revision
 from sim.scenario.schema.types import Name, PositiveFloat, PositiveInt, StrictModel
 
@@ -27,6 +28,11 @@ class GridActual(StrictModel):
 
 class ConstructionActual(StrictModel):
     """How far a hall's construction has come."""
+
+    RULES = (
+        "`finished` or `percent_complete`, not both.",
+        "`finished` is not before `started`.",
+    )
 
     started: dt.date | None = None
     """Date construction started."""
@@ -82,6 +88,9 @@ class HallActual(StrictModel):
 class MiningRetired(StrictModel):
     """A step of the mining fleet actually retired."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("mw", "hashrate_ehs"))
+    RULES = ("Exactly one of `mw` or `hashrate_ehs`.",)
+
     date: dt.date
     """Date the step was retired."""
     mw: PositiveFloat | None = None
@@ -123,6 +132,9 @@ class DeliveryActual(StrictModel):
 
 class Accepted(StrictModel):
     """Units of a contract tranche the customer accepted on a date."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("racks", "gpus", "mw"))
+    RULES = ("Exactly one of `racks`, `gpus` or `mw`.",)
 
     date: dt.date
     """Date of acceptance (a colocation tranche: handover accepted by the tenant)."""
