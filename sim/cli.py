@@ -34,6 +34,8 @@ examples:
   dcsim run scenarios/example.yaml --out results/example
   dcsim run scenarios/example.yaml --step month --force
   dcsim schema > scenario.schema.json
+  dcsim priors fit records.csv
+  dcsim score results/example actuals.csv
 """
 
 
@@ -174,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     ).add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
+    from sim.calibration.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -215,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command in ("priors", "score"):
+            from sim.calibration.commands import run_command
+
+            return run_command(args)
         return _schema()
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)

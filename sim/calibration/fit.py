@@ -62,16 +62,15 @@ class Fit:
 
 def log_likelihood(records: Sequence[Record], means: Sequence[float], sd: float) -> float:
     """The log-likelihood of the records, each under a normal(mean, sd) of its own mean."""
-    total = 0.0
-    for record, mean in zip(records, means, strict=True):
-        if record.exact:
-            total += float(stats.norm.logpdf(record.lo, mean, sd))
-        elif record.censored:
-            total += float(stats.norm.logsf(record.lo, mean, sd))
-        else:
-            p = float(stats.norm.cdf(record.hi, mean, sd) - stats.norm.cdf(record.lo, mean, sd))
-            total += math.log(max(p, 1e-300))
-    return total
+    lo = np.array([r.lo for r in records], dtype=float)
+    hi = np.array([r.hi for r in records], dtype=float)
+    mu = np.asarray(means, dtype=float)
+    exact, censored = lo == hi, np.isinf(hi)
+    ranged = ~exact & ~censored
+    total = float(stats.norm.logpdf(lo[exact], mu[exact], sd).sum())
+    total += float(stats.norm.logsf(lo[censored], mu[censored], sd).sum())
+    p = stats.norm.cdf(hi[ranged], mu[ranged], sd) - stats.norm.cdf(lo[ranged], mu[ranged], sd)
+    return total + float(np.log(np.maximum(p, 1e-300)).sum())
 
 
 def _guess(record: Record) -> float:
@@ -102,9 +101,10 @@ def fit_groups(records: Sequence[Record], groups: Sequence[str]) -> tuple[dict[s
     ]
     spread = float(np.std([_guess(r) for r in records])) or 30.0
 
+    where = np.array(index)
+
     def cost(theta: np.ndarray) -> float:
-        means = [float(theta[i]) for i in index]
-        return -log_likelihood(records, means, math.exp(float(theta[-1])))
+        return -log_likelihood(records, theta[where], math.exp(float(theta[-1])))
 
     start = np.array([*start_means, math.log(spread)])
     best = optimize.minimize(
