@@ -156,13 +156,20 @@ def _outcome(row: dict[str, str], file: str, line: int) -> tuple[tuple[str, int]
         raise ValueError(f"tranche {row.get('tranche')!r} is not a whole number") from None
     dates = {c: _date(row.get(c)) for c in ("actual", "actual_from", "actual_to", "censored_after")}
     given = sorted(c for c, d in dates.items() if d is not None)
-    if given == ["actual"]:
-        return (contract, tranche), Outcome(dates["actual"], dates["actual"])  # type: ignore[arg-type]
-    if given == ["actual_from", "actual_to"] and dates["actual_from"] <= dates["actual_to"]:  # type: ignore[operator]
-        return (contract, tranche), Outcome(dates["actual_from"], dates["actual_to"])  # type: ignore[arg-type]
-    if given == ["censored_after"]:
-        after = dates["censored_after"]
-        return (contract, tranche), Outcome(after + dt.timedelta(days=1), None)  # type: ignore[operator]
+    actual, start, end, after = (
+        dates["actual"],
+        dates["actual_from"],
+        dates["actual_to"],
+        dates["censored_after"],
+    )
+    if given == ["actual"] and actual is not None:
+        return (contract, tranche), Outcome(actual, actual)
+    if given == ["actual_from", "actual_to"] and start is not None and end is not None:
+        if start > end:
+            raise ValueError(f"actual_from {start} is after actual_to {end}")
+        return (contract, tranche), Outcome(start, end)
+    if given == ["censored_after"] and after is not None:
+        return (contract, tranche), Outcome(after + dt.timedelta(days=1), None)
     raise ValueError(
         "give one outcome: actual, or actual_from <= actual_to, or censored_after (not done by)"
     )
@@ -192,7 +199,7 @@ def score(
     rows = []
     for record in forecast.to_dict("records"):
         key = (str(record["contract"]), int(record["tranche"]))
-        rows.append(_score_row(record, actuals.get(key)))
+        rows.append(_score_row({str(k): v for k, v in record.items()}, actuals.get(key)))
     table = pd.DataFrame(rows, columns=COLUMNS)
     inside = table["inside_80"].dropna()
     brier = table["brier"].dropna()
