@@ -171,3 +171,19 @@ def test_bad_records_are_located(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as exc:
         read_records(path)
     assert [(p.line, p.path) for p in exc.value.problems] == [(3, "deadline"), (4, "actual")]
+
+
+def test_the_docs_show_each_prior_as_shipped() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "calibration.md").read_text()
+    for name, prior in library().items():
+        fitted = prior["fitted"]
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"{fitted['mean_days']:.1f}, {fitted['sd_days']:.1f}" in row
+        if not prior["pooled"] or name == POOLED:
+            d = prior["distribution"]
+            n = d["normal"]
+            shown = (
+                f"{{normal: {{mean: {n['mean']}, sd: {n['sd']}, min: {n['min']}}}, "
+                f"min: {d['min']}, max: {d['max']}}}"
+            )
+            assert shown in row
