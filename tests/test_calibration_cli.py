@@ -144,3 +144,32 @@ def test_priors_backtest_reports_the_leave_one_out_scores() -> None:
     assert result.returncode == 0, result.stderr
     assert "coverage of the 80% band: 60% of 5 settled" in result.stdout
     assert "mean Brier score: 0.319 over 6 settled" in result.stdout
+
+
+def test_score_problems_with_the_folders_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "on_time.csv").write_text("contract,tranche,due\nacme,1,2026-06-30\n")
+    (tmp_path / "a.csv").write_text("contract,tranche,actual\nacme,1,2026-06-25\n")
+    result = dcsim("score", tmp_path, tmp_path / "a.csv")
+    assert result.returncode == 2
+    assert "on_time.csv:1: (header): no column p_on_time, p10, p50, p90" in result.stderr
+    (tmp_path / "on_time.csv").write_text(ON_TIME)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    result = dcsim("score", tmp_path, tmp_path / "a.csv", "--out", blocked)
+    assert result.returncode == 2
+    assert "a-file: (folder): cannot be written" in result.stderr
+
+
+def test_too_few_records_to_fit_exit_2(tmp_path: Path) -> None:
+    records = tmp_path / "ours.csv"
+    records.write_text("id,kind,deadline,actual\na,hall,2026-01-31,2026-02-03\n")
+    result = dcsim("priors", "fit", records)
+    assert result.returncode == 2
+    assert "ours.csv: (fit): 1 records with an actual date or range cannot fit" in result.stderr
+
+
+def test_help_lists_the_calibration_commands() -> None:
+    result = dcsim("--help")
+    assert result.returncode == 0
+    assert "priors" in result.stdout
+    assert "score" in result.stdout

@@ -7,9 +7,11 @@ scipy, pandas, matplotlib) is imported when a command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +78,9 @@ def _fit(args: argparse.Namespace) -> int:
     from sim.calibration.records import read_records
 
     records = read_records(args.records)
-    fits = fit_priors(records.dated)
+    fits = fit_priors(records.dated, str(args.records))
     out = args.out or args.records.parent
-    out.mkdir(parents=True, exist_ok=True)
+    _writable(out)
     stem = args.records.stem
     lines = [f"# Priors fitted to {args.records.name} by `dcsim priors fit` (normal slips in"]
     lines.append("# days, floored at 0d, capped at mean + 3 sd). Paste a mapping after `slip:`.")
@@ -96,8 +98,9 @@ def _fit(args: argparse.Namespace) -> int:
         dumped = yaml.safe_dump(distribution(fit), sort_keys=False, default_flow_style=True)
         lines += [f"# {text}", f"{name}: {dumped.strip()}"]
     yaml_path, png_path = out / f"{stem}.priors.yaml", out / f"{stem}.fit.png"
-    yaml_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    pit_plot(records.dated, fits, png_path)
+    with _writing(out):
+        yaml_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        pit_plot(records.dated, fits, png_path)
     print(f"wrote {yaml_path} and {png_path}")
     return 0
 
@@ -120,14 +123,41 @@ def _score(args: argparse.Namespace) -> int:
     table, overall = score(forecast, read_actuals(args.actuals))
     overall["notes"] = notes
     out = args.out or args.forecast
-    out.mkdir(parents=True, exist_ok=True)
+    _writable(out)
     for note in notes:
         print(f"note: {note}")
     _print(table, overall)
-    table.to_csv(out / "score.csv", index=False)
-    (out / "score.json").write_text(json.dumps(overall, indent=2) + "\n", encoding="utf-8")
+    with _writing(out):
+        table.to_csv(out / "score.csv", index=False)
+        (out / "score.json").write_text(json.dumps(overall, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out / 'score.csv'} and {out / 'score.json'}")
     return 0
+
+
+@contextlib.contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Turn a failure to write into ``folder`` into a located user error (exit 2)."""
+    from sim.errors import Problem, ScenarioError
+
+    try:
+        yield
+    except OSError as exc:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(folder),
+                    None,
+                    "(folder)",
+                    f"cannot be written ({exc.strerror})",
+                    "give another --out",
+                )
+            ]
+        ) from None
+
+
+def _writable(folder: Path) -> None:
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def _records(n: int) -> str:

@@ -77,7 +77,9 @@ def _guess(record: Record) -> float:
     return record.lo if record.exact or record.censored else (record.lo + record.hi) / 2.0
 
 
-def fit_groups(records: Sequence[Record], groups: Sequence[str]) -> tuple[dict[str, float], float]:
+def fit_groups(
+    records: Sequence[Record], groups: Sequence[str], source: str = "(records)"
+) -> tuple[dict[str, float], float]:
     """Maximum-likelihood centres (one per group name, given per record) and one spread."""
     names = sorted(set(groups))
     index = [names.index(g) for g in groups]
@@ -86,7 +88,7 @@ def fit_groups(records: Sequence[Record], groups: Sequence[str]) -> tuple[dict[s
         raise ScenarioError(
             [
                 Problem(
-                    "(records)",
+                    source,
                     None,
                     "(fit)",
                     f"{len(bounded)} records with an actual date or range cannot fit "
@@ -118,20 +120,21 @@ def fit_groups(records: Sequence[Record], groups: Sequence[str]) -> tuple[dict[s
     return centres, math.exp(float(best.x[-1])) * math.sqrt(n / (n - len(names)))
 
 
-def fit_priors(records: Sequence[Record]) -> dict[str, Fit]:
-    """One prior per kind, and the pooled prior (`any_buildout`) of all records."""
+def fit_priors(records: Sequence[Record], source: str = "(records)") -> dict[str, Fit]:
+    """One prior per kind, and the pooled prior (`any_buildout`) of all records (``source``
+    names the records in errors)."""
     if not records:
-        raise ScenarioError([Problem("(records)", None, "(fit)", "no dated records to fit")])
+        raise ScenarioError([Problem(source, None, "(fit)", "no dated records to fit")])
     kinds = sorted({r.kind for r in records})
     own = [k for k in kinds if sum(not r.censored for r in records if r.kind == k) >= MIN_OWN]
     spread_from = sum(not r.censored for r in records)
-    pooled_centre, pooled_sd = fit_groups(records, [POOLED] * len(records))
+    pooled_centre, pooled_sd = fit_groups(records, [POOLED] * len(records), source)
     fits = {POOLED: Fit(POOLED, pooled_centre[POOLED], pooled_sd, len(records), spread_from, True)}
     groups = [r.kind if r.kind in own else _THIN for r in records]
     if set(groups) == {_THIN} or (len(set(groups)) == 1):
         centres, sd = {k: pooled_centre[POOLED] for k in own}, pooled_sd
     else:
-        centres, sd = fit_groups(records, groups)
+        centres, sd = fit_groups(records, groups, source)
     for kind in kinds:
         n = sum(r.kind == kind for r in records)
         if kind in own:

@@ -89,6 +89,23 @@ def read_forecast(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
             ]
         )
     table = pd.read_csv(path, dtype={"contract": str})
+    missing = [
+        c
+        for c in ("contract", "tranche", "due", "p_on_time", "p10", "p50", "p90")
+        if c not in table
+    ]
+    if missing:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    "(header)",
+                    f"no column {', '.join(missing)}",
+                    "score the folder of a Monte Carlo run, as `dcsim run -n N` writes it",
+                )
+            ]
+        )
     notes = []
     if "p80" not in table.columns:
         reps = folder / "replications.parquet"
