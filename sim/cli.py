@@ -34,8 +34,6 @@ examples:
   dcsim run scenarios/example.yaml --out results/example
   dcsim run scenarios/example.yaml --step month --force
   dcsim schema > scenario.schema.json
-  dcsim priors fit records.csv
-  dcsim score results/example actuals.csv
 """
 
 
@@ -220,10 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "compare":
             return _compare(args)
-        if args.command in ("priors", "score"):
-            from sim.calibration.commands import run_command
-
-            return run_command(args)
+        if "handler" in args:  # commands added by other packages (dcsim priors, dcsim score)
+            return int(args.handler(args))
         return _schema()
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)

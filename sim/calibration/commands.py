@@ -19,7 +19,8 @@ import yaml
 
 
 def add_commands(commands: Any) -> None:
-    """Add `priors` and `score` to the `dcsim` subcommands."""
+    """Add `priors` and `score` to the `dcsim` subcommands; each sets `handler`, the function
+    `dcsim` calls with the parsed arguments."""
     hidden = {"action": "store_true", "default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
     priors = commands.add_parser(
         "priors",
@@ -27,6 +28,7 @@ def add_commands(commands: Any) -> None:
         description="Reference-class priors (docs/calibration.md).",
     )
     priors.add_argument("--debug", **hidden)
+    priors.set_defaults(handler=run_command)
     actions = priors.add_subparsers(dest="priors_command", metavar="ACTION", required=True)
     fit = actions.add_parser(
         "fit",
@@ -60,6 +62,7 @@ def add_commands(commands: Any) -> None:
         "--out", type=Path, default=None, help="folder for score.csv/json (default: FORECAST)"
     )
     score.add_argument("--debug", **hidden)
+    score.set_defaults(handler=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
