@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     ).add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
+    from sim.calibration.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -216,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "compare":
             return _compare(args)
+        if "handler" in args:  # commands added by other packages (dcsim priors, dcsim score)
+            return int(args.handler(args))
         return _schema()
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
@@ -289,6 +294,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.outputs import console
     from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
     from sim.runner import run
     from sim.scenario.loader import load_file
@@ -308,12 +314,13 @@ def _run(args: argparse.Namespace) -> int:
     summary = dict(result.summary)
     if result.monte_carlo is not None:
         summary["monte_carlo"] = result.monte_carlo.summary
-    print(_report(summary, folder, elapsed, replaced))
+    print(console.run_lines(summary, folder, elapsed, replaced))
     return EXIT_OK
 
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
+    from sim.outputs import console
     from sim.outputs.files import is_run_folder, write_comparison
     from sim.scenario.loader import load_all, load_file
 
@@ -352,46 +359,9 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare(runs, options)
     replaced = args.out is None and is_run_folder(out)
     folder = write_comparison(comparison, out, force=args.force, replace=args.out is None)
-    print(
-        f"compared {', '.join(runs)}: {_wrote(folder, replaced)} "
-        f"in {time.perf_counter() - started:.2f} s"
-    )
-    table = comparison.table.set_index("variant")
-    for column in [c for c in table.columns if c.endswith(".full_delivery")]:
-        cells = [f"{v}: {table.loc[v, column] or 'not in horizon'}" for v in table.index]
-        print(f"  {column}: " + "; ".join(cells))
+    elapsed = time.perf_counter() - started
+    print(console.comparison_lines(runs, comparison.table, folder, elapsed, replaced))
     return EXIT_OK
-
-
-def _wrote(folder: Path, replaced: bool) -> str:
-    return f"wrote {folder}/" + (" (replacing the earlier run there)" if replaced else "")
-
-
-def _report(summary: dict[str, Any], folder: Path, elapsed: float, replaced: bool) -> str:
-    lines = [f"{summary['scenario']['name']}: {_wrote(folder, replaced)} in {elapsed:.2f} s"]
-    for name, c in summary["contracts"].items():
-        late = [t for t in c["tranches"] if t["slip_days"] is None or t["slip_days"] > 0]
-        full = c["full_delivery"] or "not in horizon"
-        lines.append(
-            f"  {name} ({c['kind']}): {c['units_delivered']:g}/{c['units_contracted']:g} "
-            f"{c['unit']} delivered, full delivery {full}, {len(late)} of "
-            f"{len(c['tranches'])} tranches late, revenue ${c['revenue_usd'] / 1e6:,.1f}M"
-        )
-    lines.append(
-        f"  revenue in horizon ${summary['revenue_usd'] / 1e6:,.1f}M; "
-        f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
-    )
-    mc = summary.get("monte_carlo")
-    if mc:
-        lines.append(f"  Monte Carlo, {mc['replications']} replications (seed {mc['seed']}):")
-        for name, c in mc["contracts"].items():
-            full = c["full_delivery"]
-            lines.append(
-                f"    {name}: full delivery P10 {full['p10'] or '-'}, P50 {full['p50'] or '-'}, "
-                f"P90 {full['p90'] or '-'}; on time by the last due date "
-                f"{100 * c['p_full_delivery_by_last_due']:.0f}%"
-            )
-    return "\n".join(lines)
 
 
 def main_entry() -> None:

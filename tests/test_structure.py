@@ -15,6 +15,7 @@ SIM = ROOT / "sim"
 STAGES = [
     ("sim.units", "sim.errors"),
     ("sim.scenario",),
+    ("sim.calibration",),
     ("sim.engine",),
     ("sim.analysis",),
     ("sim.montecarlo",),

@@ -19,7 +19,8 @@ from pydantic.fields import FieldInfo
 
 from sim.scenario.checks import RULES as CROSS_CHECKS
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.distributions import DurationDist, QuantityDist, fixed_duration, risk_list
+from sim.scenario.schema.distributions import DurationDist, QuantityDist, risk_list
+from sim.scenario.schema.durations import fixed_duration, signed_duration
 from sim.scenario.schema.types import NAME_PATTERN, Duration
 from sim.scenario.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
 from sim.units import DAYS_PER_UNIT, format_days
@@ -71,13 +72,13 @@ def _models(tp: Any) -> tuple[list[type[BaseModel]], str | None]:
     return models, next((d for d in discs if isinstance(d, str)), None)
 
 
-def _validated_by(meta: list[Any], func: Any) -> bool:
-    return any(isinstance(m, BeforeValidator) and m.func is func for m in meta)
+def _validated_by(meta: list[Any], *funcs: Any) -> bool:
+    return any(isinstance(m, BeforeValidator) and m.func in funcs for m in meta)
 
 
 def _is_duration(meta: list[Any]) -> bool:
     """A duration, fixed or uncertain (a number here is days, shown with a unit)."""
-    return _validated_by(meta, fixed_duration) or any(
+    return _validated_by(meta, fixed_duration, signed_duration) or any(
         m is mark for m in meta for mark in _DURATION_MARKS
     )
 
@@ -97,6 +98,8 @@ def _type(annotation: Any, field_meta: list[Any] | None = None) -> str:
         if dists:
             fixed = "duration" if dists[0] is DurationDist else "number"
             return f"{fixed}, or a {_link(dists[0])}"
+    if _validated_by(meta, signed_duration):
+        return "duration, may be negative (`-30d`: early)"
     if _is_duration(meta):
         return "duration"
     if tp is str and any(getattr(m, "pattern", None) for m in meta):

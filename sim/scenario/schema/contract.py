@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from sim.scenario.schema.base import exactly_one
-from sim.scenario.schema.distributions import FixedDuration, PositiveDuration
+from sim.scenario.schema.durations import FixedDuration, PositiveDuration
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.types import (
     Fraction,

@@ -12,66 +12,35 @@ name the same `shared` key move together (comonotonic), and two variants that sh
 draw the same value for it. A deterministic run uses each distribution's `plan` value: the
 mode of triangular and PERT, the median of a lognormal, the middle of a uniform, the mean of
 a normal (within its bounds); risk events do not happen in the plan.
+
+Any distribution can be capped and floored: `max: 2y` clamps every draw (risk events
+included) to at most two years, `min: 0d` to at least zero. Quantiles below the cap keep
+their values (a lognormal's median and p90 still mean what they say); the probability that
+lay above the cap sits on the cap. A duration can also name a fitted reference-class prior
+(`slip: {prior: later_building}`), resolved to its distribution when the file is loaded
+(see `sim.scenario.priors`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
-    WithJsonSchema,
     model_validator,
 )
 
+from sim.scenario.priors import resolve_prior
 from sim.scenario.schema.base import Name, StrictModel
-from sim.units import DURATION_HINT, format_days, parse_duration
+from sim.scenario.schema.durations import FixedDuration, PositiveDuration, SignedDuration
+from sim.units import format_days
 
 Z90 = 1.2815515655446004
 """The standard normal's 90th percentile."""
 
-
-def fixed_duration(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
-        raise ValueError(f"a duration is needed; {DURATION_HINT}")
-    if isinstance(value, int | float):
-        raise ValueError(f"a duration needs a unit; {DURATION_HINT}")
-    if isinstance(value, str):
-        return parse_duration(value)
-    return value
-
-
-_UNIT = r"\s*(d|w|mo|y)\s*$"
-DURATION_PATTERN = r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)" + _UNIT
-"""A duration as text (the JSON Schema's view of what `sim.units.parse_duration` reads)."""
-POSITIVE_DURATION_PATTERN = (
-    r"^\s*([0-9]*[1-9][0-9]*(\.[0-9]*)?|[0-9]+\.[0-9]*[1-9][0-9]*|\.[0-9]*[1-9][0-9]*)" + _UNIT
-)
-ZERO_DURATION_PATTERN = r"^\s*(0+(\.0*)?|\.0+)" + _UNIT
-
-
-def _duration_schema(pattern: str, what: str = "a duration") -> WithJsonSchema:
-    return WithJsonSchema(
-        {"type": "string", "pattern": pattern, "description": f"{what}: 90d, 8w, 6mo or 5y"}
-    )
-
-
-FixedDuration = Annotated[
-    float,
-    BeforeValidator(fixed_duration),
-    PlainSerializer(format_days, return_type=str),
-    _duration_schema(DURATION_PATTERN),
-]
-"""A fixed span of time, in days once parsed."""
-
-PositiveDuration = Annotated[
-    FixedDuration, Field(gt=0), _duration_schema(POSITIVE_DURATION_PATTERN, "a duration above 0")
-]
-"""A fixed span of time longer than zero."""
 
 FixedNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -81,8 +50,9 @@ _SHAPES = ("fixed", "uniform", "triangular", "pert", "lognormal", "normal")
 
 def _one_shape(schema: dict[str, Any]) -> None:
     """JSON Schema: one shape at most, and a shape or a risk."""
-    schema["anyOf"] = [{"required": [k]} for k in (*_SHAPES, "risk")]
-    pairs = [[a, b] for i, a in enumerate(_SHAPES) for b in _SHAPES[i + 1 :]]
+    shapes = (*_SHAPES, "prior") if "prior" in schema.get("properties", {}) else _SHAPES
+    schema["anyOf"] = [{"required": [k]} for k in (*shapes, "risk")]
+    pairs = [[a, b] for i, a in enumerate(shapes) for b in shapes[i + 1 :]]
     schema["not"] = {"anyOf": [{"required": pair} for pair in pairs]}
 
 
@@ -97,7 +67,13 @@ class _DistBase(StrictModel):
         "0 < median < p90. `normal`: min < max.",
         "The bounds of the key the distribution stands for apply to every value it can draw, "
         "risk events included: for a lognormal, anything above 0.",
+        "`max` caps and `min` floors every draw, risk events included: `min` < `max`, and the "
+        "plan value lies between them.",
     )
+
+    if TYPE_CHECKING:
+        min: float | None
+        max: float | None
 
     def shape(self) -> tuple[str, Any]:
         for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
@@ -129,7 +105,24 @@ class _DistBase(StrictModel):
             raise ValueError("lognormal needs 0 < median < p90")
         if shape == "normal" and not value.min < value.max:
             raise ValueError("normal needs min < max")
+        base = self._plan_of_shape()
+        if self.max is not None and not self.max > base:
+            raise ValueError(
+                f"max (the cap, {self._format(self.max)}) must be above the plan value "
+                f"{self._format(base)}"
+            )
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(
+                f"min ({self._format(self.min)}) must be below max ({self._format(self.max)})"
+            )
         return self
+
+    def _clamp(self, value: float) -> float:
+        if self.min is not None:
+            value = max(value, self.min)
+        if self.max is not None:
+            value = min(value, self.max)
+        return value
 
     def _show(self, values: list[float]) -> str:
         return "[" + ", ".join(self._format(v) for v in values) + "]"
@@ -138,7 +131,11 @@ class _DistBase(StrictModel):
         return f"{value:g}"
 
     def plan(self) -> float:
-        """The value a deterministic run uses (mode, median, middle or mean; no risks)."""
+        """The value a deterministic run uses (mode, median, middle or mean; no risks),
+        within the distribution's `min` and `max`."""
+        return self._clamp(self._plan_of_shape())
+
+    def _plan_of_shape(self) -> float:
         shape, v = self.shape()
         if shape == "fixed":
             return float(v)
@@ -183,12 +180,13 @@ class _DistBase(StrictModel):
         return min(max(x, v.min), v.max)
 
     def draw(self, base: float, risks: list[float]) -> float:
-        """A sample from the base uniform ``base`` and one uniform per risk event."""
+        """A sample from the base uniform ``base`` and one uniform per risk event, clamped to
+        the distribution's `min` and `max`."""
         value = self.quantile(base)
         for risk, u in zip(self.risk, risks, strict=True):
             if u < risk.p:
                 value += risk.add
-        return value
+        return self._clamp(value)
 
     def support(self) -> tuple[float, float]:
         """The smallest and largest values a draw can take (risks included)."""
@@ -203,7 +201,7 @@ class _DistBase(StrictModel):
             lo, hi = float(v.min), float(v.max)
         lo += sum(min(r.add, 0.0) for r in self.risk if r.p > 0)
         hi += sum(max(r.add, 0.0) for r in self.risk if r.p > 0)
-        return lo, hi
+        return self._clamp(lo), self._clamp(hi)
 
 
 def risk_list(value: Any) -> Any:
@@ -234,15 +232,16 @@ class LognormalDuration(StrictModel):
 
 
 class NormalDuration(StrictModel):
-    """A normal duration truncated to [min, max]."""
+    """A normal duration truncated to [min, max]; mean and bounds may be negative (a slip
+    can be early), as long as the field it fills allows the values drawn."""
 
-    mean: FixedDuration
+    mean: SignedDuration
     """Mean before truncation."""
     sd: PositiveDuration
     """Standard deviation before truncation."""
-    min: FixedDuration = 0.0
+    min: SignedDuration = 0.0
     """Lower bound (default 0d)."""
-    max: FixedDuration = 36525.0
+    max: SignedDuration = 36525.0
     """Upper bound (default 100y)."""
 
 
@@ -265,6 +264,20 @@ class DurationDist(_DistBase):
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""
+    min: SignedDuration | None = None
+    """A floor: every draw below it takes this value (e.g. `0d` where an early slip counts
+    as on time)."""
+    max: FixedDuration | None = None
+    """A cap: every draw above it, risk events included, takes this value; it must be above
+    the plan value."""
+    prior: Name | None = None
+    """A reference-class prior shipped with dcsim (docs/calibration.md), in place of a shape:
+    `{prior: later_building}`; `shared`, `risk`, `min` and `max` may be added to it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_prior(cls, data: Any) -> Any:
+        return resolve_prior(data)
 
     def _format(self, value: float) -> str:
         return format_days(value)
@@ -320,6 +333,11 @@ class QuantityDist(_DistBase):
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""
+    min: FixedNumber | None = None
+    """A floor: every draw below it takes this value."""
+    max: FixedNumber | None = None
+    """A cap: every draw above it, risk events included, takes this value; it must be above
+    the plan value."""
 
 
 Distribution = DurationDist | QuantityDist

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.schema.distributions import FixedDuration
+from sim.scenario.schema.durations import FixedDuration
 from sim.scenario.schema.types import (
     Duration,
     Name,

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from sim.scenario.schema.base import at_least_one, exactly_one, only_with
-from sim.scenario.schema.distributions import ZERO_DURATION_PATTERN
+from sim.scenario.schema.durations import ZERO_DURATION_PATTERN
 from sim.scenario.schema.progress import Gate, HashpricePoint, MiningRetirement, Pause
 from sim.scenario.schema.types import (
     Duration,

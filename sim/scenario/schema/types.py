@@ -21,12 +21,8 @@ from pydantic import (
 )
 
 from sim.scenario.schema.base import NAME_PATTERN, Name, StrictModel  # noqa: F401 - re-exported
-from sim.scenario.schema.distributions import (
-    Distribution,
-    DurationDist,
-    FixedDuration,
-    QuantityDist,
-)
+from sim.scenario.schema.distributions import Distribution, DurationDist, QuantityDist
+from sim.scenario.schema.durations import FixedDuration
 from sim.units import format_days
 
 

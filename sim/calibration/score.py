@@ -1,0 +1,262 @@
+"""Keep score of forecasts: per milestone, the forecast P10/P50/P80/P90 against what happened.
+
+A forecast is the `on_time.csv` of a Monte Carlo results folder (per contract tranche: due
+date, P(on time), P10/P50/P90 delivery dates; a blank date is "not delivered within the
+horizon", later than any date). P80 is not in that file today: it is computed from the
+folder's `replications.parquet` when that is there (the same method as the other
+percentiles), and left blank, with a note, when it is not.
+
+Actuals are a CSV with columns ``contract``, ``tranche`` and one outcome per row: ``actual``
+(the date it happened), ``actual_from`` and ``actual_to`` (it happened within that range),
+or ``censored_after`` (it had not happened by that date). An outcome is thus a range of
+dates, ``earliest`` to ``latest`` (latest unknown when censored), and each score is given
+when that range settles it and left blank (counted as unsettled) when it does not:
+
+- inside the 80% band: the whole range within [P10, P90] (yes) or outside it (no);
+- the P50 error in days: the actual date (or the middle of a range) minus the P50;
+- on time: the range ends by the due date (1) or starts after it (0); the Brier score of
+  the forecast P(on time) is (p - outcome)^2, 0 for a perfect forecast, 0.25 for a coin.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import Problem, ScenarioError
+
+COLUMNS = [
+    "contract",
+    "tranche",
+    "due",
+    "p10",
+    "p50",
+    "p80",
+    "p90",
+    "p_on_time",
+    "actual",
+    "inside_80",
+    "p50_error_days",
+    "on_time",
+    "brier",
+]
+NEVER = dt.date.max
+"""A forecast date left blank: not delivered within the horizon, later than any date."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a milestone: between ``earliest`` and ``latest`` (None: not yet)."""
+
+    earliest: dt.date
+    latest: dt.date | None
+
+    def show(self) -> str:
+        if self.latest is None:
+            return f"after {self.earliest - dt.timedelta(days=1)}"
+        if self.latest == self.earliest:
+            return str(self.earliest)
+        return f"{self.earliest}..{self.latest}"
+
+
+def _date(text: Any) -> dt.date | None:
+    if text is None or (isinstance(text, float) and math.isnan(text)) or str(text).strip() == "":
+        return None
+    return dt.date.fromisoformat(str(text).strip()[:10])
+
+
+def read_forecast(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """The forecast of a Monte Carlo results folder, and notes on what could not be read."""
+    folder = Path(folder)
+    path = folder / "on_time.csv"
+    if not path.is_file():
+        raise ScenarioError(
+            [
+                Problem(
+                    str(folder),
+                    None,
+                    "(folder)",
+                    "has no on_time.csv, so it is not the results folder of a Monte Carlo run",
+                    "run `dcsim run SCENARIO -n 1000 --out DIR` and score DIR",
+                )
+            ]
+        )
+    table = pd.read_csv(path, dtype={"contract": str})
+    missing = [
+        c
+        for c in ("contract", "tranche", "due", "p_on_time", "p10", "p50", "p90")
+        if c not in table
+    ]
+    if missing:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    "(header)",
+                    f"no column {', '.join(missing)}",
+                    "score the folder of a Monte Carlo run, as `dcsim run -n N` writes it",
+                )
+            ]
+        )
+    notes = []
+    if "p80" not in table.columns:
+        reps = folder / "replications.parquet"
+        if reps.is_file():
+            table["p80"] = _p80_from_replications(table, pd.read_parquet(reps))
+            notes.append("P80 computed from replications.parquet (on_time.csv has none)")
+        else:
+            table["p80"] = None
+            notes.append(
+                "P80 left blank: on_time.csv has none and there is no replications.parquet"
+            )
+    return table, notes
+
+
+def _p80_from_replications(table: pd.DataFrame, reps: pd.DataFrame) -> list[dt.date | None]:
+    out: list[dt.date | None] = []
+    for contract, tranche in zip(table["contract"], table["tranche"], strict=True):
+        column = f"{contract}.tranche_{int(tranche)}.delivered"
+        if column not in reps.columns:
+            out.append(None)
+            continue
+        days = ((reps[column] - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(
+            dtype=float
+        )
+        d = float(np.percentile(np.where(np.isnan(days), np.inf, days), 80, method="inverted_cdf"))
+        out.append(None if math.isinf(d) else dt.date(1970, 1, 1) + dt.timedelta(days=int(d)))
+    return out
+
+
+def read_actuals(path: str | Path) -> dict[tuple[str, int], Outcome]:
+    """Outcomes by (contract, tranche); raises ScenarioError (file, line, column) on bad rows."""
+    file = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            [Problem(file, None, "(file)", f"cannot be read ({exc})", "give an actuals CSV")]
+        ) from None
+    out: dict[tuple[str, int], Outcome] = {}
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            key, outcome = _outcome(row, file, line)
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem(file, line, "(row)", str(exc), "see docs/calibration.md"))
+            continue
+        if key in out:
+            problems.append(Problem(file, line, "tranche", f"{key[0]} tranche {key[1]} twice"))
+        out[key] = outcome
+    if not rows:
+        problems.append(Problem(file, 1, "(header)", "no actuals", "see docs/calibration.md"))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _outcome(row: dict[str, str], file: str, line: int) -> tuple[tuple[str, int], Outcome]:
+    contract = (row.get("contract") or "").strip()
+    if not contract:
+        raise ValueError("no contract")
+    try:
+        tranche = int((row.get("tranche") or "").strip())
+    except ValueError:
+        raise ValueError(f"tranche {row.get('tranche')!r} is not a whole number") from None
+    dates = {c: _date(row.get(c)) for c in ("actual", "actual_from", "actual_to", "censored_after")}
+    given = sorted(c for c, d in dates.items() if d is not None)
+    actual, start, end, after = (
+        dates["actual"],
+        dates["actual_from"],
+        dates["actual_to"],
+        dates["censored_after"],
+    )
+    if given == ["actual"] and actual is not None:
+        return (contract, tranche), Outcome(actual, actual)
+    if given == ["actual_from", "actual_to"] and start is not None and end is not None:
+        if start > end:
+            raise ValueError(f"actual_from {start} is after actual_to {end}")
+        return (contract, tranche), Outcome(start, end)
+    if given == ["censored_after"] and after is not None:
+        return (contract, tranche), Outcome(after + dt.timedelta(days=1), None)
+    raise ValueError(
+        "give one outcome: actual, or actual_from <= actual_to, or censored_after (not done by)"
+    )
+
+
+def score(
+    forecast: pd.DataFrame, actuals: dict[tuple[str, int], Outcome]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-milestone scores (the rows of `COLUMNS`) and the overall coverage and Brier."""
+    known = {
+        (str(c), int(t)) for c, t in zip(forecast["contract"], forecast["tranche"], strict=True)
+    }
+    strays = sorted(set(actuals) - known)
+    if strays:
+        raise ScenarioError(
+            [
+                Problem(
+                    "(actuals)",
+                    None,
+                    f"{c} tranche {t}",
+                    "is not in the forecast",
+                    "check the names",
+                )
+                for c, t in strays
+            ]
+        )
+    rows = []
+    for record in forecast.to_dict("records"):
+        key = (str(record["contract"]), int(record["tranche"]))
+        rows.append(_score_row({str(k): v for k, v in record.items()}, actuals.get(key)))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    inside = table["inside_80"].dropna()
+    brier = table["brier"].dropna()
+    overall = {
+        "milestones": len(table),
+        "with_actuals": int(table["actual"].notna().sum()),
+        "band_settled": len(inside),
+        "coverage_80": float(inside.mean()) if len(inside) else None,
+        "on_time_settled": len(brier),
+        "mean_brier": float(brier.mean()) if len(brier) else None,
+        "mean_abs_p50_error_days": (
+            float(table["p50_error_days"].dropna().abs().mean())
+            if table["p50_error_days"].notna().any()
+            else None
+        ),
+    }
+    return table, overall
+
+
+def _score_row(record: dict[str, Any], outcome: Outcome | None) -> dict[str, Any]:
+    due = _date(record["due"])
+    q = {k: _date(record.get(k)) for k in ("p10", "p50", "p80", "p90")}
+    p = float(record["p_on_time"])
+    row = {"contract": record["contract"], "tranche": int(record["tranche"]), "due": due, **q}
+    row |= {"p_on_time": p, "actual": outcome.show() if outcome else None}
+    row |= {"inside_80": None, "p50_error_days": None, "on_time": None, "brier": None}
+    if outcome is None:
+        return row
+    lo, hi = q["p10"] or NEVER, q["p90"] or NEVER
+    if outcome.latest is not None and lo <= outcome.earliest and outcome.latest <= hi:
+        row["inside_80"] = 1
+    elif (outcome.latest is not None and outcome.latest < lo) or outcome.earliest > hi:
+        row["inside_80"] = 0
+    if outcome.latest is not None and q["p50"] is not None:
+        middle = outcome.earliest + (outcome.latest - outcome.earliest) / 2
+        row["p50_error_days"] = (middle - q["p50"]).days
+    if due is not None and outcome.latest is not None and outcome.latest <= due:
+        row["on_time"] = 1
+    elif due is not None and outcome.earliest > due:
+        row["on_time"] = 0
+    if row["on_time"] is not None:
+        row["brier"] = (p - row["on_time"]) ** 2
+    return row
