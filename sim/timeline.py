@@ -19,6 +19,7 @@ from sim.money import cumulative_revenue, due_schedule, late_credits, prepayment
 from sim.schema import Scenario
 from sim.schema.types import plan
 from sim.steps import date_grid, levels_and_integrals, sample_times
+from sim.topology import contract_halls
 
 PORTFOLIO = "all"
 CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
@@ -116,6 +117,7 @@ class Tables:
     timeline: pd.DataFrame
     contracts: pd.DataFrame
     events: pd.DataFrame
+    arrays: Arrays
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,10 @@ def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     """Turn one run's records into its timeline, contract and event tables."""
     arrays = compute_arrays(scenario, recorder)
     return Tables(
-        timeline_frame(arrays), contract_frame(scenario, arrays), event_table(scenario, recorder)
+        timeline_frame(arrays),
+        contract_frame(scenario, arrays),
+        event_table(scenario, recorder),
+        arrays,
     )
 
 
@@ -328,12 +333,29 @@ def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.nd
 
 
 def gpus_per_unit(scenario: Scenario, name: str) -> float:
-    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs for racks, 0 for MW."""
+    """GPUs in one contract unit: 1 for GPUs, 0 for MW, and for racks the GPUs per rack of
+    the racks delivered to the contract's site that its halls can take (cooling), averaged
+    over their tranches' racks: with several platforms at a site, never whichever delivery
+    the file lists first."""
     contract = scenario.contracts[name]
     if contract.unit == "gpus":
         return 1.0
     if contract.unit != "racks":
         return 0.0
+    site = scenario.sites.get(contract.site)
+    halls = contract_halls(scenario).get(name, [])
+    coolings = {site.halls[h].cooling for h in halls if h in site.halls} if site else set()
+    racks = gpus = 0.0
+    for delivery in scenario.deliveries.values():
+        platform = scenario.platforms.get(delivery.platform)
+        if delivery.site != contract.site or platform is None:
+            continue
+        if platform.cooling != "any" and platform.cooling not in coolings:
+            continue
+        n = float(sum(t.racks for t in delivery.tranches))
+        racks += n
+        gpus += n * platform.gpus_per_rack
+    return gpus / racks if racks else 0.0
     for delivery in scenario.deliveries.values():
         if delivery.site == contract.site and delivery.platform in scenario.platforms:
             return float(scenario.platforms[delivery.platform].gpus_per_rack)

@@ -52,12 +52,24 @@ def simulate(scenario: Scenario, sampler: Sampler | None = None) -> Recorder:
             if d.site == site_name
         ]
         model.smallest_rack_kw = min(kws, default=0.0)
-    for name, delivery in scenario.deliveries.items():
-        for index, tranche in enumerate(delivery.tranches):
-            t = float((tranche.date - start).days) + delivery.slip + tranche.slip
-            sites[delivery.site].deliver(
-                name, index, t, tranche.racks, delivery.payment_terms, delivery.platform
-            )
+    # Tranches join the site's inventory by arrival time, then delivery name and line: never
+    # in file order, and one dated before the start still queues behind an earlier one
+    # (both arrive at the start).
+    arrivals = sorted(
+        (float((tranche.date - start).days) + delivery.slip + tranche.slip, name, index)
+        for name, delivery in scenario.deliveries.items()
+        for index, tranche in enumerate(delivery.tranches)
+    )
+    for t, name, index in arrivals:
+        delivery = scenario.deliveries[name]
+        sites[delivery.site].deliver(
+            name,
+            index,
+            t,
+            delivery.tranches[index].racks,
+            delivery.payment_terms,
+            delivery.platform,
+        )
 
     env.run(until=horizon)
     return recorder

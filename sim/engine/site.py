@@ -6,7 +6,7 @@ energized MW that no hall has reserved; MW it gives up to a hall are decommissio
 
 Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher hands work to
 the crews (a `Resource`): a job is up to `lot_racks` racks of one lot into the first ready
-hall (in order of readiness) with room and the right cooling. Installed racks burn in; a
+hall (in order of readiness, then name) with room and the right cooling. Installed racks burn in; a
 fallout fraction goes to rework and is accepted later. Accepted racks are online, less the
 share out for repair (failure rate x repair time): expected values in a plan run, binomial
 draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
@@ -88,7 +88,9 @@ class SiteModel:
     def start(self) -> None:
         for phase_index in range(len(self.spec.grid)):
             self.env.process(self._grid_phase(phase_index))
-        for hall in self.halls.values():
+        # By name, not file order: halls that tie (built or ready at the same moment) reserve
+        # power and take racks in an order that does not depend on the lines of the file.
+        for hall in sorted(self.halls.values(), key=lambda h: h.name):
             self.env.process(self._hall(hall))
         if self.crews is not None:
             self.env.process(self._dispatcher())
@@ -206,7 +208,7 @@ class SiteModel:
                 colo_handed_over_mw=spec.it_mw,
                 tenant_facility_mw=load * spec.average_pue if pays else 0.0,
             )
-            hall.ledger.deliver(now, hall.basis_mw, 0.0)
+            hall.ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(
@@ -238,7 +240,7 @@ class SiteModel:
 
     def _ready_halls(self) -> list[HallState]:
         ready = [h for h in self.halls.values() if h.takes_racks and h.ready_at is not None]
-        return sorted(ready, key=lambda h: h.ready_at)  # type: ignore[arg-type,return-value]
+        return sorted(ready, key=lambda h: (h.ready_at, h.name))  # type: ignore[arg-type,return-value]
 
     def _dispatch(self) -> None:
         assert self.crews is not None
@@ -361,4 +363,4 @@ class SiteModel:
                 1.0 if hall.ledger.contract.unit == "gpus" else float(platform.gpus_per_rack)
             )
             units = racks * (platform.gpus_per_rack if hall.ledger.contract.unit == "gpus" else 1)
-            hall.ledger.deliver(t, units, unit_gpus)
+            hall.ledger.deliver(t, units, unit_gpus, hall.name)
