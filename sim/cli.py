@@ -380,8 +380,9 @@ def _report(summary: dict[str, Any], folder: Path, elapsed: float) -> str:
         for name, c in mc["contracts"].items():
             full = c["full_delivery"]
             lines.append(
-                f"    {name}: full delivery P10 {full['p10'] or '-'}, P50 {full['p50'] or '-'}, "
-                f"P90 {full['p90'] or '-'}; on time by the last due date "
+                f"    {name}: full delivery P10 {full['p10'] or 'not in horizon'}, "
+                f"P50 {full['p50'] or 'not in horizon'}, "
+                f"P90 {full['p90'] or 'not in horizon'}; on time by the last due date "
                 f"{100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
     return "\n".join(lines)
