@@ -111,6 +111,16 @@ def _late_credit_crash(exc: BaseException) -> bool:
     return isinstance(exc.__cause__, BaseException) and _late_credit_crash(exc.__cause__)
 
 
+def _plan(scenario: sim.Scenario) -> sim.Result:
+    try:
+        return sim.run(scenario)
+    except Exception as exc:
+        if _late_credit_crash(exc):
+            event(LATE_CREDIT_CRASH)
+            reject()  # tracked by tests/test_kpis.py's xfail until item 13 is merged
+        raise
+
+
 def check_plan_and_a_replication(data: dict[str, Any]) -> None:
     """The plan run, two random replications (inputs drawn, per-lot randomness) and their
     Monte Carlo aggregate; the plan and the replications carry the same KPIs."""
@@ -178,8 +188,7 @@ def check_one_more_crew(data: dict[str, Any], site: str) -> None:
     """Metamorphic: one more crew at ``site`` never makes any tranche later (plan runs)."""
     more = copy.deepcopy(data)
     more["sites"][site]["crews"]["count"] += 1
-    before = _delivered(sim.run(sim.Scenario.model_validate(data)))
-    after = _delivered(sim.run(sim.Scenario.model_validate(more)))
+    before, after = (_delivered(_plan(sim.Scenario.model_validate(d))) for d in (data, more))
     for key, date in before.items():
         if date is not None:
             assert after[key] is not None, (key, date)
