@@ -20,8 +20,7 @@ from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.types import plan
-from sim.scenario.topology import contract_platform
-from sim.scenario.topology import gpus_per_unit as unit_gpus
+from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
 
 PORTFOLIO = "all"
@@ -92,6 +91,7 @@ class Tables:
     timeline: pd.DataFrame
     contracts: pd.DataFrame
     events: pd.DataFrame
+    arrays: Arrays
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,10 @@ def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     """Turn one run's records into its timeline, contract and event tables."""
     arrays = compute_arrays(scenario, recorder)
     return Tables(
-        timeline_frame(arrays), contract_frame(scenario, arrays), event_table(scenario, recorder)
+        timeline_frame(arrays),
+        contract_frame(scenario, arrays),
+        event_table(scenario, recorder),
+        arrays,
     )
 
 
@@ -296,7 +299,7 @@ def _contract_arrays(
         out["units_delivered"][i] = _step_sum(t, u, grid)
         due_t, due_u = due_schedule(contract, start)
         out["units_due"][i] = _step_sum(due_t, due_u, grid)
-        per_unit = gpus_per_unit(scenario, name)
+        per_unit = due_gpus_per_unit(scenario, name)
         out["gpus_due"][i] = out["units_due"][i] * per_unit
         revenue = cumulative_revenue(contract, start, t, u, g, grid)
         received, credited = prepayments(contract, start, t, u, per_unit, grid)
@@ -310,8 +313,3 @@ def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.nd
     """Sum of ``amounts`` at or before each grid time (times < grid time)."""
     bins = np.searchsorted(grid, times, side="right")
     return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
-
-
-def gpus_per_unit(scenario: Scenario, name: str) -> float:
-    """GPUs in one unit of contract ``name`` (see `sim.scenario.topology.gpus_per_unit`)."""
-    return unit_gpus(scenario.contracts[name], contract_platform(scenario, name))

@@ -64,6 +64,8 @@ class TranchePlan:
     """1-based, in file order."""
     due: Days
     units: float
+    hall: str | None = None
+    """The hall whose units alone fill it; None: any of the contract's units."""
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,7 @@ def _hall(
 def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan:
     start = scenario.scenario.start
     due = tuple(
-        TranchePlan(i + 1, to_days(t.due, start), float(t.units))
+        TranchePlan(i + 1, to_days(t.due, start), float(t.units), t.hall)
         for i, t in enumerate(tranches(contract))
     )
     if isinstance(contract, ColocationContract):

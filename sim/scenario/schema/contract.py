@@ -30,8 +30,9 @@ class GpuTranche(StrictModel):
     gpus: PositiveInt | None = None
     """GPUs due. Give this or `racks`."""
     hall: Name | None = None
-    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
-    they name none, by every hall at its site that no other contract names."""
+    """Hall that serves the tranche: only that hall's units fill it. A contract is served by
+    every hall its tranches name; if they name none, by every hall at its site that no other
+    contract names. Tranches that name no hall fill from any of the contract's units."""
 
     @model_validator(mode="after")
     def _one_unit(self) -> GpuTranche:
@@ -52,8 +53,9 @@ class ColoTranche(StrictModel):
     mw: PositiveFloat
     """MW due (critical IT or gross, as the contract's `mw_basis` says)."""
     hall: Name | None = None
-    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
-    they name none, by every hall at its site that no other contract names."""
+    """Hall that serves the tranche: only that hall's units fill it. A contract is served by
+    every hall its tranches name; if they name none, by every hall at its site that no other
+    contract names. Tranches that name no hall fill from any of the contract's units."""
 
     @property
     def units(self) -> float:
