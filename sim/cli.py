@@ -268,9 +268,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _schema() -> int:
     import json
 
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema.jsonschema import scenario_json_schema
 
-    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 
 

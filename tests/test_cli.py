@@ -120,9 +120,11 @@ def test_schema_prints_the_json_schema() -> None:
     result = dcsim("schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
-    assert schema["title"] == "Scenario"
-    assert set(schema["required"]) == {"scenario", "sites"}
-    assert schema["additionalProperties"] is False
+    assert schema["else"]["title"] == "Scenario"  # a file without imports
+    assert schema["then"] == {"$ref": "#/$defs/ScenarioPartial"}  # a file with imports
+    assert set(schema["else"]["required"]) == {"scenario"}  # sites may come from imports
+    assert schema["else"]["anyOf"] == [{"required": ["sites"]}, {"required": ["imports"]}]
+    assert schema["else"]["additionalProperties"] is False
 
 
 def test_run_with_replications_writes_the_monte_carlo_outputs(tmp_path: Path) -> None:

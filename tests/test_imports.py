@@ -134,3 +134,40 @@ def test_the_resolved_portfolio_runs_without_its_imports(tmp_path: Path) -> None
     assert sorted(load_text(text).scenario.sites) == sorted(
         load_file(SCENARIOS / "portfolio.yaml").scenario.sites
     )
+
+
+def test_a_file_whose_imports_fail_still_reports_its_own_problems(tmp_path: Path) -> None:
+    """A broken import, a misspelt top-level key, a bad value in a partial override, and a
+    broken import path: every problem of the file itself is reported with the import's."""
+    write(tmp_path, "a.yaml", SITE_A)
+    path = write(
+        tmp_path,
+        "portfolio.yaml",
+        "imports: [a.yaml, no_such.yaml, ../out.yaml]\n"
+        + HEAD
+        + "sites:\n  alpha:\n    crews: {count: 0}\n"  # partial: racks_per_week comes from a.yaml
+        + "varients: {}\n",
+    )
+    found = errors(path)
+    assert found[0].startswith(f"{path}:1: imports[1]: cannot import 'no_such.yaml': ")
+    assert found[1].startswith(f"{path}:1: imports[2]: '../out.yaml' is outside this file's")
+    assert found[2:] == [
+        f"{path}:5: sites.alpha.crews.count: must be > 0 (got 0); change the value",
+        f"{path}:6: varients: unknown key `varients`; did you mean `variants`?",
+    ]
+
+
+def test_dcsim_validate_reports_the_file_s_own_problems_beside_a_failed_import(
+    tmp_path: Path,
+) -> None:
+    from tests.helpers import dcsim
+
+    path = write(tmp_path, "p.yaml", "imports: [gone.yaml]\n" + HEAD + "contract: {}\n")
+    result = dcsim("validate", path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{path}:1: imports[0]: cannot import 'gone.yaml': ")
+    assert lines[1:] == [
+        f"{path}:3: contract: unknown key `contract`; did you mean `contracts`?",
+        f"{path}: 2 problems found.",
+    ]

@@ -125,9 +125,11 @@ def dask(
             f"cannot reach the dask scheduler at {scheduler}: {exc}; check --scheduler"
         ) from None
     with client:
-        shared = client.scatter(scenario, broadcast=True)
+        # The scenario travels inside each task rather than scattered once: scattered data
+        # lives only on the workers that hold it, and is lost for good with them when they
+        # die, while a task's own arguments come back with its retry.
         futures = {
-            client.submit(run_chunk, shared, seed, indices, pure=False, retries=2): number
+            client.submit(run_chunk, scenario, seed, indices, pure=False, retries=2): number
             for number, indices in enumerate(chunks)
         }
         try:

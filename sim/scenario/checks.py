@@ -21,6 +21,27 @@ from sim.scenario.topology import (
     units_per_rack,
 )
 
+RULES = (
+    "Grid phase names are unique within their site; a phase's `after` names a phase of the "
+    "same site, and phases may not wait for each other in a cycle.",
+    "A hall's `construction.after` names a hall of the same site, and halls may not wait for "
+    "each other in a cycle.",
+    "Each hall's grid need (`grid_mw`, else its gross MW) is at most its site's total grid "
+    "(the sum of the `mw` of its phases).",
+    "Warning: a site's halls together need more grid than the site's total. Halls reserve "
+    "power first come first served and keep it, so the last one is never ready.",
+    "A delivery's `platform` and `site` exist, and the site has `crews`.",
+    "The racks of each platform delivered to a site fit in the site's halls that can take "
+    "them: halls no colocation contract names, with the cooling the platform needs, at "
+    "`allocated_it_kw_per_rack` (else `it_kw_per_rack`) of critical IT per rack.",
+    "A contract's `site` exists, and each tranche's `hall` is a hall of that site. A hall "
+    "serves one contract, and at most one contract per site leaves its halls unnamed (it "
+    "takes the halls no other contract names).",
+    "Warning: a contract asks for more than its halls (and, for `gpu_cloud`, the racks "
+    "delivered to its site) can ever give.",
+)
+"""The checks below, in words, for the reference (docs/scenario.md)."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -117,6 +138,19 @@ def _halls(scenario: Scenario) -> Iterator[Finding]:
                     f"`{site_name}` can never have more than {max_grid:g} MW",
                     "add a grid phase or make the hall smaller",
                 )
+        need = sum(h.required_grid_mw for h in site.halls.values())
+        fits = all(h.required_grid_mw <= max_grid + 1e-9 for h in site.halls.values())
+        if fits and need > max_grid + 1e-9:
+            # Each hall fits on its own (checked above), but halls reserve their power first
+            # come first served and keep it: whichever comes last never gets power.
+            yield Finding(
+                ("sites", site_name, "halls"),
+                f"the halls need {need:g} MW of grid together but site `{site_name}` can "
+                f"never have more than {max_grid:g} MW (short by {need - max_grid:g})",
+                "the last hall to reserve power is never ready; add a grid phase or make "
+                "the halls smaller",
+                "warning",
+            )
         cycle = _find_cycle({n: h.construction.after for n, h in site.halls.items()})
         if cycle:
             yield Finding(

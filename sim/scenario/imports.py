@@ -2,7 +2,8 @@
 
 The imported files' sites, platforms, deliveries and contracts are merged by name (a name
 defined in two imports is an error), then the importing file's own keys are merged on top,
-key by key (lists are replaced whole). Imported files' `scenario` blocks are ignored. Paths
+key by key (lists are replaced whole). Imported files' `scenario` blocks are ignored, except
+that a file importing exactly one file inherits its block, key by key under its own. Paths
 are relative to the importing file and must stay inside its folder tree, symlinks included;
 import cycles are errors. Every key keeps the file and line it came from.
 """
@@ -13,7 +14,11 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from sim.errors import PathKey, Problem, ScenarioError, render_path
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import problems_from_validation
 from sim.scenario.yamlsource import YamlSource, parse_yaml, read_text
 
 SECTIONS = ("sites", "platforms", "deliveries", "contracts", "variants")
@@ -49,7 +54,8 @@ def _compose(source: YamlSource, path: Path, chain: tuple[Path, ...]) -> YamlSou
                     ("imports",),
                     "expected a list of file paths",
                     "write imports: [company_a.yaml, company_b.yaml]",
-                )
+                ),
+                *_own_problems(source),
             ]
         )
     if len(chain) > MAX_DEPTH:
@@ -68,12 +74,17 @@ def _compose(source: YamlSource, path: Path, chain: tuple[Path, ...]) -> YamlSou
     problems: list[Problem] = []
     for index, relative in enumerate(imports):
         where = ("imports", index)
-        target = _confined(source, path, relative, where)
+        try:
+            target = _confined(source, path, relative, where)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
         if target in chain:
             cycle = " -> ".join(p.name for p in (*chain[chain.index(target) :], target))
-            raise ScenarioError(
-                [_problem(source, where, f"import cycle: {cycle}", "remove one of the imports")]
+            problems.append(
+                _problem(source, where, f"import cycle: {cycle}", "remove one of the imports")
             )
+            continue
         try:
             child = _read(target, chain)
         except ScenarioError as exc:
@@ -92,10 +103,33 @@ def _compose(source: YamlSource, path: Path, chain: tuple[Path, ...]) -> YamlSou
         merged.texts.update(child.texts)
         problems.extend(_merge_child(merged, child, defined))
     if problems:
-        raise ScenarioError(problems)
+        # The merged scenario cannot be checked, but the file's own keys can: report what is
+        # wrong with them too, so one pass shows every problem.
+        raise ScenarioError([*problems, *_own_problems(source)])
+    if len(imports) == 1:
+        _inherit_scenario(merged, child)
     own = {k: v for k, v in source.data.items() if k != "imports"}
     _overlay(merged, own, source, ())
     return merged
+
+
+def _inherit_scenario(merged: YamlSource, child: YamlSource) -> None:
+    """A file that imports exactly one file starts from that file's `scenario` block, and its
+    own `scenario` keys override it key by key (a status update layered on its scenario
+    renames the run and keeps the horizon)."""
+    if isinstance(child.data, dict) and "scenario" in child.data:
+        merged.data["scenario"] = copy.deepcopy(child.data["scenario"])
+        _copy_locations(merged, child, ("scenario",))
+
+
+def _own_problems(source: YamlSource) -> list[Problem]:
+    """What is wrong with an importing file's own keys, whatever its imports hold."""
+    own = {k: v for k, v in source.data.items() if k != "imports"}
+    try:
+        Scenario.model_validate(own)
+    except ValidationError as exc:
+        return problems_from_validation(exc, source, Scenario, partial=True)
+    return []
 
 
 def _confined(source: YamlSource, path: Path, relative: str, where: PathKey) -> Path:

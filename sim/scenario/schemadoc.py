@@ -14,12 +14,14 @@ import types
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
+from sim.scenario.checks import RULES as CROSS_CHECKS
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.distributions import DurationDist, QuantityDist
+from sim.scenario.schema.distributions import DurationDist, QuantityDist, fixed_duration, risk_list
 from sim.scenario.schema.types import NAME_PATTERN, Duration
+from sim.scenario.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
 from sim.units import DAYS_PER_UNIT, format_days
 
 _DURATION_MARKS = get_args(Duration)[1:]
@@ -69,8 +71,15 @@ def _models(tp: Any) -> tuple[list[type[BaseModel]], str | None]:
     return models, next((d for d in discs if isinstance(d, str)), None)
 
 
+def _validated_by(meta: list[Any], func: Any) -> bool:
+    return any(isinstance(m, BeforeValidator) and m.func is func for m in meta)
+
+
 def _is_duration(meta: list[Any]) -> bool:
-    return any(m is mark for m in meta for mark in _DURATION_MARKS)
+    """A duration, fixed or uncertain (a number here is days, shown with a unit)."""
+    return _validated_by(meta, fixed_duration) or any(
+        m is mark for m in meta for mark in _DURATION_MARKS
+    )
 
 
 def _link(model: type[BaseModel]) -> str:
@@ -92,6 +101,8 @@ def _type(annotation: Any, field_meta: list[Any] | None = None) -> str:
         return "duration"
     if tp is str and any(getattr(m, "pattern", None) for m in meta):
         return "name"
+    if origin is list and _validated_by(meta, risk_list):  # one item may stand for the list
+        return f"{_type(args[0])}, or a list of them"
     if origin is dict:
         return f"mapping of {_type(args[0])} -> {_type(args[1])}"
     if origin is list:
@@ -110,8 +121,9 @@ def _type(annotation: Any, field_meta: list[Any] | None = None) -> str:
 def _constraints(info: FieldInfo) -> str:
     tp, meta = _unwrap(info.annotation)
     meta = [m for m in [*info.metadata, *meta] if not isinstance(m, FieldInfo)]
+    show = format_days if _is_duration(meta) else (lambda v: f"{v:g}")
     out = [
-        f"{sign} {value:g}"
+        f"{sign} {show(value)}"
         for attr, sign in _BOUNDS
         for item in meta
         if (value := getattr(item, attr, None)) is not None
@@ -188,6 +200,9 @@ def _section(doc: _Doc) -> list[str]:
         cells = [f"`{name}`", _type(info.annotation, info.metadata), _default(info)]
         cells += [_constraints(info), info.description or ""]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if model.RULES:  # type: ignore[attr-defined]
+        lines += ["", "Rules:", ""]
+        lines += [f"- {rule}" for rule in model.RULES]  # type: ignore[attr-defined]
     return [*lines, ""]
 
 
@@ -199,6 +214,14 @@ _Generated from the schema by `python -m sim.scenario.schemadoc`; do not edit by
 A scenario is a YAML file describing sites, hardware, deliveries and customer contracts.
 This page lists every key the file accepts, starting from the top level.
 
+- **The file** is one YAML document of UTF-8 text, at most {max_bytes:,} bytes, whose top
+  level is a mapping. Keys are text; a key given twice in one mapping is an error (YAML
+  would keep the last silently). Only plain values are read: tags other than the standard
+  scalar ones, merge keys (`<<`), more than {max_values:,} values after expanding aliases
+  and nesting deeper than {max_depth} levels are errors.
+- **Numbers** are plain YAML numbers: `yes`, `true` or a quoted `"50"` is not a number, a
+  whole number is needed where the type says integer, and an exponent needs a dot and a sign
+  (`4.0e+6`; YAML reads `4e6` as text). `.nan` and `.inf` are errors.
 - **Durations** are a number with a unit: `d` (days), `w` (weeks), `mo` (months) or `y`
   (years), e.g. `90d`, `8w`, `6mo`, `5y`. They are fixed lengths, not calendar arithmetic:
   `1y` is {year:g} days and `1mo` a twelfth of that ({month:g} days). A bare number is an error.
@@ -209,19 +232,41 @@ This page lists every key the file accepts, starting from the top level.
 - **Unknown keys are errors**: a misspelled key is rejected, not silently ignored.
 - Keys marked _required_ must be given; others may be left out and take the default shown.
   A default of _none_ means the value is absent; the description says what applies then.
+- **Distributions.** A key typed "number, or a QuantityDist" (or "duration, or a
+  DurationDist") takes a fixed value or an uncertain one. Its constraints hold for every
+  value the distribution can draw, risk events included.
+- **Rules** under a table are checked across that section's keys; the checks across
+  sections (names that refer to each other, capacity) are listed at the end of the page.
 
 ## Contents
 """
+
+
+_CROSS = """\
+Once every section is valid on its own, the file is checked as a whole. Each of these is an
+error, reported at the key concerned, except the two marked as warnings: the file still runs,
+and the warning states the shortfall."""
 
 
 def render_markdown() -> str:
     """The scenario file reference, as Markdown."""
     docs = walk()
     year = DAYS_PER_UNIT["y"]
-    lines = [_INTRO.format(year=year, month=year / 12, pattern=NAME_PATTERN)]
+    lines = [
+        _INTRO.format(
+            year=year,
+            month=year / 12,
+            pattern=NAME_PATTERN,
+            max_bytes=MAX_FILE_BYTES,
+            max_values=MAX_VALUES,
+            max_depth=MAX_DEPTH,
+        )
+    ]
     lines += [f"{'  ' * d.depth}- {_link(d.model)}" for d in docs] + [""]
     for doc in docs:
         lines += _section(doc)
+    lines += ["## Checks across the file", "", _CROSS, ""]
+    lines += [f"- {rule}" for rule in CROSS_CHECKS] + [""]
     lines += ["## Example", "", "See `scenarios/example.yaml` for a complete, runnable example."]
     return "\n".join(lines) + "\n"
 

@@ -25,11 +25,18 @@ _BOUNDS = {
 
 
 def problems_from_validation(
-    exc: ValidationError, source: YamlSource, root: type[BaseModel]
+    exc: ValidationError, source: YamlSource, root: type[BaseModel], partial: bool = False
 ) -> list[Problem]:
-    """One problem per pydantic error, located by file, line and key path."""
+    """One problem per pydantic error, located by file, line and key path.
+
+    With ``partial``, the data is a file whose imports failed: errors that the imported
+    entities could have resolved (a missing key, a missing `kind`, a rule across the keys of
+    an entry the file may only partly override) are left out; the rest are the file's own.
+    """
     problems = []
     for error in exc.errors(include_url=False):
+        if partial and _imports_could_supply(error, source.data):
+            continue
         path, exists = _data_path(error["loc"], source.data, error["type"] == "missing")
         node = _node_at(source.data, path)
         if error["type"].startswith("union_tag") and isinstance(node, dict):
@@ -41,6 +48,14 @@ def problems_from_validation(
             hint = _reference(path, source.data, root)
         problems.append(Problem(file, line, render_path(path), message, hint))
     return _dedupe(problems)
+
+
+def _imports_could_supply(error: Any, data: Any) -> bool:
+    if error["type"] in {"missing", "union_tag_not_found"}:
+        return True
+    if error["type"] == "value_error":  # a model's rule across its keys, not one value
+        return isinstance(_node_at(data, _data_path(error["loc"], data, False)[0]), dict)
+    return False
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,30 @@ class StrictModel(BaseModel):
         allow_inf_nan=False,
         str_strip_whitespace=True,
     )
+
+    RULES: ClassVar[tuple[str, ...]] = ()
+    """Rules across the model's keys that validation enforces; the reference lists them."""
+
+
+def _given(key: str) -> dict[str, Any]:
+    """JSON Schema: ``key`` is present and not null (null counts as left out)."""
+    return {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
+
+
+def exactly_one(*keys: str) -> dict[str, Any]:
+    """JSON Schema: exactly one of ``keys`` is given."""
+    return {"oneOf": [_given(k) for k in keys]}
+
+
+def only_with(key: str, anchor: str, other: str, zero: str) -> dict[str, Any]:
+    """JSON Schema: when ``other`` is given, ``key`` may only be left out or ``zero``
+    (``key`` goes with ``anchor``)."""
+    return {"if": _given(other), "then": {"properties": {key: {"type": "string", "pattern": zero}}}}
+
+
+def at_least_one(*keys: str) -> dict[str, Any]:
+    """JSON Schema: at least one of ``keys`` is given."""
+    return {"anyOf": [_given(k) for k in keys]}
 
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from sim.scenario.schema.distributions import FixedDuration
+from sim.scenario.schema.base import exactly_one
+from sim.scenario.schema.distributions import FixedDuration, PositiveDuration
+from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.types import (
     Fraction,
     Name,
@@ -23,6 +25,9 @@ from sim.scenario.schema.types import (
 class GpuTranche(StrictModel):
     """Racks or GPUs the customer must have online and accepted by a due date."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("racks", "gpus"))
+    RULES = ("Give exactly one of `racks` or `gpus`.",)
+
     due: dt.date
     """Date the tranche is due."""
     racks: PositiveInt | None = None
@@ -33,6 +38,11 @@ class GpuTranche(StrictModel):
     """Hall that serves the tranche: only that hall's units fill it. A contract is served by
     every hall its tranches name; if they name none, by every hall at its site that no other
     contract names. Tranches that name no hall fill from any of the contract's units."""
+    acceptance: Acceptance | None = None
+    """Acceptance of this tranche, when it differs from the contract's `acceptance`."""
+    revised: list[Revision] = Field(default_factory=list)
+    """Revised due dates, in the order they were made; `due` stays the contracted
+    (baseline) date."""
 
     @model_validator(mode="after")
     def _one_unit(self) -> GpuTranche:
@@ -56,6 +66,11 @@ class ColoTranche(StrictModel):
     """Hall that serves the tranche: only that hall's units fill it. A contract is served by
     every hall its tranches name; if they name none, by every hall at its site that no other
     contract names. Tranches that name no hall fill from any of the contract's units."""
+    acceptance: Acceptance | None = None
+    """Acceptance of this tranche, when it differs from the contract's `acceptance`."""
+    revised: list[Revision] = Field(default_factory=list)
+    """Revised due dates, in the order they were made; `due` stays the contracted
+    (baseline) date."""
 
     @property
     def units(self) -> float:
@@ -69,20 +84,104 @@ class _ContractBase(StrictModel):
     """Customer name, for reports."""
     value_usd: PositiveFloat | None = None
     """Total contract value over `term` at full delivery. Give this or the unit price."""
-    term: Annotated[FixedDuration, Field(gt=0)]
+    term: PositiveDuration
     """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
     late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
     """Credit owed to the customer per unit-day a tranche is late (units due but not yet
     delivered, each day after their due date); 0 when the contract defines none."""
+    signed: dt.date | None = None
+    """Date the contract was signed (a lease signed after the scenario was first written);
+    for reports and for amendments, which cannot come before it."""
+    acceptance: Acceptance | None = None
+    """Customer acceptance of delivered units; none means each lot is accepted the day it is
+    ready (per lot, no extra time)."""
 
     @property
     def total_units(self) -> float:
         return float(sum(t.units for t in self.tranches))  # type: ignore[attr-defined]
 
 
+class _AmendmentBase(StrictModel):
+    date: dt.date
+    """Date the amendment takes effect; money before it follows the old terms."""
+    note: str = ""
+    """What changed and where it was published, for reports."""
+    term: Annotated[FixedDuration, Field(gt=0)] | None = None
+    """New billing term of each unit."""
+    value_usd: PositiveFloat | None = None
+    """New total contract value (over the new term, at full delivery)."""
+    remove_tranches: list[Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=list)
+    """Tranches dropped, by position in the contract's `tranches` (0 is the first)."""
+
+
+class GpuCloudAmendment(_AmendmentBase):
+    """A dated change to a GPU cloud contract. The simulation does not apply it yet: it is
+    validated and kept with the scenario."""
+
+    RULES = (
+        "`value_usd` or `price_usd_per_gpu_hour`, not both.",
+        "An amendment changes something: a term, a value or price, or tranches.",
+    )
+
+    price_usd_per_gpu_hour: PositiveFloat | None = None
+    """New price per delivered GPU-hour."""
+    add_tranches: list[GpuTranche] = Field(default_factory=list)
+    """Tranches added, in the contract's unit."""
+
+    @model_validator(mode="after")
+    def _changes(self) -> GpuCloudAmendment:
+        _check_amendment(self, self.price_usd_per_gpu_hour, "price_usd_per_gpu_hour")
+        return self
+
+
+class ColocationAmendment(_AmendmentBase):
+    """A dated change to a colocation lease. The simulation does not apply it yet: it is validated
+    and kept with the scenario."""
+
+    RULES = (
+        "`value_usd` or `rent_usd_per_mw_year`, not both.",
+        "An amendment changes something: a term, a value or rent, or tranches.",
+    )
+
+    rent_usd_per_mw_year: PositiveFloat | None = None
+    """New first-year rent per MW."""
+    add_tranches: list[ColoTranche] = Field(default_factory=list)
+    """Tranches of MW added."""
+
+    @model_validator(mode="after")
+    def _changes(self) -> ColocationAmendment:
+        _check_amendment(self, self.rent_usd_per_mw_year, "rent_usd_per_mw_year")
+        return self
+
+
+def _check_amendment(amendment: _AmendmentBase, price: float | None, price_key: str) -> None:
+    if amendment.value_usd is not None and price is not None:
+        raise ValueError(f"an amendment sets `value_usd` or `{price_key}`, not both")
+    changes = (
+        amendment.term,
+        amendment.value_usd,
+        price,
+        amendment.remove_tranches or None,
+        amendment.add_tranches or None,  # type: ignore[attr-defined]
+    )
+    if all(c is None for c in changes):
+        raise ValueError(
+            f"an amendment changes something: `term`, `value_usd`, `{price_key}`, "
+            "`add_tranches` or `remove_tranches`"
+        )
+
+
 class GpuCloudContract(_ContractBase):
     """GPU cloud: the operator owns and runs the GPUs and bills for the GPUs it has online and
     accepted (counted in racks or GPUs), as in IREN's contract with Microsoft."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("value_usd", "price_usd_per_gpu_hour"))
+    RULES = (
+        "Give exactly one of `value_usd` or `price_usd_per_gpu_hour`.",
+        "Every tranche counts the same unit: all `racks` or all `gpus`.",
+        "With a `prepayment`: `prepayment_credit_after` < `term`, so the prepayment is "
+        "credited back within the term.",
+    )
 
     kind: Literal["gpu_cloud"]
     """Contract kind."""
@@ -97,6 +196,8 @@ class GpuCloudContract(_ContractBase):
     prepayment_credit_after: FixedDuration = 0.0
     """Service time after which the prepayment is credited back, in equal parts over the rest
     of each delivered unit's term (IREN-Microsoft: after the 24th month, `24mo`)."""
+    amendments: list[GpuCloudAmendment] = Field(default_factory=list)
+    """Dated changes to the contract, in date order."""
 
     @model_validator(mode="after")
     def _credit_within_term(self) -> GpuCloudContract:
@@ -127,6 +228,9 @@ class ColocationContract(_ContractBase):
     """Colocation: the operator hands over powered, cooled hall capacity and the tenant brings
     the IT, as in Cipher's lease to AWS. Billed as rent per MW delivered."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("value_usd", "rent_usd_per_mw_year"))
+    RULES = ("Give exactly one of `value_usd` or `rent_usd_per_mw_year`.",)
+
     kind: Literal["colocation"]
     """Contract kind."""
     tranches: list[ColoTranche] = Field(min_length=1)
@@ -144,6 +248,8 @@ class ColocationContract(_ContractBase):
     tenant_pays_power: bool = True
     """Whether the tenant pays for the energy its load draws (pass-through), so it is not the
     operator's power cost."""
+    amendments: list[ColocationAmendment] = Field(default_factory=list)
+    """Dated changes to the lease, in date order."""
 
     @model_validator(mode="after")
     def _rules(self) -> ColocationContract:

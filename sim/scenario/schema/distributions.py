@@ -19,7 +19,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from sim.scenario.schema.base import Name, StrictModel
 from sim.units import DURATION_HINT, format_days, parse_duration
@@ -28,7 +35,7 @@ Z90 = 1.2815515655446004
 """The standard normal's 90th percentile."""
 
 
-def _fixed_duration(value: Any) -> Any:
+def fixed_duration(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         raise ValueError(f"a duration is needed; {DURATION_HINT}")
     if isinstance(value, int | float):
@@ -38,25 +45,59 @@ def _fixed_duration(value: Any) -> Any:
     return value
 
 
+_UNIT = r"\s*(d|w|mo|y)\s*$"
+DURATION_PATTERN = r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)" + _UNIT
+"""A duration as text (the JSON Schema's view of what `sim.units.parse_duration` reads)."""
+POSITIVE_DURATION_PATTERN = (
+    r"^\s*([0-9]*[1-9][0-9]*(\.[0-9]*)?|[0-9]+\.[0-9]*[1-9][0-9]*|\.[0-9]*[1-9][0-9]*)" + _UNIT
+)
+ZERO_DURATION_PATTERN = r"^\s*(0+(\.0*)?|\.0+)" + _UNIT
+
+
+def _duration_schema(pattern: str, what: str = "a duration") -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": f"{what}: 90d, 8w, 6mo or 5y"}
+    )
+
+
 FixedDuration = Annotated[
     float,
-    BeforeValidator(_fixed_duration),
+    BeforeValidator(fixed_duration),
     PlainSerializer(format_days, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(d|w|mo|y)\s*$",
-            "description": "a duration: 90d, 8w, 6mo or 5y",
-        }
-    ),
+    _duration_schema(DURATION_PATTERN),
 ]
 """A fixed span of time, in days once parsed."""
+
+PositiveDuration = Annotated[
+    FixedDuration, Field(gt=0), _duration_schema(POSITIVE_DURATION_PATTERN, "a duration above 0")
+]
+"""A fixed span of time longer than zero."""
 
 FixedNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
+_SHAPES = ("fixed", "uniform", "triangular", "pert", "lognormal", "normal")
+
+
+def _one_shape(schema: dict[str, Any]) -> None:
+    """JSON Schema: one shape at most, and a shape or a risk."""
+    schema["anyOf"] = [{"required": [k]} for k in (*_SHAPES, "risk")]
+    pairs = [[a, b] for i, a in enumerate(_SHAPES) for b in _SHAPES[i + 1 :]]
+    schema["not"] = {"anyOf": [{"required": pair} for pair in pairs]}
+
+
 class _DistBase(StrictModel):
     """Shared behaviour of duration and quantity distributions (values in their unit)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_shape)
+    RULES = (
+        "Give one shape (`fixed`, `uniform`, `triangular`, `pert`, `lognormal` or `normal`), "
+        "or only `risk`.",
+        "`uniform`: min <= max. `triangular` and `pert`: min <= mode <= max. `lognormal`: "
+        "0 < median < p90. `normal`: min < max.",
+        "The bounds of the key the distribution stands for apply to every value it can draw, "
+        "risk events included: for a lognormal, anything above 0.",
+    )
 
     def shape(self) -> tuple[str, Any]:
         for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
@@ -165,8 +206,13 @@ class _DistBase(StrictModel):
         return lo, hi
 
 
-def _risks(value: Any) -> Any:
+def risk_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
+
+
+def _one_or_list(model: type) -> BeforeValidator:
+    """Accept one ``model`` mapping where a list of them is expected."""
+    return BeforeValidator(risk_list, json_schema_input_type=model | list[model])  # type: ignore[operator]
 
 
 class DurationRisk(StrictModel):
@@ -192,7 +238,7 @@ class NormalDuration(StrictModel):
 
     mean: FixedDuration
     """Mean before truncation."""
-    sd: FixedDuration = Field(gt=0)
+    sd: PositiveDuration
     """Standard deviation before truncation."""
     min: FixedDuration = 0.0
     """Lower bound (default 0d)."""
@@ -215,7 +261,7 @@ class DurationDist(_DistBase):
     """{median, p90}: long right tail (lead times)."""
     normal: NormalDuration | None = None
     """{mean, sd, min, max}: truncated to its bounds."""
-    risk: Annotated[list[DurationRisk], BeforeValidator(_risks)] = Field(default_factory=list)
+    risk: Annotated[list[DurationRisk], _one_or_list(DurationRisk)] = Field(default_factory=list)
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""
@@ -270,7 +316,7 @@ class QuantityDist(_DistBase):
     """{median, p90}: long right tail."""
     normal: NormalQuantity | None = None
     """{mean, sd, min, max}: truncated to its bounds."""
-    risk: Annotated[list[QuantityRisk], BeforeValidator(_risks)] = Field(default_factory=list)
+    risk: Annotated[list[QuantityRisk], _one_or_list(QuantityRisk)] = Field(default_factory=list)
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""

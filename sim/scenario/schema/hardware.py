@@ -22,6 +22,8 @@ from sim.scenario.schema.types import (
 class Platform(StrictModel):
     """A hardware type. The rack (e.g. an NVL72) is the unit of install, burn-in and repair."""
 
+    RULES = ("`allocated_it_kw_per_rack` >= `it_kw_per_rack`: the allocation includes the rack.",)
+
     gpus_per_rack: PositiveInt
     """GPUs in one rack (72 for an NVL72)."""
     it_kw_per_rack: PositiveFloat

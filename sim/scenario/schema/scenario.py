@@ -5,18 +5,38 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from sim.scenario.schema.contract import Contract
 from sim.scenario.schema.hardware import Delivery, Platform
 from sim.scenario.schema.site import Site
+from sim.scenario.schema.status import Status
 from sim.scenario.schema.types import Name, StrictModel
 
 Step = Literal["day", "week", "month"]
 
+KEY_PATH_PATTERN = (
+    r"^(scenario|sites|platforms|deliveries|contracts)(\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])*)*$"
+)
+"""A variant's key: a path into the scenario, keys joined by dots, list items as `[n]`."""
+
+
+def _sites_or_imports(schema: dict[str, Any]) -> None:
+    """JSON Schema: a file that imports others may take all its sites from them."""
+    schema["required"] = [k for k in schema["required"] if k != "sites"]
+    schema["anyOf"] = [{"required": ["sites"]}, {"required": ["imports"]}]
+
+
+def _key_paths(schema: dict[str, Any]) -> None:
+    """JSON Schema: each variant maps key paths to values (checked by the loader in place)."""
+    for overrides in schema["patternProperties"].values():
+        overrides["propertyNames"] = {"pattern": KEY_PATH_PATTERN}
+
 
 class ScenarioInfo(StrictModel):
     """What the scenario is and the horizon it covers."""
+
+    RULES = ("`end` is after `start`, and at most 18,300 days after it (50 years of 366 days).",)
 
     name: Name
     """Scenario name; the default run folder is `results/<name>/`."""
@@ -45,11 +65,28 @@ class ScenarioInfo(StrictModel):
 class Scenario(StrictModel):
     """A capacity-planning scenario: sites, hardware, deliveries and contracts."""
 
+    model_config = ConfigDict(json_schema_extra=_sites_or_imports)
+
+    RULES = (
+        "`sites` is required, unless the file has `imports` (it may then take every site "
+        "from them).",
+        "Each import is a path relative to this file that stays inside its folder tree (not "
+        "absolute, no `..` or symlink leading out); imports may not form a cycle; a site, "
+        "platform, delivery, contract or variant name comes from one imported file only.",
+        "Each key of a variant is a key path (keys joined by dots, list items as `[n]`, e.g. "
+        "`deliveries.dell.tranches[2].date`) that leads through keys and list items the file "
+        "has; its last key may also be one the file leaves at its default. A variant cannot "
+        "change `imports` or `variants`. The value must be valid where it goes, like the rest "
+        "of the file.",
+    )
+
     imports: list[str] = Field(default_factory=list, exclude=True)
     """Scenario files to compose into this one (paths relative to this file, inside its
     folder). Their sites, platforms, deliveries and contracts are merged; a name defined in
-    two imports is an error; this file's own keys override what it imports; the imported
-    files' `scenario` blocks are ignored."""
+    two imports is an error; this file's own keys override what it imports (mappings key by
+    key, lists whole); the imported files' `scenario` blocks are ignored, except that a file
+    that imports exactly one file inherits that file's, its own `scenario` keys overriding it
+    key by key (so a status update may write only `scenario: {name: ...}`)."""
     scenario: ScenarioInfo
     """Name, horizon and timeline step."""
     sites: dict[Name, Site] = Field(min_length=1)
@@ -60,7 +97,12 @@ class Scenario(StrictModel):
     """Hardware deliveries (procurement orders) by name."""
     contracts: dict[Name, Contract] = Field(default_factory=dict)
     """Customer contracts by name."""
-    variants: dict[Name, dict[str, Any]] = Field(default_factory=dict, exclude=True)
+    status: Status | None = None
+    """A status update: the data date `as_of` and what actually happened up to it (see
+    docs/status-updates.md). A status file imports its scenario and adds this block."""
+    variants: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, exclude=True, json_schema_extra=_key_paths
+    )
     """Named sets of overrides by key path (`deliveries.dell.slip: 60d`,
     `sites.childress.crews.count: 5`, `deliveries.dell.tranches[2].date: 2026-09-15`), run
     with `dcsim run --variant NAME` or compared with `dcsim compare`."""

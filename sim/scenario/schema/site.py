@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from sim.scenario.schema.base import at_least_one, exactly_one, only_with
+from sim.scenario.schema.distributions import ZERO_DURATION_PATTERN
+from sim.scenario.schema.progress import Gate, HashpricePoint, MiningRetirement, Pause
 from sim.scenario.schema.types import (
     Duration,
     Name,
@@ -21,6 +24,17 @@ from sim.scenario.schema.types import (
 class GridPhase(StrictModel):
     """MW added to a site's interconnect, on a date or after another phase."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one("energized", "after"),
+            **only_with("lead_time", "after", "energized", ZERO_DURATION_PATTERN),
+        }
+    )
+    RULES = (
+        "Give exactly one of `energized` or `after`.",
+        "`lead_time` goes with `after`, not with `energized`.",
+    )
+
     name: Name
     """Name of the phase, unique within the site (used by `after`)."""
     mw: PositiveFloat
@@ -34,6 +48,8 @@ class GridPhase(StrictModel):
     delay: Duration = 0.0
     """Delay past the planned energization (an uncertain date offset, e.g. a late
     transformer: `{lognormal: {median: 30d, p90: 120d}}`)."""
+    gate: Gate | None = None
+    """An approval the phase waits for: it is not energized before the gate clears."""
 
     @model_validator(mode="after")
     def _one_anchor(self) -> GridPhase:
@@ -49,6 +65,17 @@ class GridPhase(StrictModel):
 
 class Construction(StrictModel):
     """When a hall's construction starts and how long it takes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one("start", "after"),
+            **only_with("lag", "after", "start", ZERO_DURATION_PATTERN),
+        }
+    )
+    RULES = (
+        "Give exactly one of `start` or `after`.",
+        "`lag` goes with `after`, not with `start`.",
+    )
 
     start: dt.date | None = None
     """Date construction starts. Give this or `after`."""
@@ -75,6 +102,15 @@ class Construction(StrictModel):
 class Hall(StrictModel):
     """A data hall (building): critical IT capacity that needs grid power before commissioning."""
 
+    model_config = ConfigDict(json_schema_extra=at_least_one("gross_mw", "pue"))
+    RULES = (
+        "Give `gross_mw` or `pue`, or both.",
+        "`gross_mw` >= `it_mw`: gross MW include the IT load.",
+        "With both: `pue` x `it_mw` <= `gross_mw`: the annual average draw cannot exceed "
+        "the design peak.",
+        "`grid_mw` >= the hall's gross MW (`gross_mw`, or `it_mw` x `pue`).",
+    )
+
     it_mw: PositiveFloat
     """Critical IT capacity, in MW."""
     gross_mw: PositiveFloat | None = None
@@ -91,6 +127,9 @@ class Hall(StrictModel):
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
     capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
     """Construction cost in USD per MW of critical IT, spent over the construction period."""
+    gate: Gate | None = None
+    """An approval (a permit) the hall waits for: construction does not start before the
+    gate clears."""
 
     @model_validator(mode="after")
     def _power(self) -> Hall:
@@ -157,6 +196,9 @@ class Crews(StrictModel):
 class Mining(StrictModel):
     """A bitcoin-mining (ASIC) fleet running on energized MW the AI load does not use."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("mw", "hashrate_ehs"))
+    RULES = ("Give exactly one of `mw` or `hashrate_ehs`.",)
+
     mw: PositiveFloat | None = None
     """ASIC (IT) load in MW. Give this or `hashrate_ehs`."""
     hashrate_ehs: PositiveFloat | None = None
@@ -166,7 +208,14 @@ class Mining(StrictModel):
     pue: Number = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
     hashprice_usd_per_ph_day: Uncertain(ge=0.0) = 0.0
-    """Mining revenue in USD per PH/s of hashrate per day."""
+    """Mining revenue in USD per PH/s of hashrate per day (before the first point of
+    `hashprice_path`)."""
+    hashprice_path: list[HashpricePoint] = Field(default_factory=list)
+    """Dated hashprice changes, in date order (for example the halving expected in April
+    2028); empty keeps `hashprice_usd_per_ph_day` for the whole horizon."""
+    retirements: list[MiningRetirement] = Field(default_factory=list)
+    """Dated steps that retire part of the fleet on their own schedule; empty means mining
+    yields power only as halls take it."""
 
     @model_validator(mode="after")
     def _size(self) -> Mining:
@@ -196,3 +245,5 @@ class Site(StrictModel):
     """Installation crews; a site that receives racks needs them."""
     halls: dict[Name, Hall] = Field(default_factory=dict)
     """Data halls by name."""
+    pauses: list[Pause] = Field(default_factory=list)
+    """Windows during which dated work at the site does not progress."""

@@ -6,6 +6,7 @@ distribution. A run realizes them into plain numbers before the engine sees the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -13,6 +14,7 @@ from pydantic import (
     BaseModel,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
     Tag,
@@ -75,6 +77,33 @@ Duration = Annotated[
 """A non-negative span of time (``90d``, ``8w``, ``6mo``, ``5y``), or a distribution of them."""
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The bounds of an uncertain quantity, for the reference and the JSON Schema: a fixed
+    value must meet them, and so must every value a distribution can draw."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema = handler(core_schema)
+        keys = {
+            "ge": "minimum",
+            "gt": "exclusiveMinimum",
+            "le": "maximum",
+            "lt": "exclusiveMaximum",
+        }
+        limits = {k: v for a, k in keys.items() if (v := getattr(self, a)) is not None}
+        for branch in schema.get("oneOf", []):
+            if branch.get("type") == "number":
+                branch.update(limits)
+        return schema
+
+
 def Uncertain(
     ge: float | None = None,
     gt: float | None = None,
@@ -87,6 +116,7 @@ def Uncertain(
         Discriminator(_route),
         AfterValidator(lambda v: _check_bounds(v, ge=ge, gt=gt, le=le, lt=lt)),
         PlainSerializer(_serialize),
+        Bounds(ge=ge, gt=gt, le=le, lt=lt),
     ]
 
 
