@@ -36,7 +36,7 @@ def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[st
             "step": info.step,
         },
         "contracts": _contracts(scenario, recorder, tables),
-        "revenue_usd": float(timeline.loc[timeline["site"] == PORTFOLIO, "revenue_usd"].sum()),
+        "revenue_usd": _usd(timeline.loc[timeline["site"] == PORTFOLIO, "revenue_usd"].sum()),
         "gpu_months": _gpu_months(timeline),
         "peak_facility_mw": _peaks(timeline, "facility_mw"),
         "stranded": {
@@ -67,11 +67,16 @@ def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
     cash = timeline.groupby("site", sort=False)["cash_usd"].last()
     return {
         str(site): {
-            **{key: float(sums.loc[site, column]) for key, column in MONEY.items()},
+            **{key: _usd(sums.loc[site, column]) for key, column in MONEY.items()},
             "cash_usd": float(cash[site]),
         }
         for site in sums.index
     }
+
+
+def _usd(amount: float) -> float:
+    """A money total to the cent (sums of cent amounts carry float noise)."""
+    return round(float(amount), 2) + 0.0
 
 
 def _date(t: float | None, start: dt.date) -> str | None:
@@ -138,7 +143,7 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             "first_delivery": _date(times[0] if len(times) else None, start),
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(full, start),
-            "revenue_usd": float(revenue.get(name, 0.0)),
+            "revenue_usd": _usd(revenue.get(name, 0.0)),
             **_contract_money(scenario, name, times, mine, flows.loc[name]),
         }
     return out
@@ -154,19 +159,24 @@ def _contract_money(
     units = mine["units"].to_numpy(dtype=float)
     gpus = mine["gpus"].to_numpy(dtype=float)
     end = np.array([float((scenario.scenario.end - start).days) + 1.0])
-    actual = billing(contract, start, times, units, gpus)
     due_t, due_u = due_schedule(contract, start)
     per_unit = gpus_per_unit(scenario, name)
-    planned = billing(contract, start, due_t, due_u, due_u * per_unit)
+    actual = billing(contract, start, times, units, gpus, per_unit)
+    # The plan bills the same share of GPUs as the run (less those out for repair), so that
+    # revenue lost to slips counts slips only.
+    billed = float(gpus.sum() / (units.sum() * per_unit)) if units.sum() and per_unit else 1.0
+    planned = billing(contract, start, due_t, due_u, due_u * per_unit * billed, per_unit)
     full = _first_reach(times, np.cumsum(units), contract.total_units)
     if full is not None:  # billing may start later than delivery (a colocation rent start)
         full = max(full, float(actual.begin.max()))
     return {
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
-        "revenue_on_plan_usd": float(planned.cumulative(end)[0]),
-        "revenue_lost_to_slips_usd": float(planned.cumulative(end)[0] - actual.cumulative(end)[0]),
-        "prepayment_net_usd": float(flows["prepayment_usd"]),
-        "late_credits_usd": float(flows["late_credits_usd"]),
+        "revenue_on_plan_usd": _usd(planned.cumulative(end)[0]),
+        "revenue_lost_to_slips_usd": _usd(
+            _usd(planned.cumulative(end)[0]) - _usd(actual.cumulative(end)[0])
+        ),
+        "prepayment_net_usd": _usd(flows["prepayment_usd"]),
+        "late_credits_usd": _usd(flows["late_credits_usd"]),
     }
 
 
