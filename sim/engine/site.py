@@ -361,4 +361,6 @@ class SiteModel:
                 1.0 if hall.ledger.contract.unit == "gpus" else float(platform.gpus_per_rack)
             )
             units = racks * (platform.gpus_per_rack if hall.ledger.contract.unit == "gpus" else 1)
+            if getattr(hall.ledger.contract, "billed_gpus", "accepted") == "available":
+                unit_gpus *= up / racks  # the GPUs out for repair do not bill
             hall.ledger.deliver(t, units, unit_gpus)

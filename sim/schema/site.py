@@ -90,7 +90,8 @@ class Hall(StrictModel):
     grid_mw: PositiveFloat | None = None
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
     capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
-    """Construction cost in USD per MW of critical IT, spent over the construction period."""
+    """Construction cost in USD per MW of critical IT, spent evenly over the construction
+    period. What is spent before the scenario start is carried into the first row."""
 
     @model_validator(mode="after")
     def _power(self) -> Hall:
