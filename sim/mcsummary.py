@@ -132,7 +132,11 @@ def mc_summary(
         p10, p50, p90 = _date_quantiles(full)
         contracts[name] = {
             "full_delivery": {"p10": _iso(p10), "p50": _iso(p50), "p90": _iso(p90)},
-            "p_full_delivery_by_last_due": float((full.dt.date <= last_due).fillna(False).mean()),
+            # Compare as timestamps: with no replication delivering, `full` is all NaT and
+            # `.dt.date` would not give dates.
+            "p_full_delivery_by_last_due": float(
+                (pd.to_datetime(full) <= pd.Timestamp(last_due)).mean()
+            ),
             "p_delivered_in_horizon": float(full.notna().mean()),
             "tranches": [
                 {

@@ -250,3 +250,14 @@ def test_shipped_capex_reconciles_with_halls_and_racks() -> None:
         )
         capex = timeline.loc[timeline["site"] == name, "capex_usd"].sum()
         assert capex == pytest.approx(halls + racks, abs=0.05), name
+
+
+def test_late_credits_with_nothing_delivered_do_not_fail_a_replication() -> None:
+    from sim.runner import monte_carlo_run
+
+    data = copy.deepcopy(STORY)
+    data["deliveries"]["d"]["tranches"][0]["date"] = "2026-12-30"
+    data["contracts"]["c"]["late_credit_usd_per_unit_day"] = 10
+    result = monte_carlo_run(scenario_from(data), 2, seed=3, jobs=1)
+    assert len(result.replications) == 2
+    assert (result.replications["c.revenue_usd"] == 0.0).all()
