@@ -261,3 +261,12 @@ def test_late_credits_with_nothing_delivered_do_not_fail_a_replication() -> None
     result = monte_carlo_run(scenario_from(data), 2, seed=3, jobs=1)
     assert len(result.replications) == 2
     assert (result.replications["c.revenue_usd"] == 0.0).all()
+
+
+def test_cipher_fluidstack_2_bills_its_first_year_rent_in_its_first_year() -> None:
+    # $830M over 10 years at 3% a year: first-year rent 830M / (1.03^10 - 1) x 0.03 ($72.4M),
+    # whatever the scenario start; anchored on the start it stepped to $74.6M.
+    summary = sim.run(SCENARIOS / "cipher.yaml").summary["contracts"]["fluidstack_2"]
+    first_year = 830e6 * 0.03 / (1.03**10 - 1)
+    assert summary["run_rate_usd_per_year"] == pytest.approx(first_year, rel=1e-9)
+    assert round(first_year / 1e6, 1) == 72.4
