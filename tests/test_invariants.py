@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
@@ -96,45 +96,13 @@ def _tranches_wait_for_their_halls(result: sim.Result) -> None:
                 assert tranche["delivered"] >= own.isoformat()
 
 
-LATE_CREDIT_CRASH = (
-    "known defect (issue 'Trust: every figure right', item 13, fixed separately in "
-    "sim/analysis/money.py): late credits crash when a contract gets nothing delivered"
-)
-
-
-def _late_credit_crash(exc: BaseException) -> bool:
-    """Whether ``exc`` is item 13's crash: IndexError in `sim.analysis.money.late_credits`."""
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_name == "late_credits" and isinstance(exc, IndexError):
-            return True
-        tb = tb.tb_next
-    return isinstance(exc.__cause__, BaseException) and _late_credit_crash(exc.__cause__)
-
-
-def _plan(scenario: sim.Scenario) -> sim.Result:
-    try:
-        return sim.run(scenario)
-    except Exception as exc:
-        if _late_credit_crash(exc):
-            event(LATE_CREDIT_CRASH)
-            reject()  # tracked by tests/test_kpis.py's xfail until item 13 is merged
-        raise
-
-
 def check_plan_and_a_replication(data: dict[str, Any]) -> None:
     """The plan run, two random replications (inputs drawn, per-lot randomness) and their
     Monte Carlo aggregate; the plan and the replications carry the same KPIs."""
     scenario = sim.Scenario.model_validate(data)
     seed = len(str(data))
-    try:
-        plan = sim.run(scenario)
-        reps = [replicate(scenario, seed, i) for i in range(2)]
-    except Exception as exc:
-        if _late_credit_crash(exc):
-            event(LATE_CREDIT_CRASH)
-            reject()  # tracked by tests/test_kpis.py's xfail until item 13 is merged
-        raise
+    plan = sim.run(scenario)
+    reps = [replicate(scenario, seed, i) for i in range(2)]
     check_invariants(plan)
     streams = Streams(seed=seed, replication=0)
     concrete, _ = realize(scenario, streams)
@@ -189,7 +157,7 @@ def check_one_more_crew(data: dict[str, Any], site: str) -> None:
     """Metamorphic: one more crew at ``site`` never makes any tranche later (plan runs)."""
     more = copy.deepcopy(data)
     more["sites"][site]["crews"]["count"] += 1
-    before, after = (_delivered(_plan(sim.Scenario.model_validate(d))) for d in (data, more))
+    before, after = (_delivered(sim.run(sim.Scenario.model_validate(d))) for d in (data, more))
     for key, date in before.items():
         if date is not None:
             assert after[key] is not None, (key, date)

@@ -134,12 +134,6 @@ def test_monte_carlo_reports_a_contract_never_complete_as_not_in_horizon(tmp_pat
     assert all(math.isnan(v) for v in reps["c.tranche_1.slip_days"])
 
 
-@pytest.mark.xfail(
-    raises=IndexError,
-    reason="item 13 of the issue 'Trust: every figure right' (late credits crash when nothing "
-    "is delivered), fixed separately in sim/analysis/money.py; the widened Hypothesis "
-    "generator hits it",
-)
 def test_late_credits_accrue_when_nothing_is_delivered() -> None:
     # The racks arrive after the horizon: 14 racks late from Mar 1 (day 59) to the end of
     # Dec 31 (day 365) at $10 a rack-day.

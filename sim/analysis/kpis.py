@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
-from sim.analysis.money import billing, due_schedule
+from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Contract, Scenario
@@ -130,7 +130,7 @@ def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
     cash = timeline.groupby("site", sort=False)["cash_usd"].last()
     return {
         str(site): {
-            **{key: float(sums.loc[site, column]) for key, column in MONEY.items()},
+            **{key: usd(sums.loc[site, column]) for key, column in MONEY.items()},
             "cash_usd": float(cash[site]),
         }
         for site in sums.index
@@ -181,18 +181,37 @@ def gpu_months(gpu_days: float) -> float:
     return float(gpu_days / (DAYS_PER_YEAR / 12.0))
 
 
+def usd(amount: float) -> float:
+    """A money total to the cent (sums of cent amounts carry float noise)."""
+    return round(float(amount), 2) + 0.0
+
+
+def actual_and_planned(
+    scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+) -> tuple[Billing, Billing]:
+    """How contract ``name`` bills as delivered, and as planned (every tranche on its due
+    date). The plan bills the same share of its GPUs as the run (less those out for repair,
+    for a contract billing available GPUs), so revenue lost to slips counts slips only."""
+    contract = scenario.contracts[name]
+    start = scenario.scenario.start
+    per_unit = due_gpus_per_unit(scenario, name)
+    actual = billing(contract, start, times, units, gpus, per_unit)
+    delivered = float(units.sum()) * per_unit
+    billed = float(gpus.sum()) / delivered if delivered else 1.0
+    due_t, due_u = due_schedule(contract, start)
+    planned = billing(contract, start, due_t, due_u, due_u * per_unit * billed, per_unit)
+    return actual, planned
+
+
 def revenue_lost_to_slips(
     scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
 ) -> float:
     """Revenue in the horizon had every tranche been delivered on its due date, less the
-    revenue actually earned."""
-    contract = scenario.contracts[name]
+    revenue actually earned (each to the cent)."""
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual = billing(contract, start, times, units, gpus)
-    due_t, due_u = due_schedule(contract, start)
-    planned = billing(contract, start, due_t, due_u, due_u * due_gpus_per_unit(scenario, name))
-    return float(planned.cumulative(end)[0] - actual.cumulative(end)[0])
+    actual, planned = actual_and_planned(scenario, name, times, units, gpus)
+    return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
 def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str, float]:
@@ -210,12 +229,12 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
             out[tranche_kpi(name, i, KPI.SLIP_DAYS)] = day - to_days(tranche.due, start)
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
-        out[contract_kpi(name, KPI.REVENUE)] = float(revenue[row])
+        out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
         out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(
             scenario, name, *counted.get(name, NO_DELIVERIES)
         )
     columns = arrays.columns  # the portfolio is the last row
-    out[KPI.REVENUE] = float(columns["revenue_usd"][-1].sum())
+    out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())
     out[KPI.GPU_MONTHS] = gpu_months(columns["gpu_days"][-1][-1])
     out[KPI.PEAK_FACILITY_MW] = float(columns["facility_mw"][-1].max())
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
@@ -287,20 +306,16 @@ def _contract_money(
 ) -> dict[str, Any]:
     """Run-rate at full delivery, revenue on plan, and the contract's prepayment and credit
     totals (``flows``)."""
-    contract = scenario.contracts[name]
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual = billing(contract, start, *counted)
-    due_t, due_u = due_schedule(contract, start)
-    per_unit = due_gpus_per_unit(scenario, name)
-    planned = billing(contract, start, due_t, due_u, due_u * per_unit)
+    actual, planned = actual_and_planned(scenario, name, *counted)
     if full is not None:  # billing may start later than delivery (a colocation rent start)
         full = max(full, float(actual.begin.max()))
     return {
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
-        "revenue_on_plan_usd": float(planned.cumulative(end)[0]),
-        "prepayment_net_usd": float(flows["prepayment_usd"]),
-        "late_credits_usd": float(flows["late_credits_usd"]),
+        "revenue_on_plan_usd": usd(planned.cumulative(end)[0]),
+        "prepayment_net_usd": usd(flows["prepayment_usd"]),
+        "late_credits_usd": usd(flows["late_credits_usd"]),
     }
 
 

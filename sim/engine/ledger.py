@@ -43,8 +43,9 @@ class Ledger:
         self._left = {t.number: t.units for t in self.contract.tranches}
 
     def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str) -> None:
-        """Add ``units`` delivered by ``hall`` at time ``t``; only what fills a tranche that
-        hall may serve counts."""
+        """Add ``units`` delivered by ``hall`` at time ``t``, each billing ``gpus_per_unit``
+        GPUs (for a contract billing available GPUs, less the share out for repair); only what
+        fills a tranche that hall may serve counts."""
         counted = 0.0
         order = self._orders.get(hall)
         if order is None:

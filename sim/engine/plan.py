@@ -79,6 +79,8 @@ class ContractPlan:
     tenant_load_factor: float = 1.0
     """Colocation: share of the handed-over IT MW the tenant draws."""
     tenant_pays_power: bool = False
+    bills_available: bool = False
+    """GPU cloud: only the GPUs online bill, not those out for repair (`billed_gpus`)."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,13 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
         for n, p in scenario.platforms.items()
     }
-    return ContractPlan(name, contract.site, due, MappingProxyType(per_rack))
+    return ContractPlan(
+        name,
+        contract.site,
+        due,
+        MappingProxyType(per_rack),
+        bills_available=contract.billed_gpus == "available",
+    )
 
 
 def _platform(name: str, platform: Platform) -> PlatformPlan:

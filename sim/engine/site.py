@@ -363,4 +363,7 @@ class SiteModel:
         self._load(t, hall.plan, -(down * platform.hall_kw_per_rack / 1000.0))
         if hall.ledger is not None:
             counts = hall.ledger.contract.per_rack[platform.name]
-            hall.ledger.deliver(t, racks * counts.units, counts.gpus_per_unit, hall.plan.name)
+            billed = counts.gpus_per_unit
+            if hall.ledger.contract.bills_available:
+                billed *= up / racks  # the GPUs out for repair do not bill
+            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name)

@@ -125,8 +125,11 @@ def mc_summary(
         p10, p50, p90 = _date_quantiles(full)
         contracts[name] = {
             "full_delivery": {"p10": _iso(p10), "p50": _iso(p50), "p90": _iso(p90)},
-            # never complete in the horizon (NaT) is a normal outcome: not by the last due date
-            "p_full_delivery_by_last_due": float((full <= pd.Timestamp(last_due)).mean()),
+            # never complete in the horizon (NaT) is a normal outcome: not by the last due date;
+            # as timestamps, so that a column of NaT only (no replication delivers) compares
+            "p_full_delivery_by_last_due": float(
+                (pd.to_datetime(full) <= pd.Timestamp(last_due)).mean()
+            ),
             "p_delivered_in_horizon": float(full.notna().mean()),
             "tranches": [
                 {
