@@ -15,19 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.kpis import DATE_KPIS, direction, kpi_of
 from sim.result import Result
 from sim.runner import RunOptions, run
 from sim.scenario.loader import Loaded
-
-LOWER_IS_BETTER = (
-    "full_delivery",
-    "slip_days",
-    "lost_to_slips_usd",
-    "idle_mw_days",
-    "rack_days_waiting",
-)
-HIGHER_IS_BETTER = ("revenue_usd", "gpu_months", "cash_usd")
 
 
 @dataclass(frozen=True)
@@ -44,20 +35,13 @@ class Comparison:
 
 
 def plan_kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs compared, from a run's summary (dates as ISO text)."""
+    """The KPIs compared, from a run's summary (`sim.analysis.kpis.kpi_row`; dates as ISO text)."""
+    start = dt.date.fromisoformat(summary["scenario"]["start"])
     out: dict[str, Any] = {}
-    for name, c in summary["contracts"].items():
-        out[f"{name}.full_delivery"] = c["full_delivery"]
-        for tranche in c["tranches"]:
-            out[f"{name}.tranche_{tranche['tranche']}.slip_days"] = tranche["slip_days"]
-        out[f"{name}.revenue_usd"] = c["revenue_usd"]
-        out[f"{name}.revenue_lost_to_slips_usd"] = c["revenue_lost_to_slips_usd"]
-    out["revenue_usd"] = summary["revenue_usd"]
-    out["gpu_months"] = summary["gpu_months"]
-    out["peak_facility_mw"] = summary["peak_facility_mw"][PORTFOLIO]["mw"]
-    out["idle_mw_days"] = summary["stranded"]["idle_mw_days"][PORTFOLIO]
-    out["rack_days_waiting"] = summary["stranded"]["rack_days_waiting"][PORTFOLIO]
-    out["cash_usd"] = summary["money"][PORTFOLIO]["cash_usd"]
+    for name, value in summary["kpis"].items():
+        if kpi_of(name) in DATE_KPIS and value is not None:
+            value = (start + dt.timedelta(days=int(value))).isoformat()
+        out[name] = value
     return out
 
 
@@ -69,19 +53,12 @@ def _delta(value: Any, base: Any) -> float | None:
     return float(value) - float(base)
 
 
-def _direction(kpi: str) -> int:
-    """-1 when lower is better, +1 when higher is better, 0 when neither."""
-    if kpi.endswith(LOWER_IS_BETTER):
-        return -1
-    if kpi.endswith(HIGHER_IS_BETTER):
-        return 1
-    return 0
-
-
-def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, float | None]:
-    """Paired deltas of one KPI across replications: P10/P50/P90 and P(variant better)."""
-    if kpi not in variant or kpi not in base:
-        return {}
+def paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, float | None]:
+    """Paired deltas of one KPI across replications: P10/P50/P90 and P(variant better)
+    (None when no replication has the KPI in both runs, e.g. a date never reached)."""
+    missing = [side for side, table in (("variant", variant), ("base", base)) if kpi not in table]
+    if missing:
+        raise KeyError(f"KPI {kpi!r} missing from the {' and '.join(missing)} replications")
     a, b = variant[kpi], base[kpi]
     if a.dtype.kind == "M":
         horizon = max(a.max(), b.max())  # not delivered in the horizon: after its end
@@ -89,15 +66,16 @@ def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, fl
         b = (b.fillna(horizon + pd.Timedelta(days=1)) - pd.Timestamp(0)).dt.days.astype(float)
     delta = (a - b).to_numpy(dtype=float)
     delta = delta[~np.isnan(delta)]
-    if not len(delta):
-        return {}
-    p10, p50, p90 = np.percentile(delta, [10, 50, 90])
-    sign = _direction(kpi)
-    better = float(((sign * delta) > 0).mean()) if sign else None
+    sign = direction(kpi)
+    if len(delta):
+        p10, p50, p90 = (float(p) for p in np.percentile(delta, [10, 50, 90]))
+        better = float(((sign * delta) > 0).mean()) if sign else None
+    else:
+        p10 = p50 = p90 = better = None
     return {
-        f"{kpi}.delta_p10": float(p10),
-        f"{kpi}.delta_p50": float(p50),
-        f"{kpi}.delta_p90": float(p90),
+        f"{kpi}.delta_p10": p10,
+        f"{kpi}.delta_p50": p50,
+        f"{kpi}.delta_p90": p90,
         f"{kpi}.p_better": better,
     }
 
@@ -119,6 +97,7 @@ def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Compa
             mine = result.monte_carlo.replications
             theirs = results[base_name].monte_carlo.replications  # type: ignore[union-attr]
             for kpi in kpis:
-                row.update(_paired(mine, theirs, kpi))
+                if kpi in base:  # a KPI of one file only (another contract) has no pair
+                    row.update(paired(mine, theirs, kpi))
         rows.append(row)
     return Comparison(results, pd.DataFrame(rows))

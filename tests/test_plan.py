@@ -8,13 +8,13 @@ import datetime as dt
 import pytest
 
 import sim
-from sim.analysis.timeline import LEVELS, gpus_per_unit
+from sim.analysis.timeline import LEVELS
 from sim.engine import build_plan
 from sim.engine.realize import realize
 from sim.engine.recorder import Recorder, Stages
 from sim.engine.vocabulary import Level
 from sim.scenario.checks import check
-from sim.scenario.topology import basis_mw, units_per_rack
+from sim.scenario.topology import basis_mw, due_gpus_per_unit, units_per_rack
 from sim.units import to_date, to_days
 from tests.helpers import STORY, scenario_from
 
@@ -89,12 +89,28 @@ def test_one_contract_unit_in_gpus_and_racks_everywhere() -> None:
     scenario = scenario_from(STORY, contracts__c__tranches=[gpus])
     contract, platform = scenario.contracts["c"], scenario.platforms["p"]
     assert units_per_rack(contract, platform) == 72
-    assert gpus_per_unit(scenario, "c") == 1
+    assert due_gpus_per_unit(scenario, "c") == 1
     counts = build_plan(scenario).contracts["c"].per_rack["p"]
     assert (counts.units, counts.gpus_per_unit) == (72, 1)
     # 14 racks of 72 GPUs deliver the 1,008 GPUs on Feb 27, as racks would.
     tranche = sim.run(scenario).summary["contracts"]["c"]["tranches"][0]
     assert tranche["delivered"] == "2026-02-27"
+
+
+def test_a_rack_due_weighs_the_platforms_its_halls_can_take_by_their_racks() -> None:
+    # 14 racks of 72 GPUs and 6 of 36 reach the liquid-cooled hall; 10 air-cooled racks of
+    # 8 GPUs cannot: (14 x 72 + 6 x 36) / 20 GPUs a rack, whichever delivery is listed first.
+    platforms = {
+        "air": {"gpus_per_rack": 8, "it_kw_per_rack": 10, "cooling": "air"},
+        "p": STORY["platforms"]["p"],
+        "q": {**STORY["platforms"]["p"], "gpus_per_rack": 36},
+    }
+    deliveries = {
+        name: {"platform": name, "site": "s", "tranches": [{"date": "2026-01-21", "racks": n}]}
+        for name, n in (("air", 10), ("q", 6), ("p", 14))
+    }
+    scenario = scenario_from(STORY, platforms=platforms, deliveries=deliveries)
+    assert due_gpus_per_unit(scenario, "c") == pytest.approx((14 * 72 + 6 * 36) / 20)
 
 
 def test_stages_move_records_a_balanced_pair() -> None:

@@ -2,8 +2,9 @@
 
 Each delivered increment of a contract bills from its billing start (its acceptance or
 handover; for colocation not before `rent_start`) for the contract's `term`. Colocation rent
-steps up by the escalator on each anniversary of the rent start (or of the first handover).
-Everything is evaluated in closed form at the grid times: no per-day loop.
+steps up by the escalator on each anniversary of the rent start (or of the first handover),
+never of the scenario start, so no figure depends on where the horizon begins. Everything is
+evaluated in closed form at the grid times: no per-day loop.
 """
 
 from __future__ import annotations
@@ -73,32 +74,67 @@ def unit_value(contract: Contract, gpus_per_unit: float) -> float:
 
 
 def billing(
-    contract: Contract, start: dt.date, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+    contract: Contract,
+    start: dt.date,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus: np.ndarray,
+    gpus_per_unit: float = 0.0,
 ) -> Billing:
-    """How the increments delivered at ``times`` bill."""
+    """How the increments delivered at ``times`` bill.
+
+    ``gpus`` are the GPUs each increment bills for (for a `gpu_cloud` contract that bills
+    `available` GPUs, its accepted GPUs less those out for repair); ``gpus_per_unit`` converts
+    units to GPUs, so that a `value_usd` contract bills the same available share.
+    """
     times = np.asarray(times, dtype=float)
+    units = np.asarray(units, dtype=float)
     term = contract.term
     if isinstance(contract, ColocationContract):
         floor = to_days(contract.rent_start, start) if contract.rent_start is not None else None
         begin = np.maximum(times, floor) if floor is not None else times
-        anchor = float(floor) if floor is not None else float(begin.min(initial=0.0))
+        # Escalation counts from the rent start, else from the first handover (never from
+        # the scenario start).
+        first = float(begin.min()) if len(begin) else 0.0
+        anchor = float(floor) if floor is not None else first
         escalator = contract.escalator
         if contract.rent_usd_per_mw_year is not None:
             rate = units * contract.rent_usd_per_mw_year / DAYS_PER_YEAR
         else:
             assert contract.value_usd is not None
-            over_term = float(escalated_days(np.array([term]), 0.0, escalator)[0])
-            rate = units * contract.value_usd / (contract.total_units * over_term)
+            rate = units * contract.value_usd / _escalated_unit_days(contract, start, floor)
     else:
         assert isinstance(contract, GpuCloudContract)
         begin, anchor, escalator = times, 0.0, 0.0
         if contract.price_usd_per_gpu_hour is not None:
-            rate = gpus * contract.price_usd_per_gpu_hour * HOURS_PER_DAY
+            rate = np.asarray(gpus, dtype=float) * contract.price_usd_per_gpu_hour * HOURS_PER_DAY
         else:
             assert contract.value_usd is not None
             rate = units * contract.value_usd / (contract.total_units * term)
-    begin = np.maximum(begin, 0.0)
-    return Billing(begin, begin + term, np.asarray(rate, dtype=float), anchor, escalator)
+            if gpus_per_unit > 0 and len(units):
+                share = np.divide(
+                    np.asarray(gpus, dtype=float),
+                    units * gpus_per_unit,
+                    out=np.ones_like(units),
+                    where=units > 0,
+                )
+                rate = rate * np.clip(share, 0.0, 1.0)
+    end = begin + term
+    return Billing(np.maximum(begin, 0.0), end, np.asarray(rate, dtype=float), anchor, escalator)
+
+
+def _escalated_unit_days(contract: ColocationContract, start: dt.date, floor: int | None) -> float:
+    """MW-days of the contract over every unit's term in first-year prices, each escalated
+    from the anchor, when its tranches are handed over on their due dates: `value_usd`
+    divided by this is the first-year rent per MW-day, so the contract delivered on plan
+    bills exactly its value."""
+    due_t, due_u = due_schedule(contract, start)
+    begin = np.maximum(due_t, floor) if floor is not None else due_t
+    anchor = float(floor) if floor is not None else float(begin.min())
+    days = escalated_days(begin + contract.term, anchor, contract.escalator) - escalated_days(
+        begin, anchor, contract.escalator
+    )
+    return float((due_u * days).sum())
 
 
 def cumulative_revenue(
@@ -108,9 +144,10 @@ def cumulative_revenue(
     units: np.ndarray,
     gpus: np.ndarray,
     grid: np.ndarray,
+    gpus_per_unit: float = 0.0,
 ) -> np.ndarray:
     """Revenue earned from time 0 to each grid time, for increments delivered at ``times``."""
-    return billing(contract, start, times, units, gpus).cumulative(grid)
+    return billing(contract, start, times, units, gpus, gpus_per_unit).cumulative(grid)
 
 
 def due_schedule(contract: Contract, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -156,14 +193,16 @@ def late_credits(
     if rate == 0:
         return np.zeros_like(grid)
     due_t, due_u = due_schedule(contract, start)
+    # Credits for tranches due before the start accrue from their due dates (nothing is
+    # delivered before the start) and land in the first row, as other pre-start money does.
     points = np.unique(np.concatenate([due_t, np.asarray(times, dtype=float), [0.0]]))
-    points = points[points >= 0.0]
     due = np.cumsum(due_u)[np.searchsorted(due_t, points, side="right") - 1]
     due = np.where(np.searchsorted(due_t, points, side="right") > 0, due, 0.0)
     order = np.argsort(times, kind="stable")
-    delivered_cum = np.cumsum(np.asarray(units, dtype=float)[order])
+    # A leading 0 so that a contract with nothing delivered indexes an empty history safely.
+    delivered_cum = np.concatenate([[0.0], np.cumsum(np.asarray(units, dtype=float)[order])])
     index = np.searchsorted(np.asarray(times, dtype=float)[order], points, side="right")
-    delivered = np.where(index > 0, delivered_cum[np.maximum(index - 1, 0)], 0.0)
+    delivered = delivered_cum[index]
     shortfall = np.maximum(due - delivered, 0.0)
     integral = np.concatenate([[0.0], np.cumsum(shortfall[:-1] * np.diff(points))])
     credits: np.ndarray = (

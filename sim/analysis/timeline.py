@@ -3,6 +3,12 @@
 Levels are read at the end of each row's date; flows (revenue) cover the period since the
 previous row. Portfolio rows (`site` = `all`) sum the sites, and ratios are recomputed from
 the sums.
+
+Money is exact to the cent: each cumulative amount is rounded to whole cents once, per-period
+flows are the differences of those cumulative cents, and site, portfolio and cash figures add
+whole cents. So totals equal the sum of their parts exactly, and a flow whose cumulative never
+falls is never negative. Money dated before the start (capex of a hall begun earlier, a
+prepayment received earlier) is carried into the first row, never dropped.
 """
 
 from __future__ import annotations
@@ -20,11 +26,21 @@ from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.types import plan
-from sim.scenario.topology import contract_platform
-from sim.scenario.topology import gpus_per_unit as unit_gpus
+from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
 
 PORTFOLIO = "all"
+MONEY_COLUMNS = [
+    "revenue_usd",
+    "mining_revenue_usd",
+    "power_cost_usd",
+    "capex_usd",
+    "prepayment_usd",
+    "late_credits_usd",
+    "cash_usd",
+    "mining_given_up_usd",
+]
+"""Timeline money columns: computed in whole cents, exact to the cent."""
 CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
 """Per-period contract money, summed into the site rows."""
 CONTRACT_COLUMNS = [
@@ -92,6 +108,7 @@ class Tables:
     timeline: pd.DataFrame
     contracts: pd.DataFrame
     events: pd.DataFrame
+    arrays: Arrays
 
 
 @dataclass(frozen=True)
@@ -110,7 +127,10 @@ def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     """Turn one run's records into its timeline, contract and event tables."""
     arrays = compute_arrays(scenario, recorder)
     return Tables(
-        timeline_frame(arrays), contract_frame(scenario, arrays), event_table(scenario, recorder)
+        timeline_frame(arrays),
+        contract_frame(scenario, arrays),
+        event_table(scenario, recorder),
+        arrays,
     )
 
 
@@ -121,6 +141,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     grid = sample_times(dates, info.start)
     sites = list(scenario.sites)
     level, integral = _levels(recorder, sites, grid)
+    before = _capex_before_start(recorder, sites)
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
@@ -130,7 +151,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     )
     site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
     site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
-    site_cols.update(_site_money(scenario, sites, level, integral))
+    site_cols.update(_site_money(scenario, sites, level, integral, before))
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
     owner = np.zeros((len(sites), len(contracts)))
@@ -154,6 +175,10 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
     columns["power_utilization"] = _ratio(columns["facility_mw"], columns["grid_mw"])
     columns["hall_utilization"] = _ratio(columns["ai_it_mw"], columns["ready_it_mw"])
+    for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
+        columns[column] = columns[column] / 100.0
+    for column in CONTRACT_FLOWS:
+        contract_cols[column] = contract_cols[column] / 100.0
     columns = {c: _clean(columns[c]) for c in TIMELINE_COLUMNS[2:]}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
@@ -234,15 +259,37 @@ def _levels(
     return level.reshape(shape), integral.reshape(shape)
 
 
+def _cents(cumulative: np.ndarray) -> np.ndarray:
+    """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows)."""
+    return np.diff(np.round(np.asarray(cumulative, dtype=float) * 100.0), prepend=0.0) + 0.0
+
+
+def _capex_before_start(recorder: Recorder, sites: list[str]) -> np.ndarray:
+    """Per site: capex spent before the start by halls whose construction began earlier.
+
+    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
+    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
+    into the first row so that capex reconciles with the halls' MW x capex per MW.
+    """
+    out = np.zeros((len(sites), 1))
+    index = {s: i for i, s in enumerate(sites)}
+    for t, site, column, delta in recorder.levels:
+        if column == Level.CAPEX_RATE_USD_PER_DAY and t < 0:
+            out[index[site], 0] += delta * -t
+    return out
+
+
 def _site_money(
-    scenario: Scenario, sites: list[str], level: np.ndarray, integral: np.ndarray
+    scenario: Scenario,
+    sites: list[str],
+    level: np.ndarray,
+    integral: np.ndarray,
+    capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Per-period mining revenue, revenue given up, power cost and capex of each site."""
+    """Per-period mining revenue, revenue given up, power cost and capex of each site, in
+    whole cents."""
     col = {c: i for i, c in enumerate(LEVELS)}
-
-    def flow(cumulative: np.ndarray) -> np.ndarray:  # (site, row) cumulative -> period flow
-        return np.diff(cumulative, axis=1, prepend=0.0)
-
+    flow = _cents
     usd_per_mw_day = np.zeros((len(sites), 1))
     price = np.zeros((len(sites), 1))
     for i, name in enumerate(sites):
@@ -264,7 +311,9 @@ def _site_money(
         "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
         "power_cost_usd": flow(billed_mw_days * price),
         "capex_usd": flow(
-            integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]] + level[:, col[Level.CAPEX_PAID_USD]]
+            capex_before
+            + integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]]
+            + level[:, col[Level.CAPEX_PAID_USD]]
         ),
     }
 
@@ -296,13 +345,13 @@ def _contract_arrays(
         out["units_delivered"][i] = _step_sum(t, u, grid)
         due_t, due_u = due_schedule(contract, start)
         out["units_due"][i] = _step_sum(due_t, due_u, grid)
-        per_unit = gpus_per_unit(scenario, name)
+        per_unit = due_gpus_per_unit(scenario, name)
         out["gpus_due"][i] = out["units_due"][i] * per_unit
-        revenue = cumulative_revenue(contract, start, t, u, g, grid)
+        revenue = cumulative_revenue(contract, start, t, u, g, grid, per_unit)
         received, credited = prepayments(contract, start, t, u, per_unit, grid)
-        out["revenue_usd"][i] = np.diff(revenue, prepend=0.0)
-        out["prepayment_usd"][i] = np.diff(received - credited, prepend=0.0)
-        out["late_credits_usd"][i] = np.diff(late_credits(contract, start, t, u, grid), prepend=0.0)
+        out["revenue_usd"][i] = _cents(revenue)
+        out["prepayment_usd"][i] = _cents(received) - _cents(credited)
+        out["late_credits_usd"][i] = _cents(late_credits(contract, start, t, u, grid))
     return names, out
 
 
@@ -310,8 +359,3 @@ def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.nd
     """Sum of ``amounts`` at or before each grid time (times < grid time)."""
     bins = np.searchsorted(grid, times, side="right")
     return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
-
-
-def gpus_per_unit(scenario: Scenario, name: str) -> float:
-    """GPUs in one unit of contract ``name`` (see `sim.scenario.topology.gpus_per_unit`)."""
-    return unit_gpus(scenario.contracts[name], contract_platform(scenario, name))

@@ -1,4 +1,12 @@
-"""A contract's ledger during a run: units delivered, filled into tranches in due-date order."""
+"""A contract's ledger during a run: units delivered by each hall, filled into tranches.
+
+A tranche that names a hall is filled only from that hall's units; tranches that name no hall
+are filled from any of the contract's units. A hall's units go first to its own tranches,
+then to the unnamed ones; within each group, tranches fill in due-date order (ties: the
+smaller tranche first, so the order of lines in the file never matters). Units beyond what
+the tranches they may fill still need are not counted: a hall's surplus does not make up for
+another hall that is late.
+"""
 
 from __future__ import annotations
 
@@ -10,50 +18,63 @@ from sim.engine.vocabulary import Kind, Milestone
 from sim.units import QUANTITY_EPS, Days
 
 
-def fill_order(contract: ContractPlan) -> list[TranchePlan]:
-    """The order in which delivered units fill a contract's tranches: by due date."""
-    return sorted(contract.tranches, key=lambda t: t.due)
+def fill_order(contract: ContractPlan, hall: str) -> list[TranchePlan]:
+    """The tranches that units from ``hall`` may fill, in the order they fill them: the
+    hall's own tranches, then those that name no hall; each group by due date (ties: the
+    smaller tranche first)."""
+    ordered = sorted(contract.tranches, key=lambda t: (t.due, t.units))
+    return [t for t in ordered if t.hall == hall] + [t for t in ordered if t.hall is None]
 
 
 @dataclass
 class Ledger:
-    """Counts units delivered to one contract, capped at what it contracted, and records the
-    moment each tranche (in due-date order) is filled."""
+    """Counts units delivered to one contract, tranche by tranche, and records the moment
+    each tranche is filled."""
 
     contract: ContractPlan
     recorder: Recorder
     delivered: float = 0.0
-    filled: int = 0
-    _thresholds: list[tuple[float, TranchePlan]] = field(default_factory=list)
+    _left: dict[int, float] = field(default_factory=dict)
+    """Tranche number -> units it still needs."""
+    _orders: dict[str, list[TranchePlan]] = field(default_factory=dict)
+    """Hall -> `fill_order` for its units (computed once per hall)."""
 
     def __post_init__(self) -> None:
-        total = 0.0
-        for tranche in fill_order(self.contract):
-            total += tranche.units
-            self._thresholds.append((total, tranche))
+        self._left = {t.number: t.units for t in self.contract.tranches}
 
-    @property
-    def total(self) -> float:
-        return self._thresholds[-1][0]
-
-    def deliver(self, t: Days, units: float, gpus_per_unit: float) -> None:
-        """Add ``units`` delivered at time ``t`` (only up to the contracted total counts)."""
-        counted = min(units, self.total - self.delivered)
-        if counted <= 0:
+    def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str) -> None:
+        """Add ``units`` delivered by ``hall`` at time ``t``, each billing ``gpus_per_unit``
+        GPUs (for a contract billing available GPUs, less the share out for repair); only what
+        fills a tranche that hall may serve counts."""
+        counted = 0.0
+        order = self._orders.get(hall)
+        if order is None:
+            order = self._orders[hall] = fill_order(self.contract, hall)
+        for tranche in order:
+            left = self._left[tranche.number]
+            if left <= 0.0:
+                continue
+            take = min(left, units - counted)
+            if take <= 0.0:
+                break
+            counted += take
+            self._left[tranche.number] = left - take
+            if left - take <= QUANTITY_EPS:
+                self._left[tranche.number] = 0.0
+                self._filled(t, tranche)
+        if counted <= 0.0:
             return
         self.delivered += counted
         self.recorder.delivered(t, self.contract.name, counted, counted * gpus_per_unit)
-        while self.filled < len(self._thresholds) and (
-            self.delivered >= self._thresholds[self.filled][0] - QUANTITY_EPS
-        ):
-            tranche = self._thresholds[self.filled][1]
-            self.recorder.event(
-                t,
-                self.contract.site,
-                Kind.CONTRACT,
-                self.contract.name,
-                Milestone.DELIVERED,
-                tranche.units,
-                tranche=tranche.number,
-            )
-            self.filled += 1
+
+    def _filled(self, t: Days, tranche: TranchePlan) -> None:
+        self.recorder.filled(t, self.contract.name, tranche.number)
+        self.recorder.event(
+            t,
+            self.contract.site,
+            Kind.CONTRACT,
+            self.contract.name,
+            Milestone.DELIVERED,
+            tranche.units,
+            tranche=tranche.number,
+        )

@@ -33,6 +33,8 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
 
 
 def arrival_order(plan: Plan) -> list[tuple[DeliveryPlan, DeliveryTranchePlan]]:
-    """The order in which delivery tranches are scheduled (ties at one time, including
-    tranches dated before the start, arrive in this order): file order."""
-    return [(d, t) for d in plan.deliveries for t in d.tranches]
+    """The order in which delivery tranches join their site's inventory: by arrival time,
+    then delivery name and line. Never file order, and a tranche dated before the start still
+    queues behind an earlier one (both arrive at the start, see `SiteModel.deliver`)."""
+    pairs = [(d, t) for d in plan.deliveries for t in d.tranches]
+    return sorted(pairs, key=lambda p: (p[1].arrives, p[0].name, p[1].number))

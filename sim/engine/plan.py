@@ -64,6 +64,8 @@ class TranchePlan:
     """1-based, in file order."""
     due: Days
     units: float
+    hall: str | None = None
+    """The hall whose units alone fill it; None: any of the contract's units."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class ContractPlan:
     tenant_load_factor: float = 1.0
     """Colocation: share of the handed-over IT MW the tenant draws."""
     tenant_pays_power: bool = False
+    bills_available: bool = False
+    """GPU cloud: only the GPUs online bill, not those out for repair (`billed_gpus`)."""
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,7 @@ def _hall(
 def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan:
     start = scenario.scenario.start
     due = tuple(
-        TranchePlan(i + 1, to_days(t.due, start), float(t.units))
+        TranchePlan(i + 1, to_days(t.due, start), float(t.units), t.hall)
         for i, t in enumerate(tranches(contract))
     )
     if isinstance(contract, ColocationContract):
@@ -295,7 +299,13 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
         for n, p in scenario.platforms.items()
     }
-    return ContractPlan(name, contract.site, due, MappingProxyType(per_rack))
+    return ContractPlan(
+        name,
+        contract.site,
+        due,
+        MappingProxyType(per_rack),
+        bills_available=contract.billed_gpus == "available",
+    )
 
 
 def _platform(name: str, platform: Platform) -> PlatformPlan:

@@ -29,6 +29,8 @@ LevelRow = tuple[Days, str, Level, float]
 """(time in days, site, level, delta): a change in one of a site's levels."""
 UnitRow = tuple[Days, str, float, float]
 """(time in days, contract, units delta, GPUs delta): capacity delivered to a contract."""
+FillRow = tuple[Days, str, int]
+"""(time in days, contract, tranche number from 1): the moment a tranche is filled."""
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Recorder:
     events: list[EventRow] = field(default_factory=list)
     levels: list[LevelRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
+    fills: list[FillRow] = field(default_factory=list)
 
     def event(
         self,
@@ -61,6 +64,10 @@ class Recorder:
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))
+
+    def filled(self, t: Days, contract: str, tranche: int) -> None:
+        """Tranche number ``tranche`` of ``contract`` is filled at ``t``."""
+        self.fills.append((t, contract, tranche))
 
 
 @dataclass(frozen=True)

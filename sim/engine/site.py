@@ -6,10 +6,10 @@ energized MW that no hall has reserved; MW it gives up to a hall are decommissio
 
 Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher hands work to
 the crews (a `Resource`): a job is up to `lot_racks` racks of one lot into the first ready
-hall (in order of readiness) with room and the right cooling. Installed racks burn in; a
-fallout fraction goes to rework and is accepted later. Accepted racks are online, less the
-share out for repair (failure rate x repair time): expected values in a plan run, binomial
-draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
+hall (in order of readiness, then name) with room and the right cooling. Installed racks
+burn in; a fallout fraction goes to rework and is accepted later. Accepted racks are online,
+less the share out for repair (failure rate x repair time): expected values in a plan run,
+binomial draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
 
 The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain numbers.
 """
@@ -100,7 +100,9 @@ class SiteModel:
     def start(self) -> None:
         for phase in self.site.grid:
             self.env.process(self._grid_phase(phase))
-        for hall in self.halls:
+        # By name, not file order: halls that tie (built or ready at the same moment) reserve
+        # power and take racks in an order that does not depend on the lines of the file.
+        for hall in sorted(self.halls, key=lambda h: h.plan.name):
             self.env.process(self._hall(hall))
         if self.crews is not None:
             self.env.process(self._dispatcher())
@@ -225,7 +227,7 @@ class SiteModel:
                 Level.TENANT_FACILITY_MW: facility if contract.tenant_pays_power else 0.0,
             },
         )
-        ledger.deliver(now, hall.basis_mw, 0.0)
+        ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
@@ -267,7 +269,7 @@ class SiteModel:
 
     def _ready_halls(self) -> list[HallState]:
         ready = [h for h in self.halls if h.plan.takes_racks and h.ready_at is not None]
-        return sorted(ready, key=lambda h: h.ready_at or 0.0)
+        return sorted(ready, key=lambda h: (h.ready_at or 0.0, h.plan.name))
 
     def _next_job(self) -> tuple[Lot, HallState] | None:
         """The first waiting lot that fits a ready hall, and the first such hall."""
@@ -361,4 +363,7 @@ class SiteModel:
         self._load(t, hall.plan, -(down * platform.hall_kw_per_rack / 1000.0))
         if hall.ledger is not None:
             counts = hall.ledger.contract.per_rack[platform.name]
-            hall.ledger.deliver(t, racks * counts.units, counts.gpus_per_unit)
+            billed = counts.gpus_per_unit
+            if hall.ledger.contract.bills_available:
+                billed *= up / racks  # the GPUs out for repair do not bill
+            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name)

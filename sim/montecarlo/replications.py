@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import tranche_fills
-from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
+from sim.analysis.kpis import DATE_KPIS, kpi_row
+from sim.analysis.timeline import TIMELINE_COLUMNS, compute_arrays
 from sim.engine import Random, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
-from sim.units import DAYS_PER_YEAR
 
 METRICS = TIMELINE_COLUMNS[2:]
 """Every numeric timeline column gets percentile bands."""
@@ -56,7 +55,7 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
         concrete, draws = realize(scenario, streams)
         recorder = simulate(build_plan(concrete), Random(streams))
         arrays = compute_arrays(concrete, recorder)
-        kpis = _kpis(concrete, recorder.units, arrays)
+        kpis = kpi_row(concrete, recorder, arrays)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
         metrics = np.stack([arrays.columns[m] for m in METRICS]).astype(np.float32)
         return Replication(index, metrics, kpis)
@@ -70,41 +69,6 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
 def run_chunk(scenario: Scenario, seed: int, indices: list[int]) -> list[Replication]:
     """Several replications in one task (amortizes the cost of shipping the scenario)."""
     return [replicate(scenario, seed, i) for i in indices]
-
-
-def _kpis(
-    scenario: Scenario, units: list[tuple[float, str, float, float]], arrays: Arrays
-) -> dict[str, float]:
-    out: dict[str, float] = {}
-    by_contract: dict[str, list[tuple[float, float]]] = {n: [] for n in scenario.contracts}
-    for t, name, u, _ in units:
-        by_contract[name].append((t, u))
-    start = scenario.scenario.start
-    revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
-    for row, (name, contract) in enumerate(scenario.contracts.items()):
-        rows = sorted(by_contract[name])
-        times = np.array([r[0] for r in rows])
-        cumulative = np.cumsum([r[1] for r in rows]) if rows else np.zeros(0)
-        fills, full = tranche_fills(contract, times, cumulative)
-        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
-            day = _day(t)
-            out[f"{name}.tranche_{i + 1}.delivered"] = day
-            out[f"{name}.tranche_{i + 1}.slip_days"] = day - (tranche.due - start).days
-        out[f"{name}.full_delivery"] = _day(full)
-        out[f"{name}.revenue_usd"] = float(revenue[row])
-    columns = arrays.columns
-    out["revenue_usd"] = float(columns["revenue_usd"][-1].sum())
-    out["gpu_months"] = float(columns["gpu_days"][-1][-1] / (DAYS_PER_YEAR / 12.0))
-    out["peak_facility_mw"] = float(columns["facility_mw"][-1].max())
-    out["idle_mw_days"] = float(columns["idle_mw_days"][-1][-1])
-    out["rack_days_waiting"] = float(columns["racks_waiting_days"][-1][-1])
-    out["cash_usd"] = float(columns["cash_usd"][-1][-1])
-    return out
-
-
-def _day(t: float | None) -> float:
-    """The day (since the start) of time ``t``; NaN when it never came in the horizon."""
-    return math.nan if t is None else float(math.floor(t + 1e-9))
 
 
 @dataclass
@@ -207,7 +171,7 @@ def assemble(
 
     start = scenario.scenario.start
     reps = pd.DataFrame(rows)
-    day_columns = [c for c in reps.columns if c.endswith((".delivered", ".full_delivery"))]
+    day_columns = [c for c in reps.columns if c.endswith(tuple(f".{k}" for k in DATE_KPIS))]
     for column in day_columns:
         reps[column] = pd.Timestamp(start) + pd.to_timedelta(reps[column], unit="D")
     percentiles = percentile_table(scenario, quantiles, mean)

@@ -34,11 +34,10 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
     if mc:
         lines.append(f"  Monte Carlo, {mc['replications']} replications (seed {mc['seed']}):")
         for name, c in mc["contracts"].items():
-            full = c["full_delivery"]
+            p = {q: v or "not in horizon" for q, v in c["full_delivery"].items()}
             lines.append(
-                f"    {name}: full delivery P10 {full['p10'] or '-'}, P50 {full['p50'] or '-'}, "
-                f"P90 {full['p90'] or '-'}; on time by the last due date "
-                f"{100 * c['p_full_delivery_by_last_due']:.0f}%"
+                f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, P90 {p['p90']}; "
+                f"on time by the last due date {100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
     return "\n".join(lines)
 

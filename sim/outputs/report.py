@@ -213,9 +213,9 @@ def run_report(result: Result, folder: Path) -> str:
                         r.tranche,
                         r.due,
                         f"{100 * r.p_on_time:.0f}%",
-                        r.p10 or "–",
-                        r.p50 or "–",
-                        r.p90 or "–",
+                        r.p10 or "not in horizon",
+                        r.p50 or "not in horizon",
+                        r.p90 or "not in horizon",
                     )
                     for r in mc.on_time.itertuples()
                 ],

@@ -74,8 +74,9 @@ def units_per_rack(contract: Contract, platform: Platform) -> float:
 
 
 def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
-    """GPUs in one contract unit: 1 for GPUs, a rack's GPUs (of ``platform``) for racks, 0 for
-    MW (or racks of no known platform)."""
+    """GPUs in one contract unit delivered on racks of ``platform``: 1 for GPUs, a rack's
+    GPUs for racks, 0 for MW (or racks of no known platform). For the units due, see
+    `due_gpus_per_unit`."""
     if contract.unit == "gpus":
         return 1.0
     if contract.unit != "racks" or platform is None:
@@ -83,14 +84,29 @@ def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
     return float(platform.gpus_per_rack)
 
 
-def contract_platform(scenario: Scenario, name: str) -> Platform | None:
-    """The platform that sizes a contract's GPUs due: that of the first delivery (in file
-    order) to the contract's site with a known platform."""
-    site = scenario.contracts[name].site
+def due_gpus_per_unit(scenario: Scenario, name: str) -> float:
+    """GPUs in one unit of contract ``name`` as due (what sizes its planned billing): 1 for
+    GPUs, 0 for MW, and for racks the GPUs per rack of the racks delivered to the contract's
+    site that its halls can take (cooling), averaged over those deliveries' racks: with
+    several platforms at a site, never whichever delivery the file lists first (0 when no
+    such rack is delivered)."""
+    contract = scenario.contracts[name]
+    if contract.unit != "racks":
+        return gpus_per_unit(contract, None)
+    site = scenario.sites.get(contract.site)
+    halls = contract_halls(scenario).get(name, [])
+    coolings = {site.halls[h].cooling for h in halls if h in site.halls} if site else set()
+    racks = gpus = 0.0
     for delivery in scenario.deliveries.values():
-        if delivery.site == site and delivery.platform in scenario.platforms:
-            return scenario.platforms[delivery.platform]
-    return None
+        platform = scenario.platforms.get(delivery.platform)
+        if delivery.site != contract.site or platform is None:
+            continue
+        if platform.cooling != "any" and platform.cooling not in coolings:
+            continue
+        n = float(sum(t.racks for t in delivery.tranches))
+        racks += n
+        gpus += n * platform.gpus_per_rack
+    return gpus / racks if racks else 0.0
 
 
 class Tranche(Protocol):

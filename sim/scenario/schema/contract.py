@@ -23,7 +23,8 @@ from sim.scenario.schema.types import (
 
 
 class GpuTranche(StrictModel):
-    """Racks or GPUs the customer must have online and accepted by a due date."""
+    """Racks or GPUs the customer must have accepted by a due date (racks out for repair still
+    count as delivered; `billed_gpus` says whether they bill)."""
 
     model_config = ConfigDict(json_schema_extra=exactly_one("racks", "gpus"))
     RULES = ("Give exactly one of `racks` or `gpus`.",)
@@ -35,8 +36,9 @@ class GpuTranche(StrictModel):
     gpus: PositiveInt | None = None
     """GPUs due. Give this or `racks`."""
     hall: Name | None = None
-    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
-    they name none, by every hall at its site that no other contract names."""
+    """Hall that serves the tranche: only that hall's units fill it. A contract is served by
+    every hall its tranches name; if they name none, by every hall at its site that no other
+    contract names. Tranches that name no hall fill from any of the contract's units."""
     acceptance: Acceptance | None = None
     """Acceptance of this tranche, when it differs from the contract's `acceptance`."""
     revised: list[Revision] = Field(default_factory=list)
@@ -62,8 +64,9 @@ class ColoTranche(StrictModel):
     mw: PositiveFloat
     """MW due (critical IT or gross, as the contract's `mw_basis` says)."""
     hall: Name | None = None
-    """Hall that serves the tranche. A contract is served by every hall its tranches name; if
-    they name none, by every hall at its site that no other contract names."""
+    """Hall that serves the tranche: only that hall's units fill it. A contract is served by
+    every hall its tranches name; if they name none, by every hall at its site that no other
+    contract names. Tranches that name no hall fill from any of the contract's units."""
     acceptance: Acceptance | None = None
     """Acceptance of this tranche, when it differs from the contract's `acceptance`."""
     revised: list[Revision] = Field(default_factory=list)
@@ -81,12 +84,15 @@ class _ContractBase(StrictModel):
     customer: str = ""
     """Customer name, for reports."""
     value_usd: PositiveFloat | None = None
-    """Total contract value over `term` at full delivery. Give this or the unit price."""
+    """Total contract value: what the contract bills over every unit's `term` when its tranches
+    are delivered on their due dates (with colocation escalation, in escalated rent). Give this
+    or the unit price."""
     term: PositiveDuration
     """Billing term of each delivered unit, from its billing start (e.g. `5y`)."""
     late_credit_usd_per_unit_day: NonNegativeFloat = 0.0
     """Credit owed to the customer per unit-day a tranche is late (units due but not yet
-    delivered, each day after their due date); 0 when the contract defines none."""
+    delivered, each day after their due date); 0 when the contract defines none. Days late
+    before the scenario start count too, in the first row."""
     signed: dt.date | None = None
     """Date the contract was signed (a lease signed after the scenario was first written);
     for reports and for amendments, which cannot come before it."""
@@ -122,7 +128,7 @@ class GpuCloudAmendment(_AmendmentBase):
     )
 
     price_usd_per_gpu_hour: PositiveFloat | None = None
-    """New price per delivered GPU-hour."""
+    """New price per billed GPU-hour."""
     add_tranches: list[GpuTranche] = Field(default_factory=list)
     """Tranches added, in the contract's unit."""
 
@@ -170,8 +176,9 @@ def _check_amendment(amendment: _AmendmentBase, price: float | None, price_key: 
 
 
 class GpuCloudContract(_ContractBase):
-    """GPU cloud: the operator owns and runs the GPUs and bills for the GPUs it has online and
-    accepted (counted in racks or GPUs), as in IREN's contract with Microsoft."""
+    """GPU cloud: the operator owns and runs the GPUs and bills for them once accepted
+    (counted in racks or GPUs), as in IREN's contract with Microsoft. Tranches count accepted
+    units; `billed_gpus` says whether the GPUs out for repair bill."""
 
     model_config = ConfigDict(json_schema_extra=exactly_one("value_usd", "price_usd_per_gpu_hour"))
     RULES = (
@@ -186,7 +193,12 @@ class GpuCloudContract(_ContractBase):
     tranches: list[GpuTranche] = Field(min_length=1)
     """Tranches of racks or GPUs with due dates."""
     price_usd_per_gpu_hour: PositiveFloat | None = None
-    """Price per delivered GPU-hour. Give this or `value_usd`."""
+    """Price per billed GPU-hour. Give this or `value_usd`."""
+    billed_gpus: Literal["available", "accepted"] = "available"
+    """Which GPUs bill: `available` bills the GPUs online, that is accepted less the expected
+    share out for repair (the platform's failure rate and repair time), so repairs cost
+    revenue; `accepted` bills every accepted GPU, as when the contract pays for capacity
+    whatever its availability. A `value_usd` contract bills the same share of its value."""
     prepayment: Fraction = 0.0
     """Fraction of each tranche's value (its units over the full term) the customer prepays."""
     prepayment_lead: FixedDuration = 0.0
@@ -240,7 +252,8 @@ class ColocationContract(_ContractBase):
     rent_start: dt.date | None = None
     """No rent before this date; defaults to each MW's handover."""
     escalator: Number = Field(default=0.0, ge=0.0, le=0.5)
-    """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of the rent start."""
+    """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of `rent_start`, or
+    without one of the contract's first handover (never of the scenario start)."""
     tenant_load_factor: Uncertain(ge=0.0, le=1.0) = 1.0
     """Fraction of the handed-over IT MW the tenant's equipment draws."""
     tenant_pays_power: bool = True

@@ -126,7 +126,8 @@ class Hall(StrictModel):
     grid_mw: PositiveFloat | None = None
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
     capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
-    """Construction cost in USD per MW of critical IT, spent over the construction period."""
+    """Construction cost in USD per MW of critical IT, spent evenly over the construction
+    period. What is spent before the scenario start is carried into the first row."""
     gate: Gate | None = None
     """An approval (a permit) the hall waits for: construction does not start before the
     gate clears."""
