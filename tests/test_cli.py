@@ -183,10 +183,11 @@ def test_run_a_variant_records_its_overrides(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "overrides.json").read_text()) == [
-        {"path": "sites.childress.crews.count", "old": 6, "new": 5}
+        {"path": "sites.childress.crews.count", "old": 6, "new": 5, "by": "variant one_crew_fewer"}
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["variant"] == "one_crew_fewer"
+    assert manifest["variants"] == ["one_crew_fewer"]
     assert "count: 5" in (out / "scenario.yaml").read_text()
     missing = dcsim("run", SCENARIOS / "iren_childress.yaml", "--variant", "one_crew_fewr")
     assert missing.returncode == 2
