@@ -125,7 +125,8 @@ def apply_variant(
             continue
         for key in [k for k in located.lines if k[: len(path)] == path]:
             del located.lines[key]
-        located.lines[path] = line
+        if line is not None:  # an unlocated key stays unlocated, as if never set
+            located.lines[path] = line
         located.origin[path] = file
     return result, located, applied, problems
 
