@@ -14,7 +14,7 @@ the KPI table, never all replications' timelines.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from sim.analysis.kpis import tranche_fills
 from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
 from sim.engine import Random, build_plan, simulate
 from sim.engine.realize import Streams, realize
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
 from sim.units import DAYS_PER_YEAR
 
 METRICS = TIMELINE_COLUMNS[2:]
@@ -86,8 +86,9 @@ def _kpis(
         times = np.array([r[0] for r in rows])
         cumulative = np.cumsum([r[1] for r in rows]) if rows else np.zeros(0)
         fills, full = tranche_fills(contract, times, cumulative)
-        for i, (tranche, t) in enumerate(zip(contract.tranches, fills, strict=True)):
-            day = _day(t)
+        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
+        for i, (tranche, filled) in enumerate(zip(tranches, fills, strict=True)):
+            day = _day(filled)
             out[f"{name}.tranche_{i + 1}.delivered"] = day
             out[f"{name}.tranche_{i + 1}.slip_days"] = day - (tranche.due - start).days
         out[f"{name}.full_delivery"] = _day(full)
@@ -183,7 +184,7 @@ def monte_carlo(
     seed: int,
     results: Callable[[list[list[int]]], Iterable[tuple[int, list[Replication]]]],
     chunk_list: list[list[int]],
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,  # its return value is ignored
 ) -> MonteCarlo:
     """Aggregate ``n`` replications produced by ``results`` (an executor's map)."""
     aggregator = Aggregator(seed)
