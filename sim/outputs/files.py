@@ -13,7 +13,7 @@ import os
 import platform
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
     from sim.result import Result
+    from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
 
 
 class OutputError(UsageError):
@@ -242,11 +243,7 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
         name: RunView(
             r.timeline,
             r.events,
-            [
-                (c, i + 1, t.due)
-                for c, spec in r.scenario.contracts.items()
-                for i, t in enumerate(spec.tranches)
-            ],
+            _dues(r.scenario),
             r.monte_carlo.percentiles if r.monte_carlo else None,
         )
         for name, r in comparison.results.items()
@@ -274,6 +271,15 @@ def write_table(frame: pd.DataFrame, csv: Path, parquet: Path | None = None) -> 
     pa_csv.write_csv(table, csv, pa_csv.WriteOptions(quoting_style="needed"))
     if parquet is not None:
         pq.write_table(table, parquet)
+
+
+def _dues(scenario: Scenario) -> list[tuple[str, int, dt.date]]:
+    """(contract, tranche number, due date) for every contract tranche."""
+    out: list[tuple[str, int, dt.date]] = []
+    for c, spec in scenario.contracts.items():
+        tranches: Sequence[GpuTranche | ColoTranche] = spec.tranches
+        out += [(c, i + 1, t.due) for i, t in enumerate(tranches)]
+    return out
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -209,15 +209,15 @@ def run_report(result: Result, folder: Path) -> str:
                 ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"],
                 [
                     (
-                        r.contract,
-                        r.tranche,
-                        r.due,
-                        f"{100 * r.p_on_time:.0f}%",
-                        r.p10 or "–",
-                        r.p50 or "–",
-                        r.p90 or "–",
+                        r["contract"],
+                        r["tranche"],
+                        r["due"],
+                        f"{100 * r['p_on_time']:.0f}%",
+                        r["p10"] or "–",
+                        r["p50"] or "–",
+                        r["p90"] or "–",
                     )
-                    for r in mc.on_time.itertuples()
+                    for r in mc.on_time.to_dict("records")
                 ],
             )
         )
