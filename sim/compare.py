@@ -69,6 +69,10 @@ def paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, flo
     delta = (a - b).to_numpy(dtype=float)
     delta = delta[~np.isnan(delta)]
     sign = direction(kpi)
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    better: float | None
     if len(delta):
         p10, p50, p90 = (float(p) for p in np.percentile(delta, [10, 50, 90]))
         better = float(((sign * delta) > 0).mean()) if sign else None

@@ -123,7 +123,9 @@ def billing(
     return Billing(np.maximum(begin, 0.0), end, np.asarray(rate, dtype=float), anchor, escalator)
 
 
-def _escalated_unit_days(contract: ColocationContract, start: dt.date, floor: int | None) -> float:
+def _escalated_unit_days(
+    contract: ColocationContract, start: dt.date, floor: float | None
+) -> float:
     """MW-days of the contract over every unit's term in first-year prices, each escalated
     from the anchor, when its tranches are handed over on their due dates: `value_usd`
     divided by this is the first-year rent per MW-day, so the contract delivered on plan

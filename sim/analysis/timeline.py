@@ -242,8 +242,7 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         codes, dates = pd.factorize(frame[column])  # a few distinct dates, many rows
         # a NaT slot at the end, for the rows with no date (code -1), even when none has one
         days = np.array([*dates, None], dtype="datetime64[D]").astype(DATETIME)
-        out[column] = days[np.where(codes >= 0, codes, len(dates))]
-        out[column] = out[column].astype(DATETIME)
+        out[column] = pd.Series(days[np.where(codes >= 0, codes, len(dates))], index=out.index)
     return out
 
 

@@ -147,7 +147,7 @@ def monte_carlo(
     seed: int,
     results: Callable[[list[list[int]]], Iterable[tuple[int, list[Replication]]]],
     chunk_list: list[list[int]],
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,  # its return value is ignored
 ) -> MonteCarlo:
     """Aggregate ``n`` replications produced by ``results`` (an executor's map)."""
     aggregator = Aggregator(seed)

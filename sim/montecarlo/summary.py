@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 from sim.analysis.kpis import PORTFOLIO_KPIS
 from sim.analysis.steps import date_grid
 from sim.analysis.timeline import PORTFOLIO, TIMELINE_COLUMNS
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
 
 TOP_DRIVERS = 10
 
@@ -54,7 +55,8 @@ def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
     """Per contract tranche: due date, probability delivered by then, P10/P50/P90 dates."""
     rows = []
     for name, contract in scenario.contracts.items():
-        for i, tranche in enumerate(contract.tranches):
+        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
+        for i, tranche in enumerate(tranches):
             prefix = f"{name}.tranche_{i + 1}"
             slip = reps[f"{prefix}.slip_days"]
             p10, p50, p90 = _date_quantiles(reps[f"{prefix}.delivered"])
@@ -79,7 +81,7 @@ def drivers_table(reps: pd.DataFrame) -> pd.DataFrame:
     date and with revenue in the horizon (never delivered ranks as latest)."""
     inputs = [c for c in reps.columns if c.startswith("input.")]
     targets = [c for c in reps.columns if c.endswith(".full_delivery")] + ["revenue_usd"]
-    rows = []
+    rows: list[dict[str, str | float]] = []
     if len(reps) < 3 or not inputs:
         return pd.DataFrame(rows, columns=["kpi", "input", "spearman"])
     ranked_inputs = reps[inputs].rank()
@@ -121,7 +123,8 @@ def mc_summary(
     for name, contract in scenario.contracts.items():
         mine = on_time[on_time["contract"] == name]
         full = reps[f"{name}.full_delivery"]
-        last_due = max(t.due for t in contract.tranches)
+        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
+        last_due = max(t.due for t in tranches)
         p10, p50, p90 = _date_quantiles(full)
         contracts[name] = {
             "full_delivery": {"p10": _iso(p10), "p50": _iso(p50), "p90": _iso(p90)},
@@ -133,21 +136,21 @@ def mc_summary(
             "p_delivered_in_horizon": float(full.notna().mean()),
             "tranches": [
                 {
-                    "tranche": int(r.tranche),
-                    "due": r.due.isoformat(),
-                    "p_on_time": r.p_on_time,
-                    "p10": _iso(r.p10),
-                    "p50": _iso(r.p50),
-                    "p90": _iso(r.p90),
+                    "tranche": int(r["tranche"]),
+                    "due": r["due"].isoformat(),
+                    "p_on_time": r["p_on_time"],
+                    "p10": _iso(r["p10"]),
+                    "p50": _iso(r["p50"]),
+                    "p90": _iso(r["p90"]),
                 }
-                for r in mine.itertuples()
+                for r in mine.to_dict("records")
             ],
             "revenue_usd": _stats(reps[f"{name}.revenue_usd"]),
         }
     top = {
         kpi: [
-            {"input": r.input.removeprefix("input."), "spearman": r.spearman}
-            for r in rows.head(TOP_DRIVERS).itertuples()
+            {"input": r["input"].removeprefix("input."), "spearman": r["spearman"]}
+            for r in rows.head(TOP_DRIVERS).to_dict("records")
         ]
         for kpi, rows in drivers.groupby("kpi", sort=True)
     }

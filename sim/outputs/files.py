@@ -13,7 +13,7 @@ import os
 import platform
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
     from sim.result import Result
+    from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
 
 
 class OutputError(UsageError):
@@ -243,11 +244,7 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
         name: RunView(
             r.timeline,
             r.events,
-            [
-                (c, i + 1, t.due)
-                for c, spec in r.scenario.contracts.items()
-                for i, t in enumerate(spec.tranches)
-            ],
+            _dues(r.scenario),
             r.monte_carlo.percentiles if r.monte_carlo else None,
         )
         for name, r in comparison.results.items()
@@ -288,6 +285,15 @@ def as_dates(frame: pd.DataFrame) -> pd.DataFrame:
         codes, dates = pd.factorize(frame[column])  # a few distinct dates, many rows
         days = np.array([d.date() for d in dates] + [None], dtype=object)
         out[column] = days[codes]  # code -1 (NaT) picks the None at the end
+    return out
+
+
+def _dues(scenario: Scenario) -> list[tuple[str, int, dt.date]]:
+    """(contract, tranche number, due date) for every contract tranche."""
+    out: list[tuple[str, int, dt.date]] = []
+    for c, spec in scenario.contracts.items():
+        tranches: Sequence[GpuTranche | ColoTranche] = spec.tranches
+        out += [(c, i + 1, t.due) for i, t in enumerate(tranches)]
     return out
 
 

@@ -209,15 +209,15 @@ def run_report(result: Result, folder: Path) -> str:
                 ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"],
                 [
                     (
-                        r.contract,
-                        r.tranche,
-                        _day(r.due),
-                        f"{100 * r.p_on_time:.0f}%",
-                        _day(r.p10) or "not in horizon",
-                        _day(r.p50) or "not in horizon",
-                        _day(r.p90) or "not in horizon",
+                        r["contract"],
+                        r["tranche"],
+                        _day(r["due"]),
+                        f"{100 * r['p_on_time']:.0f}%",
+                        _day(r["p10"], missing="not in horizon"),
+                        _day(r["p50"], missing="not in horizon"),
+                        _day(r["p90"], missing="not in horizon"),
                     )
-                    for r in mc.on_time.itertuples()
+                    for r in mc.on_time.to_dict("records")
                 ],
             )
         )
@@ -291,6 +291,6 @@ def _page(title: str, parts: list[str]) -> str:
     )
 
 
-def _day(when: Any) -> str:
-    """A date cell: ``2026-06-30``, or a dash for a date not reached (NaT or None)."""
-    return "–" if when is None or pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d}"
+def _day(when: Any, missing: str = "–") -> str:
+    """A date cell: ``2026-06-30``, or ``missing`` for a date not reached (NaT or None)."""
+    return missing if when is None or pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d}"

@@ -7,12 +7,12 @@ reported and the run goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sim.errors import PathKey, Severity, did_you_mean
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.contract import ColocationContract
+from sim.scenario.schema.contract import ColocationContract, ColoTranche, GpuTranche
 from sim.scenario.topology import (
     basis_mw,
     contract_halls,
@@ -226,7 +226,8 @@ def _contracts(scenario: Scenario) -> Iterator[Finding]:
                     "name the `hall` of each tranche so each hall serves one contract",
                 )
             unnamed_at.setdefault(contract.site, name)
-        for i, tranche in enumerate(contract.tranches):
+        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
+        for i, tranche in enumerate(tranches):
             if tranche.hall is None:
                 continue
             if tranche.hall not in site.halls:
@@ -244,10 +245,10 @@ def _contracts(scenario: Scenario) -> Iterator[Finding]:
                     f"`{owner[(contract.site, tranche.hall)]}`",
                     "a hall serves one contract",
                 )
-    halls = contract_halls(scenario)
+    served = contract_halls(scenario)
     for name in scenario.contracts:
         if scenario.contracts[name].site in scenario.sites:
-            yield from _contract_capacity(scenario, name, halls[name])
+            yield from _contract_capacity(scenario, name, served[name])
 
 
 def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Iterator[Finding]:

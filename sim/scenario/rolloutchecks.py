@@ -5,12 +5,17 @@ in `statuschecks`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from sim.errors import PathKey, did_you_mean
 from sim.scenario.checks import Finding
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.contract import ColocationContract
+from sim.scenario.schema.contract import (
+    ColocationAmendment,
+    ColoTranche,
+    GpuCloudAmendment,
+    GpuTranche,
+)
 from sim.scenario.schema.progress import Revision
 from sim.scenario.schema.site import Mining
 
@@ -23,17 +28,19 @@ def unknown(
 
 
 def rollout_findings(scenario: Scenario) -> Iterator[Finding]:
-    for site_name, site in scenario.sites.items():
-        if site.mining is not None:
-            yield from _mining_plan(("sites", site_name, "mining"), site.mining)
+    for site_name, site_plan in scenario.sites.items():
+        if site_plan.mining is not None:
+            yield from _mining_plan(("sites", site_name, "mining"), site_plan.mining)
     for name, contract in scenario.contracts.items():
         path = ("contracts", name)
-        for i, tranche in enumerate(contract.tranches):
+        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
+        for i, tranche in enumerate(tranches):
             yield from revision_order((*path, "tranches", i, "revised"), tranche.revised)
         site = scenario.sites.get(contract.site)
         removed: dict[int, int] = {}
         previous: dt.date | None = None
-        for j, amendment in enumerate(contract.amendments):
+        amendments: Sequence[GpuCloudAmendment | ColocationAmendment] = contract.amendments
+        for j, amendment in enumerate(amendments):
             here = (*path, "amendments", j)
             if previous is not None and amendment.date < previous:
                 yield Finding(
@@ -62,10 +69,11 @@ def rollout_findings(scenario: Scenario) -> Iterator[Finding]:
                         f"tranches[{index}] is already removed by amendments[{removed[index]}]",
                     )
                 removed.setdefault(index, j)
-            for k, added in enumerate(amendment.add_tranches):
+            added_tranches: Sequence[GpuTranche | ColoTranche] = amendment.add_tranches
+            for k, added in enumerate(added_tranches):
                 where = (*here, "add_tranches", k)
-                if not isinstance(contract, ColocationContract):
-                    unit = "racks" if added.racks is not None else "gpus"  # type: ignore[union-attr]
+                if isinstance(added, GpuTranche):  # a GPU cloud contract's amendment
+                    unit = "racks" if added.racks is not None else "gpus"
                     if unit != contract.unit:
                         yield Finding(
                             (*where, unit),
@@ -95,7 +103,10 @@ def revision_order(path: PathKey, revised: list[Revision]) -> Iterator[Finding]:
 def _mining_plan(path: PathKey, mining: Mining) -> Iterator[Finding]:
     total = 0.0
     for j, step in enumerate(mining.retirements):
-        total += step.mw if step.mw is not None else step.hashrate_ehs * mining.j_per_th  # type: ignore[operator]
+        if step.mw is not None:
+            total += step.mw
+        elif step.hashrate_ehs is not None:  # the schema requires exactly one of the two
+            total += step.hashrate_ehs * mining.j_per_th
         if total > mining.it_mw + 1e-9:
             key = "mw" if step.mw is not None else "hashrate_ehs"
             yield Finding(

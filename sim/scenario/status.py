@@ -71,7 +71,9 @@ def actuals(scenario: Scenario) -> Actuals | None:
     start = scenario.scenario.start
     out: list[Actual] = []
 
-    def add(entity: str, milestone: str, date: dt.date, qty: float | None = None, unit: str = ""):
+    def add(
+        entity: str, milestone: str, date: dt.date, qty: float | None = None, unit: str = ""
+    ) -> None:
         out.append(Actual(entity, milestone, date, float((date - start).days), qty, unit))
 
     for site_name, site in status.sites.items():

@@ -19,7 +19,14 @@ from sim.scenario.rolloutchecks import revision_order, rollout_findings, unknown
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColocationContract
 from sim.scenario.schema.site import Hall, Site
-from sim.scenario.schema.status import GridActual, HallActual, Racks, Status
+from sim.scenario.schema.status import (
+    GridActual,
+    HallActual,
+    MiningRetired,
+    Racks,
+    Status,
+    TrancheActual,
+)
 
 
 def check(scenario: Scenario) -> list[Finding]:
@@ -188,7 +195,11 @@ def _hall(path: PathKey, hall: Hall, actual: HallActual) -> Iterator[Finding]:
 
 
 def _power(
-    scenario: Scenario, path: PathKey, site: Site, grid: dict, halls: dict[str, HallActual]
+    scenario: Scenario,
+    path: PathKey,
+    site: Site,
+    grid: dict[str, GridActual],
+    halls: dict[str, HallActual],
 ) -> Iterator[Finding]:
     """A hall cannot be ready before the grid can power it, with the halls ready before it.
 
@@ -291,7 +302,9 @@ def _racks(
                 )
 
 
-def _mining_actual(path: PathKey, site_name: str, site: Site, retired: list) -> Iterator[Finding]:
+def _mining_actual(
+    path: PathKey, site_name: str, site: Site, retired: list[MiningRetired]
+) -> Iterator[Finding]:
     if site.mining is None:
         yield Finding(
             (*path, "mining"),
@@ -301,7 +314,10 @@ def _mining_actual(path: PathKey, site_name: str, site: Site, retired: list) -> 
         return
     total = 0.0
     for j, step in enumerate(retired):
-        total += step.mw if step.mw is not None else step.hashrate_ehs * site.mining.j_per_th
+        if step.mw is not None:
+            total += step.mw
+        elif step.hashrate_ehs is not None:  # the schema requires exactly one of the two
+            total += step.hashrate_ehs * site.mining.j_per_th
         if total > site.mining.it_mw + 1e-9:
             yield Finding(
                 (*path, "mining", "retired", j),
@@ -314,7 +330,7 @@ def _contract(
     scenario: Scenario,
     path: PathKey,
     name: str,
-    tranches: list,
+    tranches: list[TrancheActual],
     arrived: dict[str, list[Racks]] | None,
 ) -> Iterator[Finding]:
     contract = scenario.contracts[name]

@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.errors import PathKey, Problem, did_you_mean, render_path
 from sim.scenario.yamlsource import YamlSource
@@ -79,7 +80,7 @@ def _data_path(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[Pa
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
             path.append(part)
-            node = node[part]
+            node = _node_at(node, (part,))
         elif missing and i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
             path.append(part)  # a missing key: named, but not in the data
             return tuple(path), False
@@ -102,7 +103,7 @@ def _kind_of(value: Any) -> str:
 
 
 def _describe(
-    error: dict[str, Any], path: PathKey, data: Any, root: type[BaseModel]
+    error: ErrorDetails, path: PathKey, data: Any, root: type[BaseModel]
 ) -> tuple[str, str]:
     """A planner's wording of one pydantic error: (message, hint)."""
     return (
@@ -113,7 +114,7 @@ def _describe(
 
 
 def _describe_shape(
-    error: dict[str, Any], path: PathKey, data: Any, root: type[BaseModel]
+    error: ErrorDetails, path: PathKey, data: Any, root: type[BaseModel]
 ) -> tuple[str, str] | None:
     """Errors about the file's shape: keys, mappings, lists, text, contract kinds."""
     kind = error["type"]
@@ -150,7 +151,7 @@ def _describe_shape(
     return None
 
 
-def _describe_value(error: dict[str, Any]) -> tuple[str, str] | None:
+def _describe_value(error: ErrorDetails) -> tuple[str, str] | None:
     """Errors about one value: numbers, bounds, dates, choices, names, lengths."""
     kind = error["type"]
     value = error.get("input")

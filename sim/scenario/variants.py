@@ -177,7 +177,8 @@ def apply_settings(
         assert path is not None
         for key in [k for k in located.lines if k[: len(path)] == path]:
             del located.lines[key]
-        located.lines[path] = s.line
+        if s.line is not None:  # an unlocated key stays unlocated, as if never set
+            located.lines[path] = s.line
         located.origin[path] = s.file
     return result, located, applied, problems
 

@@ -188,7 +188,7 @@ class _Builder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.lines: dict[PathKey, int] = {}
+        self.lines: dict[PathKey, int | None] = {}
         self.problems: list[Problem] = []
         self.values = 0
         self._constructor = yaml.SafeLoader("")

@@ -11,7 +11,7 @@ object API with the Agg canvas, so no global pyplot state is touched.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -58,9 +58,27 @@ def plot_monte_carlo(
     return paths
 
 
+class _Text(TypedDict):
+    """Keyword arguments of a centred grey note."""
+
+    ha: str
+    va: str
+    fontsize: float
+    color: str
+
+
+class _Shade(TypedDict):
+    """Keyword arguments of a P10-P90 band."""
+
+    step: Literal["pre", "post", "mid"]
+    color: str
+    alpha: float
+    linewidth: float
+
+
 def _note(ax: Axes, text: str) -> None:
     """A grey message centred on an axes that has nothing to draw."""
-    grey = {"ha": "center", "va": "center", "fontsize": 13, "color": "#666666"}
+    grey: _Text = {"ha": "center", "va": "center", "fontsize": 13, "color": "#666666"}
     ax.text(0.5, 0.5, text, transform=ax.transAxes, **grey)
 
 
@@ -70,7 +88,7 @@ def _band(
     """P50 step line, with the P10-P90 band shaded in the same colour."""
     ax.step(x, table["p50"], where="post", color=colour, linewidth=2, label=f"{label} (P50)")
     if band:
-        shade = {"step": "post", "color": colour, "alpha": 0.25, "linewidth": 0}
+        shade: _Shade = {"step": "post", "color": colour, "alpha": 0.25, "linewidth": 0}
         ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
 
 
@@ -157,15 +175,19 @@ def _delivery_cdf(
         x, y = cdf_steps(dates, n, lo, hi)
         note = "" if len(dates) == n else ", rest not within the horizon"
         label = f"{c}: fully delivered in {share:.0%} of replications{note}"
-        # above the spines and unclipped, so a CDF flat at 0 (or 1) stays visible
-        ax.step(x, y, where="post", color=colour, lw=2, label=label, zorder=3, clip_on=False)
+        # above the spines and unclipped, so a CDF flat at 0 (or 1) stays visible; the casts
+        # here and below: matplotlib takes dates through its unit converters, its stubs say float
+        xs = cast("list[float]", x)
+        ax.step(xs, y, where="post", color=colour, lw=2, label=label, zorder=3, clip_on=False)
         if c in due:
             label = f"{c}: final due {due[c]:%Y-%m-%d}"
-            ax.axvline(due[c], color=colour, linestyle="--", linewidth=1.5, label=label)
+            ax.axvline(
+                cast(float, due[c]), color=colour, linestyle="--", linewidth=1.5, label=label
+            )
     ax.set_ylabel("probability delivered by date")
     legend(ax)
     date_axis(ax)
-    ax.set_xlim(lo, hi)
+    ax.set_xlim(cast(float, lo), cast(float, hi))
     ax.set_ylim(0, 1.02)
     fig.savefig(path)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import matplotlib.dates as mdates
 import pandas as pd
@@ -39,6 +39,31 @@ class RunView:
     """(contract, tranche number, due date) for every contract tranche."""
     percentiles: pd.DataFrame | None = None
     """Monte Carlo bands (long format: date, site, metric, p10, p50, p90, mean), or None."""
+
+
+class _Line(TypedDict):
+    """Keyword arguments of a P50 or timeline step line."""
+
+    color: str
+    linewidth: float
+
+
+class _Shade(TypedDict):
+    """Keyword arguments of a P10-P90 band."""
+
+    step: Literal["pre", "post", "mid"]
+    color: str
+    alpha: float
+    linewidth: float
+
+
+class _Note(TypedDict):
+    """Keyword arguments of a text note beside a marker."""
+
+    xytext: tuple[float, float]
+    textcoords: str
+    va: str
+    fontsize: float
 
 
 _OVERLAYS = [
@@ -101,7 +126,7 @@ def _overlay(runs: dict[str, RunView], metric: str, ylabel: str, title: str, pat
     fig, ax = figure(title, height=6)
     for i, (name, view) in enumerate(runs.items()):
         colour = _VARIANT_COLOURS[(i - 1) % len(_VARIANT_COLOURS)] if i else "black"
-        style = {"color": colour, "linewidth": 1.8 if i else 2.8}
+        style: _Line = {"color": colour, "linewidth": 1.8 if i else 2.8}
         label = f"{name} (base)" if i == 0 and name != "base" else name
         bands = view.percentiles
         if bands is not None:
@@ -110,7 +135,7 @@ def _overlay(runs: dict[str, RunView], metric: str, ylabel: str, title: str, pat
         if bands is not None and len(bands):
             x, table = monthly_rate(bands["date"], bands[["p10", "p50", "p90"]], metric)
             ax.step(x, table["p50"], where="post", label=f"{label} (P50)", **style)
-            shade = {"step": "post", "color": colour, "alpha": 0.15, "linewidth": 0}
+            shade: _Shade = {"step": "post", "color": colour, "alpha": 0.15, "linewidth": 0}
             ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
             continue
         rows = view.timeline[view.timeline["site"] == PORTFOLIO].sort_values("date")
@@ -178,7 +203,7 @@ def gantt(title: str, runs: dict[str, RunView]) -> Figure:
     return fig
 
 
-def _num(when: object) -> float:
+def _num(when: dt.date | str) -> float:
     return float(mdates.date2num(pd.Timestamp(when)))
 
 
@@ -194,7 +219,9 @@ def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[flo
     at: dict[tuple[str, str, str], dict[tuple[str, int], float]] = {}
     keys = ["site", "kind", "name", "milestone", "tranche"]
     first = events.fillna({"tranche": 0}).groupby(keys)["date"].min()
-    for (site, kind, what, milestone, tranche), when in first.items():
+    for key, when in first.items():
+        assert isinstance(key, tuple)  # grouped by several keys: the index is a MultiIndex
+        site, kind, what, milestone, tranche = key
         entity = at.setdefault((str(site), str(kind), str(what)), {})
         entity[(str(milestone), int(tranche))] = _num(when)
     done: dict[tuple[str, int], float] = {}
@@ -249,7 +276,12 @@ def _grid(ax: Axes, view: RunView, row: dict[str, int], lo: float) -> None:
             _mark(ax, [_num(when)], row[label], "energized")
             continue
         _mark(ax, [lo], row[label], "before", clip_on=False)
-        note = {"xytext": (8, 0), "textcoords": "offset points", "va": "center", "fontsize": 8}
+        note: _Note = {
+            "xytext": (8, 0),
+            "textcoords": "offset points",
+            "va": "center",
+            "fontsize": 8,
+        }
         ax.annotate(f"energized {pd.Timestamp(when):%Y-%m-%d}", (lo, row[label]), **note)
 
 

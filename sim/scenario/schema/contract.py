@@ -18,7 +18,7 @@ from sim.scenario.schema.types import (
     PositiveFloat,
     PositiveInt,
     StrictModel,
-    Uncertain,
+    UncertainFraction,
 )
 
 
@@ -254,7 +254,7 @@ class ColocationContract(_ContractBase):
     escalator: Number = Field(default=0.0, ge=0.0, le=0.5)
     """Annual rent escalation (0.03 = 3%/yr), stepping on each anniversary of `rent_start`, or
     without one of the contract's first handover (never of the scenario start)."""
-    tenant_load_factor: Uncertain(ge=0.0, le=1.0) = 1.0
+    tenant_load_factor: UncertainFraction = 1.0
     """Fraction of the handed-over IT MW the tenant's equipment draws."""
     tenant_pays_power: bool = True
     """Whether the tenant pays for the energy its load draws (pass-through), so it is not the

@@ -24,6 +24,8 @@ lay above the cap sits on the cap. A duration can also name a fitted reference-c
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from types import GenericAlias
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -74,6 +76,7 @@ class _DistBase(StrictModel):
     if TYPE_CHECKING:
         min: float | None
         max: float | None
+        risk: Sequence[DurationRisk | QuantityRisk]
 
     def shape(self) -> tuple[str, Any]:
         for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
@@ -140,7 +143,7 @@ class _DistBase(StrictModel):
         if shape == "fixed":
             return float(v)
         if shape == "uniform":
-            return (v[0] + v[1]) / 2.0
+            return float((v[0] + v[1]) / 2.0)
         if shape in ("triangular", "pert"):
             return float(v[1])
         if shape == "lognormal":
@@ -155,29 +158,29 @@ class _DistBase(StrictModel):
         if shape == "fixed":
             return float(v)
         if shape == "uniform":
-            return v[0] + u * (v[1] - v[0])
+            return float(v[0] + u * (v[1] - v[0]))
         if shape == "triangular":
             a, c, b = v
             if b == a:
                 return float(a)
             cut = (c - a) / (b - a)
             if u < cut:
-                return a + math.sqrt(u * (b - a) * (c - a))
-            return b - math.sqrt((1 - u) * (b - a) * (b - c))
+                return float(a + math.sqrt(u * (b - a) * (c - a)))
+            return float(b - math.sqrt((1 - u) * (b - a) * (b - c)))
         if shape == "pert":
             a, m, b = v
             if b == a:
                 return float(a)
             alpha = 1 + 4 * (m - a) / (b - a)
             beta = 1 + 4 * (b - m) / (b - a)
-            return a + (b - a) * float(special.betaincinv(alpha, beta, u))
+            return float(a + (b - a) * float(special.betaincinv(alpha, beta, u)))
         if shape == "lognormal":
             sigma = (math.log(v.p90) - math.log(v.median)) / Z90
-            return v.median * math.exp(sigma * float(special.ndtri(u)))
+            return float(v.median * math.exp(sigma * float(special.ndtri(u))))
         lo = special.ndtr((v.min - v.mean) / v.sd)
         hi = special.ndtr((v.max - v.mean) / v.sd)
         x = v.mean + v.sd * float(special.ndtri(lo + u * (hi - lo)))
-        return min(max(x, v.min), v.max)
+        return float(min(max(x, v.min), v.max))
 
     def draw(self, base: float, risks: list[float]) -> float:
         """A sample from the base uniform ``base`` and one uniform per risk event, clamped to
@@ -210,7 +213,8 @@ def risk_list(value: Any) -> Any:
 
 def _one_or_list(model: type) -> BeforeValidator:
     """Accept one ``model`` mapping where a list of them is expected."""
-    return BeforeValidator(risk_list, json_schema_input_type=model | list[model])  # type: ignore[operator]
+    # `list[model]` spelled as the runtime alias it is: `model` is a variable, not a type.
+    return BeforeValidator(risk_list, json_schema_input_type=model | GenericAlias(list, (model,)))
 
 
 class DurationRisk(StrictModel):

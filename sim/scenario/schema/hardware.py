@@ -14,7 +14,8 @@ from sim.scenario.schema.types import (
     PositiveFloat,
     PositiveInt,
     StrictModel,
-    Uncertain,
+    UncertainNonNegative,
+    UncertainRate,
     plan,
 )
 
@@ -35,15 +36,15 @@ class Platform(StrictModel):
     """Hall cooling the platform needs."""
     burn_in: Duration = 0.0
     """Burn-in and acceptance time after installation."""
-    fallout: Uncertain(ge=0.0, lt=1.0) = 0.0
+    fallout: UncertainRate = 0.0
     """Fraction of racks that fail burn-in and go to rework."""
     rework: Duration = 0.0
     """Time a rack that failed burn-in spends in rework before it is accepted."""
-    failures_per_rack_year: Uncertain(ge=0.0) = 0.0
+    failures_per_rack_year: UncertainNonNegative = 0.0
     """Failures per online rack per year (rack-level outages)."""
     repair: Duration = 0.0
     """Time a failed rack is out of service."""
-    price_usd_per_rack: Uncertain(ge=0.0) = 0.0
+    price_usd_per_rack: UncertainNonNegative = 0.0
     """Price of one rack including its ancillary equipment, in USD."""
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.schema.types import Duration, PositiveFloat, StrictModel, Uncertain
+from sim.scenario.schema.types import Duration, PositiveFloat, StrictModel, UncertainNonNegative
 
 
 class Acceptance(StrictModel):
@@ -60,6 +60,10 @@ class Gate(StrictModel):
 PauseWork = Literal["grid", "construction", "commissioning", "installation"]
 
 
+def _all_work() -> list[PauseWork]:
+    return ["grid", "construction", "commissioning", "installation"]
+
+
 class Pause(StrictModel):
     """A window during which dated work at a site does not progress (a regulator's pause on large-
     load interconnections, a weather stoppage). The simulation does not apply it yet: it is
@@ -74,7 +78,7 @@ class Pause(StrictModel):
     duration: Duration | None = None
     """Length of the pause, when its end is uncertain. Give this or `end`."""
     work: list[PauseWork] = Field(
-        default_factory=lambda: ["grid", "construction", "commissioning", "installation"],
+        default_factory=_all_work,
         min_length=1,
     )
     """Which work stops: grid energization, construction, commissioning, installation."""
@@ -118,5 +122,5 @@ class HashpricePoint(StrictModel):
 
     start: dt.date
     """First day of the new hashprice."""
-    usd_per_ph_day: Uncertain(ge=0.0)
+    usd_per_ph_day: UncertainNonNegative
     """Mining revenue in USD per PH/s per day from `start`; a number or a distribution."""

@@ -17,7 +17,7 @@ from sim.scenario.schema.types import (
     PositiveFloat,
     PositiveInt,
     StrictModel,
-    Uncertain,
+    UncertainNonNegative,
 )
 
 
@@ -125,7 +125,7 @@ class Hall(StrictModel):
     """Commissioning (L2-L5) time, from the day the hall's grid power is reserved."""
     grid_mw: PositiveFloat | None = None
     """Grid capacity the hall reserves before commissioning; defaults to its gross MW."""
-    capex_usd_per_mw: Uncertain(ge=0.0) = 0.0
+    capex_usd_per_mw: UncertainNonNegative = 0.0
     """Construction cost in USD per MW of critical IT, spent evenly over the construction
     period. What is spent before the scenario start is carried into the first row."""
     gate: Gate | None = None
@@ -208,7 +208,7 @@ class Mining(StrictModel):
     """Fleet efficiency in joules per terahash (numerically, MW per EH/s)."""
     pue: Number = Field(default=1.05, ge=1.0, le=2.0)
     """Facility / IT power of the mining load (cooling and losses)."""
-    hashprice_usd_per_ph_day: Uncertain(ge=0.0) = 0.0
+    hashprice_usd_per_ph_day: UncertainNonNegative = 0.0
     """Mining revenue in USD per PH/s of hashrate per day (before the first point of
     `hashprice_path`)."""
     hashprice_path: list[HashpricePoint] = Field(default_factory=list)
@@ -236,7 +236,7 @@ class Mining(StrictModel):
 class Site(StrictModel):
     """A campus: a grid interconnect growing in phases, halls, crews and mining."""
 
-    power_price_usd_per_mwh: Uncertain(ge=0.0) = 0.0
+    power_price_usd_per_mwh: UncertainNonNegative = 0.0
     """All-in price of grid energy at the site, in USD per MWh."""
     grid: list[GridPhase] = Field(min_length=1)
     """Energization phases of the interconnect."""

@@ -1,6 +1,6 @@
 """Field types shared by the scenario schema: durations, numbers and uncertain quantities.
 
-Every uncertain input is a `Duration` or an `Uncertain(...)` quantity: a fixed value or a
+Every uncertain input is a `Duration` or an `Uncertain...` quantity: a fixed value or a
 distribution. A run realizes them into plain numbers before the engine sees the scenario.
 """
 
@@ -20,10 +20,27 @@ from pydantic import (
     Tag,
 )
 
-from sim.scenario.schema.base import NAME_PATTERN, Name, StrictModel  # noqa: F401 - re-exported
+from sim.scenario.schema.base import NAME_PATTERN, Name, StrictModel
 from sim.scenario.schema.distributions import Distribution, DurationDist, QuantityDist
 from sim.scenario.schema.durations import FixedDuration
 from sim.units import format_days
+
+__all__ = [
+    "NAME_PATTERN",
+    "Bounds",
+    "Duration",
+    "Fraction",
+    "Name",
+    "NonNegativeFloat",
+    "Number",
+    "PositiveFloat",
+    "PositiveInt",
+    "StrictModel",
+    "UncertainFraction",
+    "UncertainNonNegative",
+    "UncertainRate",
+    "plan",
+]
 
 
 def _check_bounds(
@@ -100,20 +117,49 @@ class Bounds:
         return schema
 
 
-def Uncertain(
+_UncertainValue = (
+    Annotated[Annotated[float, Strict()], Tag("fixed")] | Annotated[QuantityDist, Tag("dist")]
+)
+
+
+def _within(
     ge: float | None = None,
     gt: float | None = None,
     le: float | None = None,
     lt: float | None = None,
-) -> Any:
-    """A number, or a distribution of numbers, within the given bounds."""
-    return Annotated[
-        Annotated[Annotated[float, Strict()], Tag("fixed")] | Annotated[QuantityDist, Tag("dist")],
-        Discriminator(_route),
-        AfterValidator(lambda v: _check_bounds(v, ge=ge, gt=gt, le=le, lt=lt)),
-        PlainSerializer(_serialize),
-        Bounds(ge=ge, gt=gt, le=le, lt=lt),
-    ]
+) -> AfterValidator:
+    """The validator that holds a number, or every draw of a distribution, to the bounds."""
+    return AfterValidator(lambda v: _check_bounds(v, ge=ge, gt=gt, le=le, lt=lt))
+
+
+# A number, or a distribution of numbers, within the bounds its name gives (the metadata is
+# spelled out per alias: an annotation must be a type, not a call that builds one).
+UncertainNonNegative = Annotated[
+    _UncertainValue,
+    Discriminator(_route),
+    _within(ge=0.0),
+    PlainSerializer(_serialize),
+    Bounds(ge=0.0),
+]
+"""A number >= 0, or a distribution of them."""
+
+UncertainFraction = Annotated[
+    _UncertainValue,
+    Discriminator(_route),
+    _within(ge=0.0, le=1.0),
+    PlainSerializer(_serialize),
+    Bounds(ge=0.0, le=1.0),
+]
+"""A number in [0, 1], or a distribution of them."""
+
+UncertainRate = Annotated[
+    _UncertainValue,
+    Discriminator(_route),
+    _within(ge=0.0, lt=1.0),
+    PlainSerializer(_serialize),
+    Bounds(ge=0.0, lt=1.0),
+]
+"""A number in [0, 1) (a fallout rate), or a distribution of them."""
 
 
 def plan(value: float | Distribution) -> float:
