@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import simpy
 
+from sim.engine.history import StatusSiteModel
 from sim.engine.ledger import Ledger
 from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, Plan
 from sim.engine.recorder import Recorder
@@ -24,7 +25,8 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
     ledgers = {name: Ledger(c, recorder) for name, c in plan.contracts.items()}
     sites: dict[str, SiteModel] = {}
     for site in plan.sites:
-        sites[site.name] = SiteModel(env, site, plan.platforms, ledgers, sampler, recorder)
+        model = StatusSiteModel if site.as_of is not None else SiteModel
+        sites[site.name] = model(env, site, plan.platforms, ledgers, sampler, recorder)
         sites[site.name].start()
     for delivery, tranche in arrival_order(plan):
         sites[delivery.site].deliver(delivery, tranche)

@@ -40,6 +40,8 @@ class Start:
     after: str | None
     lag: Days
     delay: Days
+    not_before: Days | None = None
+    """Not before this day (a status update's data date, for a milestone not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,16 @@ class HallPlan:
     contract: ContractPlan | None
     basis_mw: MW
     """MW the hall counts toward its contract when handed over (colocation)."""
+    ready_day: Days | None = None
+    """Recorded ready day (a status update): commissioning ends then, whatever it drew."""
+    ready_not_before: Days | None = None
+    """Not ready before this day (a status update's data date, readiness not recorded)."""
+    installed: tuple[tuple[Days, int], ...] = ()
+    """Recorded installations: (day, racks)."""
+    accepted: tuple[tuple[Days, int], ...] = ()
+    """Recorded acceptances of installed racks: (day, racks)."""
+    handover_day: Days | None = None
+    """Recorded handover to a colocation tenant."""
 
     @property
     def key(self) -> str:
@@ -159,6 +171,11 @@ class SitePlan:
     crews: CrewPlan | None
     smallest_rack_kw: float
     """Hall kW of the smallest rack delivered to the site; less free space is stranded."""
+    as_of: Days | None = None
+    """A status update's data date: crews take no unrecorded job and no rack is accepted
+    unrecorded before it."""
+    retired: tuple[tuple[Days, MW], ...] = ()
+    """Mining retirements recorded by a status update: (day, IT MW)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,8 @@ class Plan:
     platforms: Mapping[str, PlatformPlan]
     contracts: Mapping[str, ContractPlan]
     deliveries: tuple[DeliveryPlan, ...]
+    as_of: Days | None = None
+    """A status update's data date (None without a status)."""
 
 
 def build_plan(scenario: Scenario) -> Plan:

@@ -117,6 +117,8 @@ class SiteModel:
             assert start.after is not None
             yield done[start.after]
             t = self.env.now + start.lag + start.delay
+        if start.not_before is not None:
+            t = max(t, start.not_before)
         yield self._at(t)
         return t
 
@@ -168,7 +170,11 @@ class SiteModel:
         yield from self._build(hall.plan, start)  # capex; building -> waiting for power
         yield self.power.get(hall.plan.grid_mw)  # first come, first served
         self._reserve(hall.plan)  # -> commissioning; mining gives way
-        yield self.env.timeout(hall.plan.commissioning)
+        if hall.plan.ready_day is not None:  # recorded
+            yield self._at(hall.plan.ready_day)
+        else:
+            yield self.env.timeout(hall.plan.commissioning)
+            yield self._at(hall.plan.ready_not_before or 0.0)
         self._ready(hall)  # -> ready; takes racks or is handed over
 
     def _build(self, hall: HallPlan, start: Days) -> Process:
@@ -208,7 +214,15 @@ class SiteModel:
             self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
             self._notify()
         elif hall.ledger is not None:
-            self._hand_over(hall.plan, hall.ledger)
+            self.env.process(self._hand_over_when_due(hall.plan, hall.ledger))
+
+    def _hand_over_when_due(self, hall: HallPlan, ledger: Ledger) -> Process:
+        """Hand over on the recorded day; else now, but not before the data date."""
+        if hall.handover_day is not None:
+            yield self._at(hall.handover_day)
+        elif self.site.as_of is not None:
+            yield self._at(self.site.as_of)
+        self._hand_over(hall, ledger)
 
     def _hand_over(self, hall: HallPlan, ledger: Ledger) -> None:
         """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
@@ -260,6 +274,9 @@ class SiteModel:
             self._wake.succeed()
 
     def _dispatcher(self) -> Process:
+        if self.site.as_of is not None:
+            yield self._at(self.site.as_of)  # before it, only recorded installations
+            yield self.env.timeout(0.0)  # and those recorded on the data date go first
         while True:
             self._dispatch()
             self._wake = self.env.event()
@@ -325,6 +342,10 @@ class SiteModel:
 
     def _burn_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.burn_in)
+        self._burnt_in(hall, platform, racks)
+
+    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+        """Burn-in ends: a fallout share goes to rework, the rest is accepted."""
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:

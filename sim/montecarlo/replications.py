@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.analysis.kpis import tranche_fills
 from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
-from sim.engine import Random, build_plan, simulate
+from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
 from sim.units import DAYS_PER_YEAR
@@ -54,7 +54,7 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
     try:
         streams = Streams(seed, index)
         concrete, draws = realize(scenario, streams)
-        recorder = simulate(build_plan(concrete), Random(streams))
+        recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
         arrays = compute_arrays(concrete, recorder)
         kpis = _kpis(concrete, recorder.units, arrays)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
