@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.money import billing, due_schedule
+from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Level
@@ -128,6 +129,8 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
                 }
             )
+            if reports_revisions(scenario):
+                tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
             "kind": contract.kind,
             "customer": contract.customer,
@@ -143,6 +146,18 @@ def _contracts(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[s
             **_contract_money(scenario, name, times, mine, cast("pd.Series[Any]", flows.loc[name])),
         }
     return out
+
+
+def _revised_row(
+    scenario: Scenario, name: str, index: int, delivered: dt.date | None
+) -> dict[str, Any]:
+    """Due date in force at the data date, and the slip against it (money follows `due`)."""
+    due = revised_due(scenario, name, index)
+    return {
+        "due_revised": due.isoformat(),
+        "slip_revised_days": (delivered - due).days if delivered else None,
+        "on_time_revised": bool(delivered is not None and delivered <= due),
+    }
 
 
 def _contract_money(

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import tranche_fills
+from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
 from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
@@ -90,6 +91,9 @@ def _kpis(
             day = _day(t)
             out[f"{name}.tranche_{i + 1}.delivered"] = day
             out[f"{name}.tranche_{i + 1}.slip_days"] = day - (tranche.due - start).days
+            if reports_revisions(scenario):
+                due = revised_due(scenario, name, i)
+                out[f"{name}.tranche_{i + 1}.slip_revised_days"] = day - (due - start).days
         out[f"{name}.full_delivery"] = _day(full)
         out[f"{name}.revenue_usd"] = float(revenue[row])
     columns = arrays.columns

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.steps import date_grid
 from sim.analysis.timeline import PORTFOLIO, TIMELINE_COLUMNS
 from sim.scenario.schema import Scenario
@@ -76,9 +77,15 @@ def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
                     "p90": p90,
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["contract", "tranche", "due", "p_on_time", "p10", "p50", "p90"]
-    )
+            if reports_revisions(scenario):
+                revised = reps[f"{prefix}.slip_revised_days"]
+                rows[-1]["due_revised"] = revised_due(scenario, name, i)
+                rows[-1]["slip_revised_days"] = float(revised.median())
+                rows[-1]["p_on_time_revised"] = float((revised <= 0).mean())
+    columns = ["contract", "tranche", "due", "p_on_time", "p10", "p50", "p90"]
+    if reports_revisions(scenario):
+        columns += ["due_revised", "slip_revised_days", "p_on_time_revised"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def drivers_table(reps: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +123,18 @@ def _stats(values: pd.Series) -> dict[str, float | None]:
     return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(v.mean())}
 
 
+def _revised(row: Any) -> dict[str, Any]:
+    """The revised-due columns of an on-time row, when the run reports them."""
+    if not hasattr(row, "due_revised"):
+        return {}
+    slip = row.slip_revised_days
+    return {
+        "due_revised": row.due_revised.isoformat(),
+        "slip_revised_days": None if math.isnan(slip) else slip,
+        "p_on_time_revised": row.p_on_time_revised,
+    }
+
+
 def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d is not None else None
 
@@ -142,6 +161,7 @@ def mc_summary(
                     "p10": _iso(r.p10),
                     "p50": _iso(r.p50),
                     "p90": _iso(r.p90),
+                    **_revised(r),
                 }
                 for r in mine.itertuples()
             ],
