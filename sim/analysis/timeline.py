@@ -85,6 +85,20 @@ TIMELINE_COLUMNS = [
 ]
 
 
+ACCEPTANCE_COLUMNS = ["racks_awaiting_acceptance", "colo_awaiting_acceptance_mw"]
+"""Units ready and waiting for the customer's acceptance: only in the tables of a scenario
+whose contracts have an acceptance (others keep their columns as they were)."""
+
+
+def timeline_columns(scenario: Scenario) -> list[str]:
+    """The timeline's columns for ``scenario``."""
+    if any(
+        c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
+    ):
+        return TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS
+    return TIMELINE_COLUMNS
+
+
 @dataclass(frozen=True)
 class Tables:
     """The dated tables of one run."""
@@ -154,7 +168,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
     columns["power_utilization"] = _ratio(columns["facility_mw"], columns["grid_mw"])
     columns["hall_utilization"] = _ratio(columns["ai_it_mw"], columns["ready_it_mw"])
-    columns = {c: _clean(columns[c]) for c in TIMELINE_COLUMNS[2:]}
+    columns = {c: _clean(columns[c]) for c in timeline_columns(scenario)[2:]}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
 
@@ -168,7 +182,7 @@ def timeline_frame(arrays: Arrays) -> pd.DataFrame:
         "site": np.repeat(names, n),
     }
     data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
-    return pd.DataFrame(data)[TIMELINE_COLUMNS]
+    return pd.DataFrame(data)[["date", "site", *arrays.columns]]
 
 
 def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:

@@ -1,23 +1,27 @@
-"""A site with a status update's recorded past: the same processes as `SiteModel`, plus the
-recorded installations, acceptances and mining retirements, each on its day.
+"""A site with a status update's recorded past or with customer acceptance: the same
+processes as `SiteModel`, plus the recorded installations, acceptances and mining
+retirements, each on its day, and units that wait for the customer's acceptance.
 
 Before the data date only what is recorded happens: crews take no other job (see
-`SiteModel._dispatcher`), and racks installed but not accepted by then end their burn-in at
-the data date at the earliest.
+`SiteModel._dispatcher`), racks installed but not accepted by then end their burn-in at the
+data date at the earliest, and nothing unrecorded is accepted or handed over before it.
+Units ready wait for acceptance (see `sim.engine.acceptance`) when their contract has one.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from sim.engine.plan import PlatformPlan
+from sim.engine.ledger import Ledger
+from sim.engine.plan import HallPlan, PlatformPlan
 from sim.engine.site import HallState, Process, SiteModel
 from sim.engine.vocabulary import Kind, Level, Milestone
 from sim.units import QUANTITY_EPS, Days
 
 
 class StatusSiteModel(SiteModel):
-    """A site whose plan carries a status update (`SitePlan.as_of` is set)."""
+    """A site whose plan carries a status update (`SitePlan.as_of` is set) or whose halls
+    serve a contract with customer acceptance."""
 
     def start(self) -> None:
         super().start()
@@ -26,6 +30,64 @@ class StatusSiteModel(SiteModel):
                 self.env.process(self._recorded_racks(hall))
         for day, mw in self.site.retired:
             self.env.process(self._retire(day, mw))
+
+    # -- acceptance --------------------------------------------------------------------
+    def _pass(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+        acceptor = hall.acceptor
+        if acceptor is None:
+            super()._pass(hall, platform, racks, frm)
+            return
+        hall.pending -= racks
+        self.racks_ready += racks
+        t = self.env.now
+        self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_READY, racks)
+        self.stages.move(t, racks, frm=frm, to=Level.RACKS_AWAITING_ACCEPTANCE)
+        assert hall.ledger is not None
+        units = racks * hall.ledger.contract.per_rack[platform.name].units
+        acceptor.ready(
+            hall.plan.name,
+            units,
+            lambda: self._accept(hall, platform, racks, Level.RACKS_AWAITING_ACCEPTANCE),
+        )
+        everything = self.racks_ready >= self.racks_expected
+        for h in self.halls:
+            full = h.ready_at is not None and h.free_kw < self.site.smallest_rack_kw - 1e-9
+            if h.acceptor is not None and h.pending == 0 and (full or everything):
+                h.acceptor.hall_complete(h.plan.name)
+
+    def _ready(self, hall: HallState) -> None:
+        if hall.plan.takes_racks or hall.ledger is None:
+            super()._ready(hall)
+            return
+        plan, now = hall.plan, self.env.now
+        hall.ready_at = now
+        self._event(now, Kind.HALL, plan.name, Milestone.READY, plan.it_mw)
+        self.stages.move(now, plan.it_mw, frm=Level.HALLS_COMMISSIONING_MW, to=Level.READY_IT_MW)
+        self.env.process(self._hand_over_when_due(hall, hall.ledger))
+
+    def _hand_over_when_due(self, hall: HallState, ledger: Ledger) -> Process:
+        """A colocation hall: handed over (accepted) on the recorded day; else now, not before
+        the data date, then accepted by the tenant after the acceptance duration."""
+        plan = hall.plan
+        if plan.handover_day is not None:
+            yield self._at(plan.handover_day)
+            self._hand_over(plan, ledger)
+            if hall.acceptor is not None:
+                hall.acceptor.counted(plan.basis_mw)
+            return
+        if self.site.as_of is not None:
+            yield self._at(self.site.as_of)
+        if hall.acceptor is None:
+            self._hand_over(plan, ledger)
+            return
+        self._hand_over(plan, ledger, accepted=False)
+        self._level(self.env.now, {Level.COLO_AWAITING_ACCEPTANCE_MW: plan.it_mw})
+        hall.acceptor.ready(plan.name, plan.basis_mw, lambda: self._tenant_accepts(plan, ledger))
+        hall.acceptor.hall_complete(plan.name)
+
+    def _tenant_accepts(self, plan: HallPlan, ledger: Ledger) -> None:
+        self._level(self.env.now, {Level.COLO_AWAITING_ACCEPTANCE_MW: -plan.it_mw})
+        ledger.deliver(self.env.now, plan.basis_mw, 0.0)
 
     # -- a status update's recorded past ---------------------------------------------
     def _retire(self, day: Days, mw: float) -> Process:
@@ -92,6 +154,11 @@ class StatusSiteModel(SiteModel):
                     cohort = burning[0]
                     n = min(racks, cohort[2])
                     self._accept(hall, cohort[1], n, Level.RACKS_BURN_IN)
+                    hall.pending -= n
+                    self.racks_ready += n
+                    if hall.acceptor is not None and hall.ledger is not None:
+                        per_rack = hall.ledger.contract.per_rack[cohort[1].name]
+                        hall.acceptor.counted(n * per_rack.units)
                     cohort[2] -= n
                     racks -= n
                     if cohort[2] == 0:
@@ -106,6 +173,7 @@ class StatusSiteModel(SiteModel):
         for platform, n in taken:
             kw = platform.hall_kw_per_rack
             hall.free_kw -= n * kw
+            hall.pending += n
             self.stages.move(t, n, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
             self._level(t, {Level.RACK_SPACE_KW: -n * kw, Level.CREWS_BUSY: 1})
         return taken

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import simpy
 
+from sim.engine.acceptance import Acceptor
 from sim.engine.history import StatusSiteModel
 from sim.engine.ledger import Ledger
 from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, Plan
@@ -23,10 +24,14 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
     env = simpy.Environment()
     recorder = Recorder()
     ledgers = {name: Ledger(c, recorder) for name, c in plan.contracts.items()}
+    acceptors = {
+        name: Acceptor(env, c, plan.as_of) for name, c in plan.contracts.items() if c.acceptance
+    }
     sites: dict[str, SiteModel] = {}
     for site in plan.sites:
-        model = StatusSiteModel if site.as_of is not None else SiteModel
-        sites[site.name] = model(env, site, plan.platforms, ledgers, sampler, recorder)
+        accepting = any(h.contract is not None and h.contract.name in acceptors for h in site.halls)
+        model = StatusSiteModel if site.as_of is not None or accepting else SiteModel
+        sites[site.name] = model(env, site, plan.platforms, ledgers, sampler, recorder, acceptors)
         sites[site.name].start()
     for delivery, tranche in arrival_order(plan):
         sites[delivery.site].deliver(delivery, tranche)

@@ -20,6 +20,7 @@ from typing import Literal
 
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario, Site
 from sim.scenario.schema.contract import ColocationContract
+from sim.scenario.status import acceptance
 from sim.scenario.topology import (
     basis_mw,
     contract_halls,
@@ -69,6 +70,14 @@ class TranchePlan:
 
 
 @dataclass(frozen=True)
+class AcceptancePlan:
+    """How long after units are ready the customer accepts them, and in what blocks."""
+
+    duration: Days
+    per: Literal["lot", "tranche", "hall"]
+
+
+@dataclass(frozen=True)
 class ContractPlan:
     name: str
     site: str
@@ -79,6 +88,9 @@ class ContractPlan:
     tenant_load_factor: float = 1.0
     """Colocation: share of the handed-over IT MW the tenant draws."""
     tenant_pays_power: bool = False
+    acceptance: tuple[AcceptancePlan, ...] = ()
+    """Per tranche in file order; empty when every tranche is accepted as it is ready (each
+    lot, no extra time: the default)."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +313,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         TranchePlan(i + 1, to_days(t.due, start), float(t.units))
         for i, t in enumerate(tranches(contract))
     )
+    accept = _acceptance(scenario, name)
     if isinstance(contract, ColocationContract):
         return ContractPlan(
             name,
@@ -309,12 +322,24 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
             MappingProxyType({}),
             _number(contract.tenant_load_factor),
             contract.tenant_pays_power,
+            accept,
         )
     per_rack = {
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
         for n, p in scenario.platforms.items()
     }
-    return ContractPlan(name, contract.site, due, MappingProxyType(per_rack))
+    return ContractPlan(name, contract.site, due, MappingProxyType(per_rack), acceptance=accept)
+
+
+def _acceptance(scenario: Scenario, name: str) -> tuple[AcceptancePlan, ...]:
+    """Each tranche's acceptance; empty when all are the default (per lot, no time)."""
+    found = tuple(
+        AcceptancePlan(_days(a.duration), a.per)
+        for a in (
+            acceptance(scenario, name, i) for i in range(len(tranches(scenario.contracts[name])))
+        )
+    )
+    return () if all(a.per == "lot" and a.duration == 0 for a in found) else found
 
 
 def _platform(name: str, platform: Platform) -> PlatformPlan:

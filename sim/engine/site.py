@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import simpy
 from simpy.resources.resource import Request
 
+from sim.engine.acceptance import Acceptor
 from sim.engine.ledger import Ledger
 from sim.engine.plan import (
     DeliveryPlan,
@@ -52,6 +53,9 @@ class HallState:
     ledger: Ledger | None
     ready_at: Days | None = None
     free_kw: float = 0.0
+    acceptor: Acceptor | None = None
+    pending: int = 0
+    """Racks installed (or being installed) here, not yet through burn-in and rework."""
 
 
 @dataclass
@@ -72,15 +76,23 @@ class SiteModel:
         ledgers: Mapping[str, Ledger],
         sampler: Sampler,
         recorder: Recorder,
+        acceptors: Mapping[str, Acceptor] | None = None,
     ) -> None:
         self.env = env
         self.site = site
         self.name = site.name
         self.platforms = platforms
+        acceptors = acceptors or {}
         self.halls = [
-            HallState(h, ledgers[h.contract.name] if h.contract is not None else None)
+            HallState(
+                h,
+                ledgers[h.contract.name] if h.contract is not None else None,
+                acceptor=acceptors.get(h.contract.name) if h.contract is not None else None,
+            )
             for h in site.halls
         ]
+        self.racks_expected = 0
+        self.racks_ready = 0
         self.sampler = sampler
         self.rec = recorder
         self.stages = Stages(recorder, site.name)
@@ -214,17 +226,9 @@ class SiteModel:
             self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
             self._notify()
         elif hall.ledger is not None:
-            self.env.process(self._hand_over_when_due(hall.plan, hall.ledger))
+            self._hand_over(hall.plan, hall.ledger)
 
-    def _hand_over_when_due(self, hall: HallPlan, ledger: Ledger) -> Process:
-        """Hand over on the recorded day; else now, but not before the data date."""
-        if hall.handover_day is not None:
-            yield self._at(hall.handover_day)
-        elif self.site.as_of is not None:
-            yield self._at(self.site.as_of)
-        self._hand_over(hall, ledger)
-
-    def _hand_over(self, hall: HallPlan, ledger: Ledger) -> None:
+    def _hand_over(self, hall: HallPlan, ledger: Ledger, accepted: bool = True) -> None:
         """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
         now, contract = self.env.now, ledger.contract
         load = hall.it_mw * contract.tenant_load_factor
@@ -239,12 +243,14 @@ class SiteModel:
                 Level.TENANT_FACILITY_MW: facility if contract.tenant_pays_power else 0.0,
             },
         )
-        ledger.deliver(now, hall.basis_mw, 0.0)
+        if accepted:  # else the tenant accepts later (see `sim.engine.history`)
+            ledger.deliver(now, hall.basis_mw, 0.0)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
         """Schedule a delivery tranche to arrive, and its payment ``payment_terms`` later."""
         platform = self.platforms[delivery.platform]
+        self.racks_expected += tranche.racks
         price = platform.price_usd_per_rack * tranche.racks
         if price:
             self._level(tranche.arrives + delivery.payment_terms, {Level.CAPEX_PAID_USD: price})
@@ -313,6 +319,7 @@ class SiteModel:
             if lot.racks == 0:
                 self.inventory.remove(lot)
             hall.free_kw -= racks * kw
+            hall.pending += racks
             if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
@@ -354,12 +361,19 @@ class SiteModel:
             self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
             self.env.process(self._rework(hall, platform, failed))
         if racks - failed:
-            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN)
+            self._pass(hall, platform, racks - failed, Level.RACKS_BURN_IN)
 
     def _rework(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.rework)
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._accept(hall, platform, racks, Level.RACKS_REWORK)
+        self._pass(hall, platform, racks, Level.RACKS_REWORK)
+
+    def _pass(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+        """Racks through burn-in (or rework) are ready: accepted at once here; a site with
+        customer acceptance or a status update waits (see `sim.engine.history`)."""
+        hall.pending -= racks
+        self.racks_ready += racks
+        self._accept(hall, platform, racks, frm)
 
     def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
         """Racks pass acceptance: online, less the share out for repair."""

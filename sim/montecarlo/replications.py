@@ -59,7 +59,7 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
         arrays = compute_arrays(concrete, recorder)
         kpis = _kpis(concrete, recorder.units, arrays)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
-        metrics = np.stack([arrays.columns[m] for m in METRICS]).astype(np.float32)
+        metrics = np.stack(list(arrays.columns.values())).astype(np.float32)
         return Replication(index, metrics, kpis)
     except Exception as exc:
         raise ReplicationError(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.steps import date_grid
-from sim.analysis.timeline import PORTFOLIO, TIMELINE_COLUMNS
+from sim.analysis.timeline import PORTFOLIO, timeline_columns
 from sim.scenario.schema import Scenario
 
 PORTFOLIO_KPIS = [
@@ -30,7 +30,7 @@ def percentile_table(scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray
     """Long table: date, site, metric, p10, p50, p90, mean."""
     info = scenario.scenario
     dates = date_grid(info.start, info.end, info.step)
-    metrics = TIMELINE_COLUMNS[2:]
+    metrics = timeline_columns(scenario)[2:]
     sites = [*scenario.sites, PORTFOLIO]
     shape = mean.shape  # (metric, site, date)
     index = np.indices(shape).reshape(3, -1)
