@@ -12,7 +12,8 @@ from collections.abc import Callable
 import simpy
 
 from sim.engine.ledger import fill_order
-from sim.engine.plan import AcceptancePlan, ContractPlan
+from sim.engine.plan import ContractPlan
+from sim.engine.rollout import AcceptancePlan
 from sim.units import QUANTITY_EPS, Days
 
 Accept = Callable[[], None]

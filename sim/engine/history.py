@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from sim.engine.ledger import Ledger
-from sim.engine.plan import HallPlan, PlatformPlan
+from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, HallPlan, PlatformPlan
 from sim.engine.site import HallState, Process, SiteModel
 from sim.engine.vocabulary import Kind, Level, Milestone
 from sim.units import QUANTITY_EPS, Days
@@ -22,6 +22,15 @@ from sim.units import QUANTITY_EPS, Days
 class StatusSiteModel(SiteModel):
     """A site whose plan carries a status update (`SitePlan.as_of` is set) or whose halls
     serve a contract with customer acceptance."""
+
+    racks_expected = 0
+    """Racks of every delivery to the site."""
+    racks_ready = 0
+    """Racks through burn-in and rework (ready for acceptance) so far."""
+
+    def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
+        self.racks_expected += tranche.racks
+        super().deliver(delivery, tranche)
 
     def start(self) -> None:
         super().start()
@@ -32,13 +41,15 @@ class StatusSiteModel(SiteModel):
             self.env.process(self._retire(day, mw))
 
     # -- acceptance --------------------------------------------------------------------
-    def _pass(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+    def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+        """Racks through burn-in or rework are ready: they wait for the customer's acceptance
+        when the hall's contract has one."""
         acceptor = hall.acceptor
-        if acceptor is None:
-            super()._pass(hall, platform, racks, frm)
-            return
         hall.pending -= racks
         self.racks_ready += racks
+        if acceptor is None:
+            super()._accept(hall, platform, racks, frm)
+            return
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_READY, racks)
         self.stages.move(t, racks, frm=frm, to=Level.RACKS_AWAITING_ACCEPTANCE)
@@ -47,7 +58,9 @@ class StatusSiteModel(SiteModel):
         acceptor.ready(
             hall.plan.name,
             units,
-            lambda: self._accept(hall, platform, racks, Level.RACKS_AWAITING_ACCEPTANCE),
+            lambda: super(StatusSiteModel, self)._accept(
+                hall, platform, racks, Level.RACKS_AWAITING_ACCEPTANCE
+            ),
         )
         everything = self.racks_ready >= self.racks_expected
         for h in self.halls:
@@ -153,7 +166,7 @@ class StatusSiteModel(SiteModel):
                 while racks and burning:
                     cohort = burning[0]
                     n = min(racks, cohort[2])
-                    self._accept(hall, cohort[1], n, Level.RACKS_BURN_IN)
+                    super()._accept(hall, cohort[1], n, Level.RACKS_BURN_IN)  # as recorded
                     hall.pending -= n
                     self.racks_ready += n
                     if hall.acceptor is not None and hall.ledger is not None:

@@ -30,7 +30,8 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
     sites: dict[str, SiteModel] = {}
     for site in plan.sites:
         accepting = any(h.contract is not None and h.contract.name in acceptors for h in site.halls)
-        model = StatusSiteModel if site.as_of is not None or accepting else SiteModel
+        plain = site.as_of is None and not accepting and not site.retired
+        model = SiteModel if plain else StatusSiteModel
         sites[site.name] = model(env, site, plan.platforms, ledgers, sampler, recorder, acceptors)
         sites[site.name].start()
     for delivery, tranche in arrival_order(plan):

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from sim.engine.calendar import PausePlan
+from sim.engine.rollout import AcceptancePlan, acceptance_plans, gate_day, pause_plan, retirements
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario, Site
 from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.status import acceptance
 from sim.scenario.topology import (
     basis_mw,
     contract_halls,
@@ -43,6 +44,8 @@ class Start:
     delay: Days
     not_before: Days | None = None
     """Not before this day (a status update's data date, for a milestone not recorded)."""
+    gate: Days | None = None
+    """Not before the approval gate clears (its expected day plus its delay)."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,6 @@ class TranchePlan:
     """1-based, in file order."""
     due: Days
     units: float
-
-
-@dataclass(frozen=True)
-class AcceptancePlan:
-    """How long after units are ready the customer accepts them, and in what blocks."""
-
-    duration: Days
-    per: Literal["lot", "tranche", "hall"]
 
 
 @dataclass(frozen=True)
@@ -187,7 +182,10 @@ class SitePlan:
     """A status update's data date: crews take no unrecorded job and no rack is accepted
     unrecorded before it."""
     retired: tuple[tuple[Days, MW], ...] = ()
-    """Mining retirements recorded by a status update: (day, IT MW)."""
+    """Mining retirements, planned (`mining.retirements`) or recorded by a status update:
+    (day, IT MW)."""
+    pauses: tuple[PausePlan, ...] = ()
+    """Windows in which the listed work does not progress."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +252,7 @@ def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]
                 p.after,
                 _days(p.lead_time),
                 _days(p.delay),
+                gate=gate_day(p.gate, start),
             ),
         )
         for p in site.grid
@@ -272,6 +271,8 @@ def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]
         mining,
         CrewPlan(crews.count, crews.racks_per_week, crews.job_racks) if crews else None,
         min(kws, default=0.0),
+        retired=retirements(site, start),
+        pauses=tuple(pause_plan(p, start) for p in site.pauses),
     )
 
 
@@ -297,6 +298,7 @@ def _hall(
             build.after,
             _days(build.lag),
             _days(build.delay),
+            gate=gate_day(hall.gate, scenario.scenario.start),
         ),
         construction=_days(build.duration),
         commissioning=_days(hall.commissioning),
@@ -313,7 +315,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         TranchePlan(i + 1, to_days(t.due, start), float(t.units))
         for i, t in enumerate(tranches(contract))
     )
-    accept = _acceptance(scenario, name)
+    accept = acceptance_plans(scenario, name)
     if isinstance(contract, ColocationContract):
         return ContractPlan(
             name,
@@ -329,17 +331,6 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         for n, p in scenario.platforms.items()
     }
     return ContractPlan(name, contract.site, due, MappingProxyType(per_rack), acceptance=accept)
-
-
-def _acceptance(scenario: Scenario, name: str) -> tuple[AcceptancePlan, ...]:
-    """Each tranche's acceptance; empty when all are the default (per lot, no time)."""
-    found = tuple(
-        AcceptancePlan(_days(a.duration), a.per)
-        for a in (
-            acceptance(scenario, name, i) for i in range(len(tranches(scenario.contracts[name])))
-        )
-    )
-    return () if all(a.per == "lot" and a.duration == 0 for a in found) else found
 
 
 def _platform(name: str, platform: Platform) -> PlatformPlan:

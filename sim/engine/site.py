@@ -24,6 +24,7 @@ import simpy
 from simpy.resources.resource import Request
 
 from sim.engine.acceptance import Acceptor
+from sim.engine.calendar import stretch
 from sim.engine.ledger import Ledger
 from sim.engine.plan import (
     DeliveryPlan,
@@ -91,8 +92,6 @@ class SiteModel:
             )
             for h in site.halls
         ]
-        self.racks_expected = 0
-        self.racks_ready = 0
         self.sampler = sampler
         self.rec = recorder
         self.stages = Stages(recorder, site.name)
@@ -120,7 +119,7 @@ class SiteModel:
     def _at(self, t: Days) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
 
-    def _until(self, start: Start, done: Mapping[str, simpy.Event]) -> Until:
+    def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
         its delay. Returns the time reached."""
         if start.day is not None:
@@ -129,10 +128,13 @@ class SiteModel:
             assert start.after is not None
             yield done[start.after]
             t = self.env.now + start.lag + start.delay
-        if start.not_before is not None:
-            t = max(t, start.not_before)
+        t = max([t, *(d for d in (start.not_before, start.gate) if d is not None)])
+        t += stretch(t, 0.0, self.site.pauses, work)
         yield self._at(t)
         return t
+
+    def _stretch(self, work: Days, kind: str) -> Days:  # pause windows included
+        return stretch(self.env.now, work, self.site.pauses, kind)
 
     def _event(self, t: Days, kind: Kind, name: str, milestone: Milestone, quantity: float) -> None:
         self.rec.event(t, self.name, kind, name, milestone, quantity)
@@ -146,7 +148,7 @@ class SiteModel:
 
     # -- grid and mining ---------------------------------------------------------------
     def _grid_phase(self, phase: GridPhasePlan) -> Process:
-        t = yield from self._until(phase.start, self.energized)
+        t = yield from self._until(phase.start, self.energized, "grid")
         self._event(t, Kind.GRID, phase.name, Milestone.ENERGIZED, phase.mw)
         self._level(t, {Level.GRID_MW: phase.mw})
         self.grid_mw += phase.mw
@@ -178,21 +180,21 @@ class SiteModel:
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
-        start = yield from self._until(hall.plan.construction_start, self.built)
+        start = yield from self._until(hall.plan.construction_start, self.built, "construction")
         yield from self._build(hall.plan, start)  # capex; building -> waiting for power
         yield self.power.get(hall.plan.grid_mw)  # first come, first served
         self._reserve(hall.plan)  # -> commissioning; mining gives way
         if hall.plan.ready_day is not None:  # recorded
             yield self._at(hall.plan.ready_day)
         else:
-            yield self.env.timeout(hall.plan.commissioning)
+            yield self.env.timeout(self._stretch(hall.plan.commissioning, "commissioning"))
             yield self._at(hall.plan.ready_not_before or 0.0)
         self._ready(hall)  # -> ready; takes racks or is handed over
 
     def _build(self, hall: HallPlan, start: Days) -> Process:
         self._event(start, Kind.HALL, hall.name, Milestone.CONSTRUCTION_STARTED, hall.it_mw)
         self.stages.enter(start, hall.it_mw, Level.HALLS_BUILDING_MW)
-        done = start + hall.construction
+        done = start + stretch(start, hall.construction, self.site.pauses, "construction")
         if hall.capex_usd and done > start:  # spent evenly over the construction period
             rate = hall.capex_usd / (done - start)
             self._level(start, {Level.CAPEX_RATE_USD_PER_DAY: rate})
@@ -250,7 +252,6 @@ class SiteModel:
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
         """Schedule a delivery tranche to arrive, and its payment ``payment_terms`` later."""
         platform = self.platforms[delivery.platform]
-        self.racks_expected += tranche.racks
         price = platform.price_usd_per_rack * tranche.racks
         if price:
             self._level(tranche.arrives + delivery.payment_terms, {Level.CAPEX_PAID_USD: price})
@@ -337,7 +338,9 @@ class SiteModel:
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
         yield request
-        yield self.env.timeout(racks / self.site.crews.racks_per_week * 7.0)
+        yield self.env.timeout(
+            self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        )
         self.crews.release(request)
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
@@ -361,22 +364,16 @@ class SiteModel:
             self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
             self.env.process(self._rework(hall, platform, failed))
         if racks - failed:
-            self._pass(hall, platform, racks - failed, Level.RACKS_BURN_IN)
+            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN)
 
     def _rework(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.rework)
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._pass(hall, platform, racks, Level.RACKS_REWORK)
-
-    def _pass(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
-        """Racks through burn-in (or rework) are ready: accepted at once here; a site with
-        customer acceptance or a status update waits (see `sim.engine.history`)."""
-        hall.pending -= racks
-        self.racks_ready += racks
-        self._accept(hall, platform, racks, frm)
+        self._accept(hall, platform, racks, Level.RACKS_REWORK)
 
     def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
-        """Racks pass acceptance: online, less the share out for repair."""
+        """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
+        online, less the share out for repair."""
         t = self.env.now
         down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down

@@ -65,32 +65,60 @@ def _site(site: SitePlan, scenario: Scenario, recorded: Actuals) -> SitePlan:
     grid = tuple(_phase(p, site.name, recorded) for p in site.grid)
     handovers = _handovers(scenario, site.name, recorded)
     halls = tuple(_hall(h, recorded, handovers.get(h.name)) for h in site.halls)
-    retired: list[tuple[Days, float]] = []
+    return dataclasses.replace(
+        site,
+        grid=grid,
+        halls=halls,
+        as_of=recorded.as_of_day,
+        retired=_retired(site, scenario, recorded),
+    )
+
+
+def _retired(
+    site: SitePlan, scenario: Scenario, recorded: Actuals
+) -> tuple[tuple[Days, float], ...]:
+    """Recorded retirements on their days; they stand for the planned steps in date order, up
+    to the MW they retired. The rest of the plan's steps happen on their days, or at the data
+    date if that is past."""
     mining = scenario.sites[site.name].mining
+    out: list[tuple[Days, float]] = []
+    done = 0.0
     for r in recorded.of(f"sites.{site.name}.mining", "retired"):
         assert r.quantity is not None
         mw = r.quantity if r.unit == "mw" or mining is None else r.quantity * mining.j_per_th
-        retired.append((r.day, mw))
-    return dataclasses.replace(
-        site, grid=grid, halls=halls, as_of=recorded.as_of_day, retired=tuple(retired)
-    )
+        out.append((r.day, mw))
+        done += mw
+    for day, mw in site.retired:
+        covered = min(done, mw)
+        done -= covered
+        if mw - covered > 1e-9:
+            out.append((max(day, recorded.as_of_day), mw - covered))
+    return tuple(out)
 
 
 def _given(start: Start) -> bool:
     """A grid phase dated on or before the scenario's start is the existing grid: the given
     past, as the status checks count it."""
-    return start.day is not None and start.after is None and start.day <= 0.0
+    gated = start.gate is not None and start.gate > 0.0
+    return start.day is not None and start.after is None and start.day <= 0.0 and not gated
 
 
 def _phase(phase: GridPhasePlan, site: str, recorded: Actuals) -> GridPhasePlan:
-    energized = recorded.of(f"sites.{site}.grid.{phase.name}", "energized")
+    entity = f"sites.{site}.grid.{phase.name}"
+    energized = recorded.of(entity, "energized")
     if energized:
         return dataclasses.replace(phase, start=Start(energized[0].day, None, 0.0, 0.0))
     if _given(phase.start):
         return phase
-    return dataclasses.replace(
-        phase, start=dataclasses.replace(phase.start, not_before=recorded.as_of_day)
-    )
+    return dataclasses.replace(phase, start=_unrecorded(phase.start, recorded, entity))
+
+
+def _unrecorded(start: Start, recorded: Actuals, entity: str) -> Start:
+    """A start not recorded: at or after the data date, and after its gate (on the day it was
+    recorded cleared, else as drawn)."""
+    cleared = recorded.of(entity, "gate_cleared")
+    gate = cleared[0].day if cleared else start.gate
+    return dataclasses.replace(start, not_before=recorded.as_of_day, gate=gate)
 
 
 def _hall(hall: HallPlan, recorded: Actuals, handover: Days | None) -> HallPlan:
@@ -117,7 +145,7 @@ def _hall(hall: HallPlan, recorded: Actuals, handover: Days | None) -> HallPlan:
     if started is None and finished is not None:
         started = finished - duration
     if started is None:
-        start = dataclasses.replace(hall.construction_start, not_before=as_of)
+        start = _unrecorded(hall.construction_start, recorded, entity)
         return dataclasses.replace(hall, construction_start=start, handover_day=handover)
     if finished is not None:
         duration = max(finished - started, 0.0)
