@@ -77,3 +77,21 @@ def test_the_mining_fleet_retires_on_its_own_schedule() -> None:
     rows = result.timeline[result.timeline.site == "s"].set_index("date")
     assert rows.loc[dt.date(2026, 1, 7), "mining_mw"] == 6.0
     assert rows.loc[dt.date(2026, 1, 8), "mining_mw"] == 2.0
+
+
+def test_mining_revenue_follows_the_hashprice_path() -> None:
+    # 6 MW at 20 J/TH is 0.3 EH/s = 300 PH/s: $40/PH/day earns $12,000 a day; from Jan 11 the
+    # hashprice is $20: $6,000 a day. The hall takes 3 MW of the 10 from Jan 31: mining keeps
+    # its 6 MW (7 MW of headroom at PUE 1.0).
+    mining = {
+        "mw": 6,
+        "j_per_th": 20,
+        "pue": 1.0,
+        "hashprice_usd_per_ph_day": 40,
+        "hashprice_path": [{"start": "2026-01-11", "usd_per_ph_day": 20}],
+    }
+    result = sim.run(scenario_from(STORY, sites__s__mining=mining))
+    rows = result.timeline[result.timeline.site == "s"].set_index("date")["mining_revenue_usd"]
+    assert rows[dt.date(2026, 1, 10)] == 12000.0
+    assert rows[dt.date(2026, 1, 11)] == 6000.0
+    assert rows.sum() == 10 * 12000.0 + 355 * 6000.0

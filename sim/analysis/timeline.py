@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
 from sim.analysis.steps import date_grid, levels_and_integrals, sample_times
 from sim.engine.recorder import EventRow, Recorder
@@ -145,6 +146,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
     site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral))
+    apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
     owner = np.zeros((len(sites), len(contracts)))
