@@ -76,9 +76,10 @@ def test_a_status_revision_in_force_at_as_of_is_reported(tmp_path: Path) -> None
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     tranche = summary["contracts"]["c"]["tranches"][0]
     assert (tranche["due_revised"], tranche["slip_revised_days"]) == ("2026-03-01", -2)
-    assert "follows each tranche's contracted (baseline) due date" in (
-        out / "report.html"
-    ).read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "follows each tranche's contracted (baseline) due date" in report
+    assert "Status update, data date 2026-02-10" in report
+    assert (out / "plots" / "s.png").stat().st_size > 0
 
 
 def test_a_scenario_without_revisions_reports_no_revised_columns(tmp_path: Path) -> None:

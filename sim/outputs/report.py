@@ -133,6 +133,15 @@ def run_report(result: Result, folder: Path) -> str:
         f"<p>{len(scenario.sites)} sites, {grid:,.0f} MW of grid interconnect, "
         f"{len(scenario.contracts)} contracts; {info['start']} to {info['end']}, "
         f"by {info['step']}.</p>",
+        *(
+            [
+                f"<p><b>Status update, data date {scenario.status.as_of}</b> (the dotted line on "
+                "the charts; recorded actuals are the points): what happened up to it is as "
+                f"recorded, the rest is forecast from it. {_e(scenario.status.note)}</p>"
+            ]
+            if scenario.status is not None
+            else []
+        ),
     ]
     if result.source and result.source.overrides:
         parts.append(
