@@ -366,3 +366,36 @@ def status_from_recorder(rec: Recorder, as_of: int) -> dict[str, Any]:
     if arrived:
         status["deliveries"] = {"d": {"arrived": arrived}}
     return status
+
+
+def test_a_gpu_tranche_accepted_on_its_recorded_date() -> None:
+    # On Feb 21 the status records the first lot installed Feb 17 and the customer's
+    # acceptance of 7 racks of the tranche on Feb 20, but not which racks in the hall. The 7
+    # count (and bill) from Feb 20; the installed lot ends its burn-in on the data date and is
+    # not counted twice; the second lot (crew from Feb 21, a week) is accepted Mar 3 and fills
+    # the tranche.
+    built = {"started": "2026-01-01", "finished": "2026-01-31"}
+    status = {
+        "as_of": "2026-02-21",
+        "sites": {
+            "s": {
+                "halls": {
+                    "h": {
+                        "construction": built,
+                        "ready": {"date": "2026-02-10"},
+                        "installed": [{"date": "2026-02-17", "racks": 7}],
+                    }
+                }
+            }
+        },
+        "deliveries": {"d": {"arrived": [{"date": "2026-01-21", "racks": 14}]}},
+        "contracts": {"c": {"tranches": [{"accepted": [{"date": "2026-02-20", "racks": 7}]}]}},
+    }
+    result = sim.run(scenario_from(STORY, status=status))
+    assert ("2026-03-03", "c", "delivered") in events(result)
+    units = result.contracts[result.contracts.contract == "c"].set_index("date")
+    assert units.loc[D(2026, 2, 19), "units_delivered"] == 0.0
+    assert units.loc[D(2026, 2, 20), "units_delivered"] == 7.0
+    assert units.loc[D(2026, 3, 2), "units_delivered"] == 7.0
+    assert units.loc[D(2026, 3, 3), "units_delivered"] == 14.0
+    assert result.summary["contracts"]["c"]["first_delivery"] == "2026-02-20"

@@ -83,6 +83,8 @@ class ContractPlan:
     tenant_load_factor: float = 1.0
     """Colocation: share of the handed-over IT MW the tenant draws."""
     tenant_pays_power: bool = False
+    recorded: tuple[tuple[Days, float], ...] = ()
+    """Units recorded accepted by a status update (a GPU contract's tranches): (day, units)."""
     acceptance: tuple[AcceptancePlan, ...] = ()
     """Per tranche in file order; empty when every tranche is accepted as it is ready (each
     lot, no extra time: the default)."""
@@ -324,7 +326,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
             MappingProxyType({}),
             _number(contract.tenant_load_factor),
             contract.tenant_pays_power,
-            accept,
+            acceptance=accept,
         )
     per_rack = {
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from sim.engine.plan import (
+    ContractPlan,
     DeliveryPlan,
     DeliveryTranchePlan,
     GridPhasePlan,
@@ -58,7 +60,27 @@ def apply_status(plan: Plan, scenario: Scenario) -> Plan:
         return plan
     sites = tuple(_site(s, scenario, recorded) for s in plan.sites)
     deliveries = tuple(_delivery(d, recorded) for d in plan.deliveries)
-    return dataclasses.replace(plan, sites=sites, deliveries=deliveries, as_of=recorded.as_of_day)
+    contracts = {n: _contract(c, scenario, recorded) for n, c in plan.contracts.items()}
+    return dataclasses.replace(
+        plan,
+        sites=sites,
+        deliveries=deliveries,
+        contracts=MappingProxyType(contracts),
+        as_of=recorded.as_of_day,
+    )
+
+
+def _contract(contract: ContractPlan, scenario: Scenario, recorded: Actuals) -> ContractPlan:
+    """A GPU contract's recorded tranche acceptances count on their dates (a colocation
+    tranche's acceptance is its hall's handover: see `_handovers`)."""
+    if isinstance(scenario.contracts[contract.name], ColocationContract):
+        return contract
+    found = tuple(
+        (r.day, float(r.quantity or 0.0))
+        for i in range(len(contract.tranches))
+        for r in recorded.of(f"contracts.{contract.name}.tranches[{i}]", "accepted")
+    )
+    return dataclasses.replace(contract, recorded=tuple(sorted(found))) if found else contract
 
 
 def _site(site: SitePlan, scenario: Scenario, recorded: Actuals) -> SitePlan:
