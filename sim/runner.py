@@ -12,7 +12,7 @@ from typing import Any
 
 from sim.analysis.kpis import summarize
 from sim.analysis.timeline import build_tables, with_datetimes
-from sim.engine import Deterministic, Sampler, build_plan, simulate
+from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
 from sim.engine.realize import realize
 from sim.errors import UsageError
 from sim.montecarlo.executors import EXECUTORS, Executor
@@ -70,7 +70,8 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     """Simulate the scenario once (uncertain inputs at their plan values) and build its
     tables and KPIs."""
     concrete, _ = realize(scenario)
-    recorder = simulate(build_plan(concrete), sampler if sampler is not None else Deterministic())
+    plan = apply_status(build_plan(concrete), concrete)
+    recorder = simulate(plan, sampler if sampler is not None else Deterministic())
     tables = build_tables(concrete, recorder)
     summary = summarize(concrete, recorder, tables)
     return Result(

@@ -14,7 +14,14 @@ import pytest
 import yaml
 
 import sim
-from sim.analysis.kpis import CONTRACT_KPIS, KPI, PORTFOLIO_KPIS, TRANCHE_KPIS, direction
+from sim.analysis.kpis import (
+    CONTRACT_KPIS,
+    KPI,
+    PORTFOLIO_KPIS,
+    REVISED_KPIS,
+    TRANCHE_KPIS,
+    direction,
+)
 from sim.compare import paired
 from sim.runner import RunOptions, monte_carlo_run
 from tests.helpers import STORY, dcsim, scenario_from
@@ -71,9 +78,9 @@ def test_every_kpi_has_a_direction_or_is_declared_neutral() -> None:
     assert direction("c.tranche_3.delivered") == -1
     assert direction("cash_usd") == 1
     assert direction("peak_facility_mw") == 0
-    assert {str(k) for k in KPI} == {str(k) for k in (*TRANCHE_KPIS, *CONTRACT_KPIS)} | {
-        str(k) for k in PORTFOLIO_KPIS
-    }
+    assert {str(k) for k in KPI} == {
+        str(k) for k in (*TRANCHE_KPIS, *REVISED_KPIS, *CONTRACT_KPIS)
+    } | {str(k) for k in PORTFOLIO_KPIS}
 
 
 def test_a_kpi_missing_from_the_replications_is_an_error_not_a_gap() -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
 from sim.analysis.money import Billing, billing, due_schedule
+from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Contract, Scenario
@@ -30,6 +31,7 @@ class KPI(StrEnum):
 
     DELIVERED = "delivered"
     SLIP_DAYS = "slip_days"
+    SLIP_REVISED_DAYS = "slip_revised_days"
     FULL_DELIVERY = "full_delivery"
     REVENUE = "revenue_usd"
     LOST_TO_SLIPS = "revenue_lost_to_slips_usd"
@@ -41,6 +43,9 @@ class KPI(StrEnum):
 
 
 TRANCHE_KPIS = (KPI.DELIVERED, KPI.SLIP_DAYS)
+REVISED_KPIS = (KPI.SLIP_REVISED_DAYS,)
+"""Tranche KPIs only of a scenario that reports revised due dates (a status or a revision:
+see `sim.analysis.revised`)."""
 CONTRACT_KPIS = (KPI.FULL_DELIVERY, KPI.REVENUE, KPI.LOST_TO_SLIPS)
 PORTFOLIO_KPIS = (
     KPI.REVENUE,
@@ -55,6 +60,7 @@ DATE_KPIS = (KPI.DELIVERED, KPI.FULL_DELIVERY)
 LOWER_IS_BETTER = (
     KPI.DELIVERED,
     KPI.SLIP_DAYS,
+    KPI.SLIP_REVISED_DAYS,
     KPI.FULL_DELIVERY,
     KPI.LOST_TO_SLIPS,
     KPI.IDLE_MW_DAYS,
@@ -228,6 +234,9 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
             day = _day(t)
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
             out[tranche_kpi(name, i, KPI.SLIP_DAYS)] = day - to_days(tranche.due, start)
+            if reports_revisions(scenario):
+                due = to_days(revised_due(scenario, name, i), start)
+                out[tranche_kpi(name, i, KPI.SLIP_REVISED_DAYS)] = day - due
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
         out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
         out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(
@@ -277,6 +286,8 @@ def _contracts(
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
                 }
             )
+            if reports_revisions(scenario):
+                tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
             "kind": contract.kind,
             "customer": contract.customer,
@@ -295,6 +306,18 @@ def _contracts(
             "revenue_lost_to_slips_usd": row[contract_kpi(name, KPI.LOST_TO_SLIPS)],
         }
     return out
+
+
+def _revised_row(
+    scenario: Scenario, name: str, index: int, delivered: dt.date | None
+) -> dict[str, Any]:
+    """Due date in force at the data date, and the slip against it (money follows `due`)."""
+    due = revised_due(scenario, name, index)
+    return {
+        "due_revised": due.isoformat(),
+        "slip_revised_days": (delivered - due).days if delivered else None,
+        "on_time_revised": bool(delivered is not None and delivered <= due),
+    }
 
 
 def _contract_money(

@@ -56,3 +56,8 @@ def levels_and_integrals(
     level = np.cumsum(level, axis=1)
     integral = level * grid[None, :] - np.cumsum(moment, axis=1)
     return level, integral
+
+
+def cents(cumulative: np.ndarray) -> np.ndarray:
+    """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows)."""
+    return np.diff(np.round(np.asarray(cumulative, dtype=float) * 100.0), prepend=0.0) + 0.0

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
-from sim.analysis.steps import date_grid, levels_and_integrals, sample_times
+from sim.analysis.steps import cents, date_grid, levels_and_integrals, sample_times
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
@@ -101,6 +102,20 @@ TIMELINE_COLUMNS = [
 ]
 
 
+ACCEPTANCE_COLUMNS = ["racks_awaiting_acceptance", "colo_awaiting_acceptance_mw"]
+"""Units ready and waiting for the customer's acceptance: only in the tables of a scenario
+whose contracts have an acceptance (others keep their columns as they were)."""
+
+
+def timeline_columns(scenario: Scenario) -> list[str]:
+    """The timeline's columns for ``scenario``."""
+    if any(
+        c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
+    ):
+        return TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS
+    return TIMELINE_COLUMNS
+
+
 @dataclass(frozen=True)
 class Tables:
     """The dated tables of one run."""
@@ -152,6 +167,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
     site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral, before))
+    apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
     owner = np.zeros((len(sites), len(contracts)))
@@ -179,7 +195,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
         columns[column] = columns[column] / 100.0
     for column in CONTRACT_FLOWS:
         contract_cols[column] = contract_cols[column] / 100.0
-    columns = {c: _clean(columns[c]) for c in TIMELINE_COLUMNS[2:]}
+    columns = {c: _clean(columns[c]) for c in timeline_columns(scenario)[2:]}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
 
@@ -193,7 +209,7 @@ def timeline_frame(arrays: Arrays) -> pd.DataFrame:
         "site": np.repeat(names, n),
     }
     data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
-    return pd.DataFrame(data)[TIMELINE_COLUMNS]
+    return pd.DataFrame(data)[["date", "site", *arrays.columns]]
 
 
 def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
@@ -276,11 +292,6 @@ def _levels(
     return level.reshape(shape), integral.reshape(shape)
 
 
-def _cents(cumulative: np.ndarray) -> np.ndarray:
-    """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows)."""
-    return np.diff(np.round(np.asarray(cumulative, dtype=float) * 100.0), prepend=0.0) + 0.0
-
-
 def _capex_before_start(recorder: Recorder, sites: list[str]) -> np.ndarray:
     """Per site: capex spent before the start by halls whose construction began earlier.
 
@@ -306,7 +317,7 @@ def _site_money(
     """Per-period mining revenue, revenue given up, power cost and capex of each site, in
     whole cents."""
     col = {c: i for i, c in enumerate(LEVELS)}
-    flow = _cents
+    flow = cents
     usd_per_mw_day = np.zeros((len(sites), 1))
     price = np.zeros((len(sites), 1))
     for i, name in enumerate(sites):
@@ -366,9 +377,9 @@ def _contract_arrays(
         out["gpus_due"][i] = out["units_due"][i] * per_unit
         revenue = cumulative_revenue(contract, start, t, u, g, grid, per_unit)
         received, credited = prepayments(contract, start, t, u, per_unit, grid)
-        out["revenue_usd"][i] = _cents(revenue)
-        out["prepayment_usd"][i] = _cents(received) - _cents(credited)
-        out["late_credits_usd"][i] = _cents(late_credits(contract, start, t, u, grid))
+        out["revenue_usd"][i] = cents(revenue)
+        out["prepayment_usd"][i] = cents(received) - cents(credited)
+        out["late_credits_usd"][i] = cents(late_credits(contract, start, t, u, grid))
     return names, out
 
 

@@ -4,5 +4,15 @@ from sim.engine.model import simulate
 from sim.engine.plan import Plan, build_plan
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Random, Sampler
+from sim.engine.status import apply_status
 
-__all__ = ["Deterministic", "Plan", "Random", "Recorder", "Sampler", "build_plan", "simulate"]
+__all__ = [
+    "Deterministic",
+    "Plan",
+    "Random",
+    "Recorder",
+    "Sampler",
+    "apply_status",
+    "build_plan",
+    "simulate",
+]

@@ -18,12 +18,19 @@ from sim.engine.vocabulary import Kind, Milestone
 from sim.units import QUANTITY_EPS, Days
 
 
-def fill_order(contract: ContractPlan, hall: str) -> list[TranchePlan]:
+def due_order(contract: ContractPlan) -> list[TranchePlan]:
+    """A contract's tranches by due date (ties: the smaller tranche first)."""
+    return sorted(contract.tranches, key=lambda t: (t.due, t.units))
+
+
+def fill_order(contract: ContractPlan, hall: str | None) -> list[TranchePlan]:
     """The tranches that units from ``hall`` may fill, in the order they fill them: the
-    hall's own tranches, then those that name no hall; each group by due date (ties: the
-    smaller tranche first)."""
-    ordered = sorted(contract.tranches, key=lambda t: (t.due, t.units))
-    return [t for t in ordered if t.hall == hall] + [t for t in ordered if t.hall is None]
+    hall's own tranches, then those that name no hall; each group by `due_order`. Units from
+    no hall in particular (``None``: a recorded acceptance of a tranche naming no hall) fill
+    only the tranches that name no hall."""
+    ordered = due_order(contract)
+    own = [t for t in ordered if hall is not None and t.hall == hall]
+    return own + [t for t in ordered if t.hall is None]
 
 
 @dataclass
@@ -36,13 +43,13 @@ class Ledger:
     delivered: float = 0.0
     _left: dict[int, float] = field(default_factory=dict)
     """Tranche number -> units it still needs."""
-    _orders: dict[str, list[TranchePlan]] = field(default_factory=dict)
+    _orders: dict[str | None, list[TranchePlan]] = field(default_factory=dict)
     """Hall -> `fill_order` for its units (computed once per hall)."""
 
     def __post_init__(self) -> None:
         self._left = {t.number: t.units for t in self.contract.tranches}
 
-    def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str) -> None:
+    def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str | None) -> None:
         """Add ``units`` delivered by ``hall`` at time ``t``, each billing ``gpus_per_unit``
         GPUs (for a contract billing available GPUs, less the share out for repair); only what
         fills a tranche that hall may serve counts."""

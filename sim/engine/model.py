@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import simpy
 
+from sim.engine.acceptance import Acceptor
+from sim.engine.credited import CreditedLedger
+from sim.engine.history import StatusSiteModel
 from sim.engine.ledger import Ledger
-from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, Plan
+from sim.engine.plan import ContractPlan, DeliveryPlan, DeliveryTranchePlan, Plan
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Sampler
 from sim.engine.site import SiteModel
@@ -21,15 +24,36 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
     sampler = sampler if sampler is not None else Deterministic()
     env = simpy.Environment()
     recorder = Recorder()
-    ledgers = {name: Ledger(c, recorder) for name, c in plan.contracts.items()}
+    ledgers = {
+        name: CreditedLedger(c, recorder) if c.recorded else Ledger(c, recorder)
+        for name, c in plan.contracts.items()
+    }
+    for name, c in plan.contracts.items():
+        if c.recorded:
+            env.process(_recorded(env, ledgers[name], c))
+    acceptors = {
+        name: Acceptor(env, c, plan.as_of) for name, c in plan.contracts.items() if c.acceptance
+    }
     sites: dict[str, SiteModel] = {}
     for site in plan.sites:
-        sites[site.name] = SiteModel(env, site, plan.platforms, ledgers, sampler, recorder)
+        accepting = any(h.contract is not None and h.contract.name in acceptors for h in site.halls)
+        plain = site.as_of is None and not accepting and not site.retired
+        model = SiteModel if plain else StatusSiteModel
+        sites[site.name] = model(env, site, plan.platforms, ledgers, sampler, recorder, acceptors)
         sites[site.name].start()
     for delivery, tranche in arrival_order(plan):
         sites[delivery.site].deliver(delivery, tranche)
     env.run(until=plan.horizon)
     return recorder
+
+
+def _recorded(env: simpy.Environment, ledger: Ledger, contract: ContractPlan):  # type: ignore[no-untyped-def]
+    """Recorded acceptances of a GPU contract's tranches, on their days."""
+    gpus = next(iter(contract.per_rack.values())).gpus_per_unit if contract.per_rack else 0.0
+    for day, units, hall in contract.recorded:
+        yield env.timeout(max(0.0, day - env.now))
+        assert isinstance(ledger, CreditedLedger)
+        ledger.record(env.now, units, gpus, hall)
 
 
 def arrival_order(plan: Plan) -> list[tuple[DeliveryPlan, DeliveryTranchePlan]]:

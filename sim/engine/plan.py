@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from sim.engine.calendar import PausePlan
+from sim.engine.rollout import AcceptancePlan, acceptance_plans, gate_day, pause_plan, retirements
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario, Site
 from sim.scenario.schema.contract import ColocationContract
 from sim.scenario.topology import (
@@ -40,6 +42,10 @@ class Start:
     after: str | None
     lag: Days
     delay: Days
+    not_before: Days | None = None
+    """Not before this day (a status update's data date, for a milestone not recorded)."""
+    gate: Days | None = None
+    """Not before the approval gate clears (its expected day plus its delay)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,12 @@ class ContractPlan:
     tenant_pays_power: bool = False
     bills_available: bool = False
     """GPU cloud: only the GPUs online bill, not those out for repair (`billed_gpus`)."""
+    recorded: tuple[tuple[Days, float, str | None], ...] = ()
+    """Units recorded accepted by a status update (a GPU contract's tranches): (day, units,
+    the tranche's hall or None)."""
+    acceptance: tuple[AcceptancePlan, ...] = ()
+    """Per tranche in file order; empty when every tranche is accepted as it is ready (each
+    lot, no extra time: the default)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,16 @@ class HallPlan:
     contract: ContractPlan | None
     basis_mw: MW
     """MW the hall counts toward its contract when handed over (colocation)."""
+    ready_day: Days | None = None
+    """Recorded ready day (a status update): commissioning ends then, whatever it drew."""
+    ready_not_before: Days | None = None
+    """Not ready before this day (a status update's data date, readiness not recorded)."""
+    installed: tuple[tuple[Days, int], ...] = ()
+    """Recorded installations: (day, racks)."""
+    accepted: tuple[tuple[Days, int], ...] = ()
+    """Recorded acceptances of installed racks: (day, racks)."""
+    handover_day: Days | None = None
+    """Recorded handover to a colocation tenant."""
 
     @property
     def key(self) -> str:
@@ -163,6 +185,14 @@ class SitePlan:
     crews: CrewPlan | None
     smallest_rack_kw: float
     """Hall kW of the smallest rack delivered to the site; less free space is stranded."""
+    as_of: Days | None = None
+    """A status update's data date: crews take no unrecorded job and no rack is accepted
+    unrecorded before it."""
+    retired: tuple[tuple[Days, MW], ...] = ()
+    """Mining retirements, planned (`mining.retirements`) or recorded by a status update:
+    (day, IT MW)."""
+    pauses: tuple[PausePlan, ...] = ()
+    """Windows in which the listed work does not progress."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +205,8 @@ class Plan:
     platforms: Mapping[str, PlatformPlan]
     contracts: Mapping[str, ContractPlan]
     deliveries: tuple[DeliveryPlan, ...]
+    as_of: Days | None = None
+    """A status update's data date (None without a status)."""
 
 
 def build_plan(scenario: Scenario) -> Plan:
@@ -227,6 +259,7 @@ def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]
                 p.after,
                 _days(p.lead_time),
                 _days(p.delay),
+                gate=gate_day(p.gate, start),
             ),
         )
         for p in site.grid
@@ -245,6 +278,8 @@ def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]
         mining,
         CrewPlan(crews.count, crews.racks_per_week, crews.job_racks) if crews else None,
         min(kws, default=0.0),
+        retired=retirements(site, start),
+        pauses=tuple(pause_plan(p, start) for p in site.pauses),
     )
 
 
@@ -270,6 +305,7 @@ def _hall(
             build.after,
             _days(build.lag),
             _days(build.delay),
+            gate=gate_day(hall.gate, scenario.scenario.start),
         ),
         construction=_days(build.duration),
         commissioning=_days(hall.commissioning),
@@ -286,6 +322,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         TranchePlan(i + 1, to_days(t.due, start), float(t.units), t.hall)
         for i, t in enumerate(tranches(contract))
     )
+    accept = acceptance_plans(scenario, name)
     if isinstance(contract, ColocationContract):
         return ContractPlan(
             name,
@@ -294,6 +331,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
             MappingProxyType({}),
             _number(contract.tenant_load_factor),
             contract.tenant_pays_power,
+            acceptance=accept,
         )
     per_rack = {
         n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
@@ -305,6 +343,7 @@ def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan
         due,
         MappingProxyType(per_rack),
         bills_available=contract.billed_gpus == "available",
+        acceptance=accept,
     )
 
 

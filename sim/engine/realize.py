@@ -11,11 +11,14 @@ numbers for the inputs they share (common random numbers).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from sim.engine.status import in_progress
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.distributions import DurationDist, QuantityDist
 
@@ -56,10 +59,13 @@ def realize(
 ) -> tuple[Scenario, dict[str, float]]:
     """The concrete scenario of one replication, and the value drawn for each uncertain input.
 
-    With no streams, every distribution takes its plan value (a deterministic run).
+    With no streams, every distribution takes its plan value (a deterministic run). A duration
+    under way at a status update's data date is drawn given that it is longer than the time
+    already spent (see `sim.engine.status.in_progress`).
     """
     draws: dict[str, float] = {}
-    concrete = _walk(scenario, "", streams, draws)
+    walk = _Walk(streams, draws, in_progress(scenario))
+    concrete = _walk(scenario, "", walk)
     return concrete, draws
 
 
@@ -70,26 +76,82 @@ def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) 
     return dist.draw(streams.uniform(key), risks)
 
 
-def _walk(value: Any, path: str, streams: Streams | None, draws: dict[str, float]) -> Any:
+def _draw_longer(
+    dist: DurationDist | QuantityDist, key: str, streams: Streams | None, elapsed: float
+) -> float:
+    """A draw of ``dist`` given that it exceeds ``elapsed`` (work under way at the data date).
+
+    The unconditional draw is kept when it already exceeds ``elapsed``, so a status update
+    changes no draw it does not have to (common random numbers). Otherwise the base uniform u,
+    which then lies in (0, F(x)) with x the base value that reaches ``elapsed`` (risk events as
+    drawn), is mapped onto the upper part: u' = F(x) + (u / F(x)) (1 - F(x)). Both branches
+    together are exactly the conditional distribution given D > elapsed. The plan run keeps
+    the plan value when it exceeds ``elapsed``, else takes the conditional median. When no
+    value can exceed ``elapsed`` (a bounded or fixed duration already overrun), the work ends
+    at the data date.
+    """
+    drawn = _draw(dist, key, streams)
+    if drawn > elapsed:
+        return drawn
+    added = 0.0 if streams is None else drawn - dist.quantile(streams.uniform(key))
+    target = elapsed - added  # the base value must exceed this
+    f = _cdf(dist, target)
+    if f >= 1.0 - 1e-12:
+        return elapsed
+    if streams is None:
+        u = f + 0.5 * (1.0 - f)
+    else:
+        u0 = streams.uniform(key)
+        u = f + (u0 / f if f > 0 else u0) * (1.0 - f)
+    return max(dist.quantile(min(u, 1.0 - 1e-12)) + added, elapsed)
+
+
+def _cdf(dist: DurationDist | QuantityDist, x: float) -> float:
+    """P(base value <= x), by bisection on the quantile function (monotone in u)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if dist.quantile(mid) <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What a walk through the scenario draws with, and where it writes the draws."""
+
+    streams: Streams | None
+    draws: dict[str, float]
+    elapsed: Mapping[str, float]
+    """Path of a duration under way at the data date -> days already spent on it."""
+
+
+def _walk(value: Any, path: str, walk: _Walk) -> Any:
     if isinstance(value, _DISTS):
         key = f"shared.{value.shared}" if value.shared else path
-        drawn = _draw(value, key, streams)
-        draws.setdefault(key, drawn)  # one entry per independent input
+        if path in walk.elapsed:
+            drawn = _draw_longer(value, key, walk.streams, walk.elapsed[path])
+            walk.draws.setdefault(path, drawn)
+            return drawn
+        drawn = _draw(value, key, walk.streams)
+        walk.draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
     if isinstance(value, BaseModel):
         changes = {}
         for name in type(value).model_fields:
             old = getattr(value, name)
-            new = _walk(old, f"{path}.{name}" if path else name, streams, draws)
+            new = _walk(old, f"{path}.{name}" if path else name, walk)
             if new is not old:
                 changes[name] = new
         return value.model_copy(update=changes) if changes else value
     if isinstance(value, dict):
-        new_dict = {k: _walk(v, f"{path}.{k}", streams, draws) for k, v in value.items()}
+        new_dict = {k: _walk(v, f"{path}.{k}", walk) for k, v in value.items()}
         changed = any(new_dict[k] is not v for k, v in value.items())
         return new_dict if changed else value
     if isinstance(value, list):
-        new_list = [_walk(v, f"{path}[{i}]", streams, draws) for i, v in enumerate(value)]
+        new_list = [_walk(v, f"{path}[{i}]", walk) for i, v in enumerate(value)]
         changed = any(n is not o for n, o in zip(new_list, value, strict=True))
         return new_list if changed else value
     return value

@@ -17,12 +17,13 @@ The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain num
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import simpy
 from simpy.resources.resource import Request
 
+from sim.engine.acceptance import Acceptor
+from sim.engine.calendar import stretch
 from sim.engine.ledger import Ledger
 from sim.engine.plan import (
     DeliveryPlan,
@@ -35,30 +36,9 @@ from sim.engine.plan import (
 )
 from sim.engine.recorder import Recorder, Stages
 from sim.engine.sampler import Sampler
+from sim.engine.state import HallState, Lot, Process, Until
 from sim.engine.vocabulary import Kind, Level, Milestone
 from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, Days
-
-Process = Generator[simpy.Event, object, None]
-"""A SimPy process of the model."""
-Until = Generator[simpy.Event, object, Days]
-"""A sub-process that returns the time at which it ends."""
-
-
-@dataclass
-class HallState:
-    """A hall's plan and what changes during the run."""
-
-    plan: HallPlan
-    ledger: Ledger | None
-    ready_at: Days | None = None
-    free_kw: float = 0.0
-
-
-@dataclass
-class Lot:
-    delivery: str
-    platform: PlatformPlan
-    racks: int
 
 
 class SiteModel:
@@ -72,13 +52,19 @@ class SiteModel:
         ledgers: Mapping[str, Ledger],
         sampler: Sampler,
         recorder: Recorder,
+        acceptors: Mapping[str, Acceptor] | None = None,
     ) -> None:
         self.env = env
         self.site = site
         self.name = site.name
         self.platforms = platforms
+        acceptors = acceptors or {}
         self.halls = [
-            HallState(h, ledgers[h.contract.name] if h.contract is not None else None)
+            HallState(
+                h,
+                ledgers[h.contract.name] if h.contract is not None else None,
+                acceptor=acceptors.get(h.contract.name) if h.contract is not None else None,
+            )
             for h in site.halls
         ]
         self.sampler = sampler
@@ -110,7 +96,7 @@ class SiteModel:
     def _at(self, t: Days) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
 
-    def _until(self, start: Start, done: Mapping[str, simpy.Event]) -> Until:
+    def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
         its delay. Returns the time reached."""
         if start.day is not None:
@@ -119,8 +105,13 @@ class SiteModel:
             assert start.after is not None
             yield done[start.after]
             t = self.env.now + start.lag + start.delay
+        t = max([t, *(d for d in (start.not_before, start.gate) if d is not None)])
+        t += stretch(t, 0.0, self.site.pauses, work)
         yield self._at(t)
         return t
+
+    def _stretch(self, work: Days, kind: str) -> Days:  # pause windows included
+        return stretch(self.env.now, work, self.site.pauses, kind)
 
     def _event(self, t: Days, kind: Kind, name: str, milestone: Milestone, quantity: float) -> None:
         self.rec.event(t, self.name, kind, name, milestone, quantity)
@@ -134,7 +125,7 @@ class SiteModel:
 
     # -- grid and mining ---------------------------------------------------------------
     def _grid_phase(self, phase: GridPhasePlan) -> Process:
-        t = yield from self._until(phase.start, self.energized)
+        t = yield from self._until(phase.start, self.energized, "grid")
         self._event(t, Kind.GRID, phase.name, Milestone.ENERGIZED, phase.mw)
         self._level(t, {Level.GRID_MW: phase.mw})
         self.grid_mw += phase.mw
@@ -166,17 +157,21 @@ class SiteModel:
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
-        start = yield from self._until(hall.plan.construction_start, self.built)
+        start = yield from self._until(hall.plan.construction_start, self.built, "construction")
         yield from self._build(hall.plan, start)  # capex; building -> waiting for power
         yield self.power.get(hall.plan.grid_mw)  # first come, first served
         self._reserve(hall.plan)  # -> commissioning; mining gives way
-        yield self.env.timeout(hall.plan.commissioning)
+        if hall.plan.ready_day is not None:  # recorded
+            yield self._at(hall.plan.ready_day)
+        else:
+            yield self.env.timeout(self._stretch(hall.plan.commissioning, "commissioning"))
+            yield self._at(hall.plan.ready_not_before or 0.0)
         self._ready(hall)  # -> ready; takes racks or is handed over
 
     def _build(self, hall: HallPlan, start: Days) -> Process:
         self._event(start, Kind.HALL, hall.name, Milestone.CONSTRUCTION_STARTED, hall.it_mw)
         self.stages.enter(start, hall.it_mw, Level.HALLS_BUILDING_MW)
-        done = start + hall.construction
+        done = start + stretch(start, hall.construction, self.site.pauses, "construction")
         if hall.capex_usd and done > start:  # spent evenly over the construction period
             rate = hall.capex_usd / (done - start)
             self._level(start, {Level.CAPEX_RATE_USD_PER_DAY: rate})
@@ -212,7 +207,7 @@ class SiteModel:
         elif hall.ledger is not None:
             self._hand_over(hall.plan, hall.ledger)
 
-    def _hand_over(self, hall: HallPlan, ledger: Ledger) -> None:
+    def _hand_over(self, hall: HallPlan, ledger: Ledger, accepted: bool = True) -> None:
         """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
         now, contract = self.env.now, ledger.contract
         load = hall.it_mw * contract.tenant_load_factor
@@ -227,7 +222,8 @@ class SiteModel:
                 Level.TENANT_FACILITY_MW: facility if contract.tenant_pays_power else 0.0,
             },
         )
-        ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
+        if accepted:  # else the tenant accepts later (see `sim.engine.history`)
+            ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
@@ -262,6 +258,9 @@ class SiteModel:
             self._wake.succeed()
 
     def _dispatcher(self) -> Process:
+        if self.site.as_of is not None:
+            yield self._at(self.site.as_of)  # before it, only recorded installations
+            yield self.env.timeout(0.0)  # and those recorded on the data date go first
         while True:
             self._dispatch()
             self._wake = self.env.event()
@@ -298,6 +297,7 @@ class SiteModel:
             if lot.racks == 0:
                 self.inventory.remove(lot)
             hall.free_kw -= racks * kw
+            hall.pending += racks
             if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
@@ -315,7 +315,9 @@ class SiteModel:
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
         yield request
-        yield self.env.timeout(racks / self.site.crews.racks_per_week * 7.0)
+        yield self.env.timeout(
+            self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        )
         self.crews.release(request)
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
@@ -327,6 +329,10 @@ class SiteModel:
 
     def _burn_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         yield self.env.timeout(platform.burn_in)
+        self._burnt_in(hall, platform, racks)
+
+    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+        """Burn-in ends: a fallout share goes to rework, the rest is accepted."""
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
@@ -343,7 +349,8 @@ class SiteModel:
         self._accept(hall, platform, racks, Level.RACKS_REWORK)
 
     def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
-        """Racks pass acceptance: online, less the share out for repair."""
+        """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
+        online, less the share out for repair."""
         t = self.env.now
         down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.analysis.kpis import DATE_KPIS, kpi_row
 from sim.analysis.timeline import TIMELINE_COLUMNS, compute_arrays, with_datetimes
-from sim.engine import Random, build_plan, simulate
+from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
 
@@ -53,11 +53,11 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
     try:
         streams = Streams(seed, index)
         concrete, draws = realize(scenario, streams)
-        recorder = simulate(build_plan(concrete), Random(streams))
+        recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
         arrays = compute_arrays(concrete, recorder)
         kpis = kpi_row(concrete, recorder, arrays)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
-        metrics = np.stack([arrays.columns[m] for m in METRICS]).astype(np.float32)
+        metrics = np.stack(list(arrays.columns.values())).astype(np.float32)
         return Replication(index, metrics, kpis)
     except Exception as exc:
         raise ReplicationError(
@@ -179,5 +179,6 @@ def assemble(
     drivers = drivers_table(reps)
     summary = mc_summary(scenario, seed, reps, on_time, drivers)
     percentiles = with_datetimes(percentiles, ["date"])
-    on_time = with_datetimes(on_time, ["due", "p10", "p50", "p90"])
+    dates = ["due", "p10", "p50", "p90", *(["due_revised"] if "due_revised" in on_time else [])]
+    on_time = with_datetimes(on_time, dates)
     return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import PORTFOLIO_KPIS
+from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.steps import date_grid
-from sim.analysis.timeline import PORTFOLIO, TIMELINE_COLUMNS
+from sim.analysis.timeline import PORTFOLIO, timeline_columns
 from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
 
 TOP_DRIVERS = 10
@@ -23,7 +24,7 @@ def percentile_table(scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray
     """Long table: date, site, metric, p10, p50, p90, mean."""
     info = scenario.scenario
     dates = date_grid(info.start, info.end, info.step)
-    metrics = TIMELINE_COLUMNS[2:]
+    metrics = timeline_columns(scenario)[2:]
     sites = [*scenario.sites, PORTFOLIO]
     shape = mean.shape  # (metric, site, date)
     index = np.indices(shape).reshape(3, -1)
@@ -71,9 +72,15 @@ def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
                     "p90": p90,
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["contract", "tranche", "due", "p_on_time", "p10", "p50", "p90"]
-    )
+            if reports_revisions(scenario):
+                revised = reps[f"{prefix}.slip_revised_days"]
+                rows[-1]["due_revised"] = revised_due(scenario, name, i)
+                rows[-1]["slip_revised_days"] = float(revised.median())
+                rows[-1]["p_on_time_revised"] = float((revised <= 0).mean())
+    columns = ["contract", "tranche", "due", "p_on_time", "p10", "p50", "p90"]
+    if reports_revisions(scenario):
+        columns += ["due_revised", "slip_revised_days", "p_on_time_revised"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def drivers_table(reps: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +118,18 @@ def _stats(values: pd.Series) -> dict[str, float | None]:
     return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(v.mean())}
 
 
+def _revised(row: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """The revised-due columns of an on-time row, when the run reports them."""
+    if "due_revised" not in row:
+        return {}
+    slip = row["slip_revised_days"]
+    return {
+        "due_revised": row["due_revised"].isoformat(),
+        "slip_revised_days": None if math.isnan(slip) else slip,
+        "p_on_time_revised": row["p_on_time_revised"],
+    }
+
+
 def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d is not None else None
 
@@ -142,6 +161,7 @@ def mc_summary(
                     "p10": _iso(r["p10"]),
                     "p50": _iso(r["p50"]),
                     "p90": _iso(r["p90"]),
+                    **_revised(r),
                 }
                 for r in mine.to_dict("records")
             ],

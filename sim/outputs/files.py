@@ -190,6 +190,7 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
         mc.on_time,
         mc.drivers,
         folder / "plots",
+        mc.scenario.status.as_of if mc.scenario.status is not None else None,
     )
 
 

@@ -56,6 +56,13 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+_MONEY_FOLLOWS_BASELINE = (
+    "Money (billing start, prepayment and late credits) follows each tranche's contracted "
+    "(baseline) due date; the revised due date, in force at the data date, is reported for "
+    "slips and on-time probabilities only."
+)
+
+
 def _slip(days: int | None) -> Raw:
     if days is None:
         return Raw('<td><span class="late">not in horizon</span></td>')
@@ -126,6 +133,15 @@ def run_report(result: Result, folder: Path) -> str:
         f"<p>{len(scenario.sites)} sites, {grid:,.0f} MW of grid interconnect, "
         f"{len(scenario.contracts)} contracts; {info['start']} to {info['end']}, "
         f"by {info['step']}.</p>",
+        *(
+            [
+                f"<p><b>Status update, data date {scenario.status.as_of}</b> (the dotted line on "
+                "the charts; recorded actuals are the points): what happened up to it is as "
+                f"recorded, the rest is forecast from it. {_e(scenario.status.note)}</p>"
+            ]
+            if scenario.status is not None
+            else []
+        ),
     ]
     if result.source and result.source.overrides:
         parts.append(
@@ -148,10 +164,17 @@ def run_report(result: Result, folder: Path) -> str:
                     t["delivered"] or "–",
                     _slip(t["slip_days"]),
                 ]
+                + ([t["due_revised"], _slip(t["slip_revised_days"])] if "due_revised" in t else [])
             )
+    revised = any("due_revised" in t for c in s["contracts"].values() for t in c["tranches"])
     parts.append(
         "<h2>Contract tranches</h2>"
-        + _table(["contract", "kind", "tranche", "units", "due", "delivered", "slip"], rows)
+        + _table(
+            ["contract", "kind", "tranche", "units", "due", "delivered", "slip"]
+            + (["revised due", "slip vs revised"] if revised else []),
+            rows,
+        )
+        + (f"<p>{_MONEY_FOLLOWS_BASELINE}</p>" if revised else "")
     )
     parts.append(
         _table(
@@ -206,7 +229,8 @@ def run_report(result: Result, folder: Path) -> str:
             f"<h2>On-time probabilities ({len(mc.replications)} replications, "
             f"seed {mc.seed})</h2>"
             + _table(
-                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"],
+                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"]
+                + (["revised due", "P(on time vs revised)"] if revised else []),
                 [
                     (
                         r["contract"],
@@ -216,6 +240,11 @@ def run_report(result: Result, folder: Path) -> str:
                         _day(r["p10"], missing="not in horizon"),
                         _day(r["p50"], missing="not in horizon"),
                         _day(r["p90"], missing="not in horizon"),
+                    )
+                    + (
+                        (_day(r["due_revised"]), f"{100 * r['p_on_time_revised']:.0f}%")
+                        if revised
+                        else ()
                     )
                     for r in mc.on_time.to_dict("records")
                 ],

@@ -4,8 +4,8 @@ A status update records, up to a data date (`as_of`), what actually happened: ph
 energized, halls built and ready, racks arrived, installed and accepted, tranches accepted,
 mining retired. These pure functions give the engine the typed records (`actuals`), the due
 date of a tranche in force at a date (`effective_due`, `revisions`) and the acceptance that
-applies to a tranche (`acceptance`). The engine does not call them yet; the rules a status
-must satisfy are in `statuschecks`.
+applies to a tranche (`acceptance`); the engine applies them in `sim.engine.status`. The
+rules a status must satisfy are in `statuschecks`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ object API with the Agg canvas, so no global pyplot state is touched.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
@@ -36,6 +37,7 @@ def plot_monte_carlo(
     on_time: pd.DataFrame,
     drivers: pd.DataFrame,
     folder: Path,
+    as_of: dt.date | None = None,
 ) -> list[Path]:
     """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -45,7 +47,7 @@ def plot_monte_carlo(
         site = str(site)
         label = "portfolio" if site == PORTFOLIO else site
         path = folder / f"bands_{label}.png"
-        _bands(rows, f"{name}: {label} — P50 with P10–P90 band ({n} replications)", path)
+        _bands(rows, f"{name}: {label} — P50 with P10–P90 band ({n} replications)", path, as_of)
         paths.append(path)
     path = folder / "full_delivery_cdf.png"
     _delivery_cdf(
@@ -92,7 +94,7 @@ def _band(
         ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
 
 
-def _bands(rows: pd.DataFrame, title: str, path: Path) -> None:
+def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = None) -> None:
     fig = new_figure(13, 10)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
     fig.suptitle(title, fontsize=14, fontweight="bold")
@@ -133,7 +135,10 @@ def _bands(rows: pd.DataFrame, title: str, path: Path) -> None:
     ax.set_ylabel("USD million per month")
     ax.set_title("Revenue (monthly rate)", loc="left")
 
-    for ax in axes:
+    for i, ax in enumerate(axes):
+        if as_of is not None:  # a status update's data date
+            label = f"data date {as_of}" if i == 0 else None
+            ax.axvline(pd.Timestamp(as_of), color="black", linestyle=":", label=label)
         if ax.get_legend_handles_labels()[0]:
             legend(ax)
         date_axis(ax)

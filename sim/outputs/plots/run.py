@@ -20,6 +20,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.status import Marks, draw_marks, marks_of
 from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
 
 if TYPE_CHECKING:
@@ -57,7 +58,13 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
         jobs.append(
             (
                 _dashboard,
-                (rows, mine, title, folder / f"{'portfolio' if site == PORTFOLIO else site}.png"),
+                (
+                    rows,
+                    mine,
+                    title,
+                    folder / f"{'portfolio' if site == PORTFOLIO else site}.png",
+                    marks_of(result.scenario, site),
+                ),
             )
         )
         if site != PORTFOLIO:
@@ -75,7 +82,7 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
         (_revenue, (timeline, contracts, f"{name}: revenue (monthly rate)", folder / "revenue.png"))
     )
     draw_all(jobs)
-    return [args[-1] for _, args in jobs]
+    return [next(a for a in args if isinstance(a, Path)) for _, args in jobs]
 
 
 def _draw(job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
@@ -181,7 +188,13 @@ def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: 
     fig.savefig(path)
 
 
-def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+def _dashboard(
+    rows: pd.DataFrame,
+    contracts: pd.DataFrame,
+    title: str,
+    path: Path,
+    marks: Marks | None = None,
+) -> None:
     fig = new_figure(13, 10)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
     dates = pd.to_datetime(rows["date"])
@@ -233,6 +246,9 @@ def _dashboard(rows: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Pa
         ax.grid(True, alpha=0.3)
         ax.margins(x=0)
         ax.set_ylim(bottom=0)
+    if marks is not None:  # a status update: its data date and actuals
+        draw_marks(list(axes), marks)
+        legend(axes[0])
     fig.savefig(path)
 
 

@@ -3,8 +3,8 @@ amendments, approval gates, pause windows and dated mining retirements.
 
 Every field here has a default that means "as before": acceptance per lot with no extra
 time, no revisions, no amendments, no gates, no pauses, mining retiring only as halls take
-its power. The engine does not read these fields yet (see docs/status-updates.md); they are
-validated and carried with the scenario.
+its power. docs/status-updates.md says what the engine does with each (amendments are
+validated and carried, not applied yet).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sim.scenario.schema.types import Duration, PositiveFloat, StrictModel, Unce
 
 class Acceptance(StrictModel):
     """Customer acceptance: how long after units are ready the customer accepts them, and in what
-    blocks. Billing, prepayment credits and late credits follow acceptance. The simulation does
-    not apply it yet: it is validated and kept with the scenario."""
+    blocks. Only accepted units fill tranches, bill, earn prepayment and late credits and count
+    as online; ready units wait (`racks_awaiting_acceptance`, `colo_awaiting_acceptance_mw`)."""
 
     duration: Duration = 0.0
     """Time from the units being ready (racks burnt in, MW handed over) to the customer's
@@ -31,8 +31,9 @@ class Acceptance(StrictModel):
 
 
 class Revision(StrictModel):
-    """A revised due date for a tranche, made on a date (the baseline `due` stays). The simulation
-    does not apply it yet: it is validated and kept with the scenario."""
+    """A revised due date for a tranche, made on a date (the baseline `due` stays). Slips and
+    on-time probabilities are reported against both (`due_revised`: the revision in force at the
+    status's `as_of`, else the latest); money, late credits included, follows the baseline."""
 
     RULES = ("Exactly one of `mw` or `hashrate_ehs`.",)
 
@@ -46,8 +47,7 @@ class Revision(StrictModel):
 
 class Gate(StrictModel):
     """An approval the work waits for (a regulator's interconnection review, a permit), with an
-    uncertain date. The simulation does not apply it yet: it is validated and kept with the
-    scenario."""
+    uncertain date: the work does not start before it clears."""
 
     name: str = ""
     """What is being approved, for reports."""
@@ -66,8 +66,8 @@ def _all_work() -> list[PauseWork]:
 
 class Pause(StrictModel):
     """A window during which dated work at a site does not progress (a regulator's pause on large-
-    load interconnections, a weather stoppage). The simulation does not apply it yet: it is
-    validated and kept with the scenario."""
+    load interconnections, a weather stoppage): the listed work stops at the window's start and
+    resumes at its end, so it ends later by the overlap."""
 
     RULES = ("Exactly one of `end` or `duration`.", "`end` is not before `start`.")
 
@@ -95,8 +95,8 @@ class Pause(StrictModel):
 
 
 class MiningRetirement(StrictModel):
-    """A dated step that retires part of the mining fleet, whatever the halls need. The simulation
-    does not apply it yet: it is validated and kept with the scenario."""
+    """A dated step that retires part of the mining fleet, whatever the halls need (EH/s are
+    converted at the fleet's J/TH)."""
 
     RULES = ("Exactly one of `mw` or `hashrate_ehs`.",)
 
@@ -117,8 +117,8 @@ class MiningRetirement(StrictModel):
 
 
 class HashpricePoint(StrictModel):
-    """From a date on, the hashprice takes a new value (for example after a halving). The
-    simulation does not apply it yet: it is validated and kept with the scenario."""
+    """From a date on, the hashprice takes a new value (for example after a halving); mining
+    revenue uses the value in force each day."""
 
     start: dt.date
     """First day of the new hashprice."""

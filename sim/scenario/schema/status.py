@@ -179,9 +179,9 @@ class ContractActual(StrictModel):
 
 
 class Status(StrictModel):
-    """A status update: the data date and the actuals recorded up to it. The simulation does not
-    apply the actuals yet: they are validated and kept with the scenario, and a run still
-    forecasts from the scenario's plan."""
+    """A status update: the data date and the actuals recorded up to it. Every run (the plan run
+    and each replication) pins the actuals, samples only the remaining duration of work under
+    way, and schedules nothing unrecorded before `as_of`."""
 
     as_of: dt.date
     """The data date: every actual is on or before it, and nothing unrecorded happens before
