@@ -44,7 +44,7 @@ def test_a_tranche_that_names_a_hall_fills_only_from_that_hall() -> None:
     assert [b[f] for f in fields] == ["b", "2026-07-21", 146, False]
     assert contract["full_delivery"] == "2026-07-21"
     events = [
-        (r.date.isoformat(), r.kind, r.name, r.tranche, r.milestone)
+        (f"{r.date:%Y-%m-%d}", r.kind, r.name, r.tranche, r.milestone)
         for r in result.events.itertuples()
     ]
     assert ("2026-07-11", "hall", "b", pd.NA, "ready") in events

@@ -66,7 +66,7 @@ def test_rent_escalates_on_anniversaries_of_the_first_handover() -> None:
 def test_revenue_by_date_does_not_depend_on_the_scenario_start() -> None:
     later = sim.run(scenario_from(COLO_STORY)).contracts
     earlier = sim.run(scenario_from(COLO_STORY, scenario__start="2025-03-01")).contracts
-    earlier = earlier[earlier["date"] >= dt.date(2026, 1, 1)].reset_index(drop=True)
+    earlier = earlier[earlier["date"] >= pd.Timestamp("2026-01-01")].reset_index(drop=True)
     assert len(earlier) == len(later)
     pd.testing.assert_series_equal(earlier["revenue_usd"], later["revenue_usd"])
     # Day 40 to the end of 2028: two full contract years and 285.5 days of the third.
