@@ -101,25 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="results folder (default: results/<scenario name>/, replacing an earlier run there)",
     )
+    run.add_argument("--force", action="store_true", help="replace the results folder if not empty")
     run.add_argument(
-        "--force", action="store_true", help="replace the results folder if it already holds files"
-    )
-    run.add_argument(
-        "--step",
-        choices=["day", "week", "month"],
-        default=None,
-        help="timeline resolution (default: the scenario's `step`)",
+        "--step", choices=["day", "week", "month"], help="timeline resolution (default: `step`)"
     )
     run.add_argument(
         "--variant",
-        default=None,
+        action="append",
         metavar="NAME",
-        help="run one of the scenario's variants instead of the base",
+        help="run a variant of the scenario instead of the base; repeat to combine variants "
+        "(applied in order; two that set the same key differently are an error)",
     )
+    _set_option(run)
     _monte_carlo_options(run)
-    run.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
 
     compare = commands.add_parser(
         "compare",
@@ -130,17 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "plots, a Gantt chart and report.html. With two files, the first is the base.",
     )
     compare.add_argument(
-        "files",
-        type=Path,
-        nargs="+",
-        metavar="FILE",
-        help="a scenario with variants, or two scenario files",
+        "files", type=Path, nargs="+", metavar="FILE", help="a scenario with variants, or two files"
     )
     compare.add_argument(
-        "--variants",
-        default=None,
-        metavar="A,B,...",
-        help="variants to compare with the base (default: all)",
+        "--variants", metavar="A,B,...", help="variants to compare with the base (default: all)"
     )
     compare.add_argument(
         "--out",
@@ -151,10 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--force", action="store_true", help="replace the folder if it already holds files"
     )
+    _set_option(compare, " (to every run compared)")
     _monte_carlo_options(compare)
-    compare.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
 
     validate = commands.add_parser(
         "validate",
@@ -163,22 +148,31 @@ def build_parser() -> argparse.ArgumentParser:
         "2 otherwise, with one located message per problem.",
     )
     validate.add_argument("files", type=Path, nargs="+", help="scenario YAML files")
-    validate.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
-
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the scenario format",
         description="Print the JSON Schema of the scenario format, for editors that complete "
         "and check YAML (e.g. yaml-language-server).",
-    ).add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
+    for sub in (run, compare, validate, commands.choices["schema"]):  # also after the command
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     from sim.calibration.commands import add_commands
 
     add_commands(commands)
     return parser
+
+
+def _set_option(parser: argparse.ArgumentParser, where: str = "") -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one value by key path, read as YAML, after any variant"
+        f"{where}: --set sites.childress.crews.count=5 --set deliveries.dell.slip=60d",
+    )
 
 
 def _positive(text: str) -> int:
@@ -298,10 +292,11 @@ def _run(args: argparse.Namespace) -> int:
     from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
     from sim.runner import run
     from sim.scenario.loader import load_file
+    from sim.scenario.variants import parse_set
 
     started = time.perf_counter()
     options = _options(args)
-    loaded = load_file(args.file, args.variant)
+    loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
     for warning in loaded.warnings:
         print(str(warning), file=sys.stderr)
     out = args.out
@@ -323,15 +318,17 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.outputs import console
     from sim.outputs.files import is_run_folder, write_comparison
     from sim.scenario.loader import load_all, load_file
+    from sim.scenario.variants import parse_set
 
     started = time.perf_counter()
     options = _options(args)
+    sets = [parse_set(text) for text in args.set]
     if len(args.files) > 2:
         raise UsageError("compare takes one scenario with variants, or two scenario files")
     if len(args.files) == 2:
         if args.variants:
             raise UsageError("--variants goes with one scenario file, not two")
-        runs = {path.stem: load_file(path) for path in args.files}
+        runs = {path.stem: load_file(path, overrides=sets) for path in args.files}
         if len(runs) < 2:
             raise UsageError("the two files have the same name; rename one")
     else:
@@ -351,6 +348,8 @@ def _compare(args: argparse.Namespace) -> int:
                 f"{args.files[0]} declares no variants; add `variants:` or give two files"
             )
         runs = {"base": base, **{v: everything[v] for v in chosen}}
+        if sets:
+            runs = {n: load_file(args.files[0], r.variant, sets) for n, r in runs.items()}
     for loaded in runs.values():
         for warning in loaded.warnings:
             print(str(warning), file=sys.stderr)

@@ -35,9 +35,10 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        text = f"{where}: {self.path}: {self.message}"
+        path = f"{self.path}: " if self.path else ""  # none: `file` says it (`--set a.b=1`)
+        text = f"{where}: {path}{self.message}"
         if self.severity == "warning":
-            text = f"{where}: warning: {self.path}: {self.message}"
+            text = f"{where}: warning: {path}{self.message}"
         if self.hint:
             text += f"; {self.hint}"
         return text

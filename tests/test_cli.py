@@ -183,7 +183,7 @@ def test_run_a_variant_records_its_overrides(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "overrides.json").read_text()) == [
-        {"path": "sites.childress.crews.count", "old": 6, "new": 5}
+        {"path": "sites.childress.crews.count", "old": 6, "new": 5, "by": "variant one_crew_fewer"}
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["variant"] == "one_crew_fewer"

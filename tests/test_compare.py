@@ -79,7 +79,7 @@ def test_comparison_folder(iren: dict, tmp_path: Path) -> None:
     assert parallel["microsoft.full_delivery.delta"] < 0  # Horizon 4 no longer waits
     overrides = json.loads((folder / "overrides.json").read_text())
     assert overrides["one_crew_fewer"] == [
-        {"path": "sites.childress.crews.count", "old": 6, "new": 5}
+        {"path": "sites.childress.crews.count", "old": 6, "new": 5, "by": "variant one_crew_fewer"}
     ]
 
 

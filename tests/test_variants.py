@@ -45,9 +45,19 @@ def test_overrides_are_applied_and_recorded_old_to_new() -> None:
     assert variant.scenario.deliveries["vendor"].tranches[1].date == dt.date(2026, 9, 15)
     assert variant.scenario.deliveries["vendor"].slip == 10.0
     assert [o.as_dict() for o in variant.overrides] == [
-        {"path": "sites.north.crews.count", "old": 2, "new": 4},
-        {"path": "deliveries.vendor.tranches[1].date", "old": "2026-10-01", "new": "2026-09-15"},
-        {"path": "deliveries.vendor.slip", "old": "(default)", "new": "10d"},
+        {"path": "sites.north.crews.count", "old": 2, "new": 4, "by": "variant faster"},
+        {
+            "path": "deliveries.vendor.tranches[1].date",
+            "old": "2026-10-01",
+            "new": "2026-09-15",
+            "by": "variant faster",
+        },
+        {
+            "path": "deliveries.vendor.slip",
+            "old": "(default)",
+            "new": "10d",
+            "by": "variant faster",
+        },
     ]
     assert variant.variant == "faster"
     assert base.overrides == []

@@ -6,6 +6,8 @@ This module imports only yaml and pydantic, so `dcsim validate` stays fast.
 from __future__ import annotations
 
 import hashlib
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,18 @@ from sim.scenario.imports import read_scenario_source
 from sim.scenario.schema import Scenario
 from sim.scenario.statuschecks import check as check_status
 from sim.scenario.validation import problems_from_validation
-from sim.scenario.variants import Override, apply_variant
+from sim.scenario.variants import (
+    Override,
+    Setting,
+    apply_settings,
+    apply_variant,
+    conflicts,
+    variant_settings,
+)
 from sim.scenario.yamlsource import YamlSource, parse_yaml
+
+Overrides = Mapping[str, Any] | Sequence[Setting]
+"""Key path -> value (``{"sites.childress.crews.count": 5}``), or parsed ``--set`` options."""
 
 
 @dataclass(frozen=True)
@@ -33,21 +45,29 @@ class Loaded:
     files: list[str] = field(default_factory=list)
     """Every file read: the scenario and what it imports."""
     variant: str | None = None
-    """The variant applied, if any."""
+    """The variant applied, if any (several: their names joined by `+`)."""
     overrides: list[Override] = field(default_factory=list)
-    """The variant's overrides, each with the value it replaced."""
+    """The overrides applied (the variants', then the explicit ones), each with the value it
+    replaced."""
+    variants: list[str] = field(default_factory=list)
+    """The variants applied, in order."""
     texts: dict[str, str] = field(default_factory=dict, repr=False)
     """The text of every file read, by name."""
 
 
-def load_file(path: str | Path, variant: str | None = None) -> Loaded:
+def load_file(
+    path: str | Path, variant: str | Sequence[str] | None = None, overrides: Overrides = ()
+) -> Loaded:
     """Read, validate and cross-check a scenario file (and the files it imports), with
-    ``variant`` applied if given. Every variant in the file is validated, so a bad override
-    is reported whichever variant is run.
+    ``variant`` applied if given (a name, or several applied in order), then ``overrides``.
+    Every variant in the file is validated, so a bad override is reported whichever variant
+    is run. Variants combined must not set the same key to different values; ``overrides``
+    are applied last and win over the variants.
 
     Raises ScenarioError listing every error (with file, line and key path).
     """
-    return _select(load_all(path), variant, str(path))
+    source = read_scenario_source(Path(path))
+    return _choose(source, _validate_all(source), variant, overrides)
 
 
 def load_all(path: str | Path) -> dict[str | None, Loaded]:
@@ -55,7 +75,12 @@ def load_all(path: str | Path) -> dict[str | None, Loaded]:
     return _validate_all(read_scenario_source(Path(path)))
 
 
-def load_text(text: str, name: str = "<scenario>", variant: str | None = None) -> Loaded:
+def load_text(
+    text: str,
+    name: str = "<scenario>",
+    variant: str | Sequence[str] | None = None,
+    overrides: Overrides = (),
+) -> Loaded:
     """Like `load_file`, for YAML text already in memory; ``name`` is used in messages.
     Text cannot import other files (there is no folder to resolve them against)."""
     source = parse_yaml(text, name)
@@ -71,24 +96,88 @@ def load_text(text: str, name: str = "<scenario>", variant: str | None = None) -
                 )
             ]
         )
-    return _select(_validate_all(source), variant, name)
+    return _choose(source, _validate_all(source), variant, overrides)
 
 
-def _select(loaded: dict[str | None, Loaded], variant: str | None, name: str) -> Loaded:
-    if variant not in loaded:
-        names = [v for v in loaded if v is not None]
+def _choose(
+    source: YamlSource,
+    everything: dict[str | None, Loaded],
+    variant: str | Sequence[str] | None,
+    overrides: Overrides,
+) -> Loaded:
+    """The base with the variants named (in order) and then ``overrides`` applied."""
+    names = [variant] if isinstance(variant, str) else list(variant or [])
+    known = [v for v in everything if v is not None]
+    unknown = [
+        Problem(source.file, None, "variants", f"no variant `{v}`", did_you_mean(str(v), known))
+        for v in names
+        if v not in everything
+    ]
+    if unknown:
+        raise ScenarioError(unknown)
+    settings = as_settings(overrides)
+    if not settings and len(names) <= 1:
+        return everything[names[0] if names else None]
+    data = {k: v for k, v in source.data.items() if k != "imports"}
+    chosen = [s for v in names for s in variant_settings(source, data, v)[0]]
+    problems = conflicts(chosen)
+    if problems:
+        raise ScenarioError(problems)
+    loaded = _apply(source, data, chosen + settings, everything[None].sha256)
+    return replace(loaded, variant="+".join(names) or None, variants=names)
+
+
+def _apply(
+    source: YamlSource,
+    data: dict[str, Any],
+    settings: list[Setting],
+    sha256: str,
+    copy: bool = True,
+) -> Loaded:
+    """Apply ``settings`` to ``data`` and validate: one implementation for variants, --set
+    and `with_overrides`. A problem at an override's own key path is shown by the override
+    alone (``--set a.b=x: expected ...``)."""
+    applied_data, located, applied, problems = apply_settings(
+        source, data, settings, copy_data=copy
+    )
+    try:
+        if problems:
+            raise ScenarioError(problems)
+        return replace(_validate(located, applied_data, sha256), overrides=applied)
+    except ScenarioError as exc:
+        at = {(s.file, s.key) for s in settings if s.line is None}
         raise ScenarioError(
-            [
-                Problem(
-                    name,
-                    None,
-                    "variants",
-                    f"no variant `{variant}`",
-                    did_you_mean(str(variant), names),
-                )
-            ]
-        )
-    return loaded[variant]
+            [replace(p, path="") if (p.file, p.path) in at else p for p in exc.problems]
+        ) from None
+
+
+def as_settings(overrides: Overrides) -> list[Setting]:
+    """Overrides given in Python (key path -> value) as settings; parsed ``--set`` as is."""
+    if not isinstance(overrides, Mapping):
+        return list(overrides)
+    return [
+        Setting(key, _plain_number(value), f"overrides[{key!r}]", None, "", "with_overrides")
+        for key, value in overrides.items()
+    ]
+
+
+def _plain_number(value: Any) -> Any:
+    """numpy's numbers as Python's (a sweep over ``np.arange(3, 8)`` gives numpy integers;
+    the schema's numbers are strict)."""
+    if isinstance(value, bool | int | float) or not isinstance(value, numbers.Number):
+        return value
+    return int(value) if isinstance(value, numbers.Integral) else float(value)  # type: ignore[arg-type]
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with values changed by key path, validated and cross-checked like a
+    file (see `Scenario.with_overrides`). Raises ScenarioError naming each bad override."""
+    data = scenario.model_dump()  # the values as validated; durations as text ("60d")
+    source = YamlSource("<scenario>", data)
+    result = _apply(source, data, as_settings(overrides), "", copy=False).scenario
+    if scenario.variants:  # kept as written (they are not applied)
+        result = result.model_copy(update={"variants": scenario.variants})
+    return result
 
 
 def _validate_all(source: YamlSource) -> dict[str | None, Loaded]:
@@ -146,6 +235,7 @@ def _validate(source: YamlSource, data: dict[str, Any], sha256: str) -> Loaded:
     )
 
 
-def load(path: str | Path) -> Scenario:
-    """The validated scenario in a file (warnings are available through `load_file`)."""
-    return load_file(path).scenario
+def load(path: str | Path, variant: str | Sequence[str] | None = None) -> Scenario:
+    """The validated scenario in a file, with ``variant`` applied if given (a name, or a
+    list of names applied in order). Warnings are available through `load_file`."""
+    return load_file(path, variant).scenario

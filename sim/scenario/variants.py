@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sim.errors import PathKey, Problem, did_you_mean, render_path
+from sim.errors import PathKey, Problem, ScenarioError, did_you_mean, render_path
 from sim.scenario.schema import Scenario
 from sim.scenario.validation import allowed_keys
-from sim.scenario.yamlsource import YamlSource
+from sim.scenario.yamlsource import YamlSource, parse_yaml
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 MISSING = "(default)"
@@ -37,9 +37,12 @@ class Override:
     path: str
     old: Any
     new: Any
+    by: str = ""
+    """What asked for it: ``variant NAME``, ``--set`` or ``with_overrides``."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "old": _plain(self.old), "new": _plain(self.new)}
+        out = {"path": self.path, "old": _plain(self.old), "new": _plain(self.new)}
+        return {**out, "by": self.by} if self.by else out
 
 
 def _plain(value: Any) -> Any:
@@ -66,72 +69,121 @@ def parse_path(text: str) -> PathKey | None:
     return tuple(parts)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One requested override: a key path, its value, where it was written and by whom."""
+
+    key: str
+    """The key path as written: ``deliveries.dell.tranches[2].date``."""
+    value: Any
+    file: str
+    """The file it is in, or where else it came from (``--set a.b=1``)."""
+    line: int | None = None
+    label: str = ""
+    """The path shown when the key itself is wrong (``variants.fast.<key>``); empty: none."""
+    by: str = ""
+    """What asked for it: ``variant NAME``, ``--set`` or ``with_overrides``."""
+
+
+def variant_settings(
+    source: YamlSource, data: dict[str, Any], name: str
+) -> tuple[list[Setting], list[Problem]]:
+    """The overrides of variant ``name``, each located at its line."""
+    overrides = data["variants"][name]
+    where = ("variants", name)
+    if not isinstance(overrides, dict):
+        file, line = source.locate(where)
+        problem = Problem(
+            file,
+            line,
+            render_path(where),
+            "expected a mapping of key paths to values",
+            "write `deliveries.dell.slip: 60d` lines under it",
+        )
+        return [], [problem]
+    settings = []
+    for text, value in overrides.items():
+        file, line = source.locate((*where, text))
+        label = f"{render_path(where)}.{text}"
+        settings.append(Setting(text, value, file, line, label, f"variant {name}"))
+    return settings, []
+
+
 def apply_variant(
     source: YamlSource, data: dict[str, Any], name: str
 ) -> tuple[dict[str, Any], YamlSource, list[Override], list[Problem]]:
     """The data with variant ``name`` applied, a source whose lines point at the overrides,
     the overrides applied, and the problems found."""
-    overrides = data["variants"][name]
-    where = ("variants", name)
-    result = copy.deepcopy({k: v for k, v in data.items() if k != "variants"})
+    settings, problems = variant_settings(source, data, name)
+    result, located, applied, found = apply_settings(source, data, settings)
+    return result, located, applied, problems + found
+
+
+def conflicts(settings: list[Setting]) -> list[Problem]:
+    """Two settings from different variants at the same path (or one inside the other)
+    whose result would depend on the order they are applied in."""
+    problems = []
+    seen: list[tuple[PathKey, Setting]] = []
+    for s in settings:
+        path = parse_path(s.key)
+        if path is None:
+            continue
+        for other_path, other in seen:
+            if other.by == s.by:
+                continue
+            overlap = path[: len(other_path)] == other_path or other_path[: len(path)] == path
+            if overlap and (path != other_path or other.value != s.value):
+                problems.append(
+                    Problem(
+                        s.file,
+                        s.line,
+                        s.label or s.key,
+                        f"{s.by} sets `{s.key}` to {_plain(s.value)!r} but {other.by} sets "
+                        f"`{other.key}` to {_plain(other.value)!r}",
+                        "combine variants that change different keys, or choose the value "
+                        f"with --set {s.key}=VALUE",
+                    )
+                )
+        seen.append((path, s))
+    return problems
+
+
+def apply_settings(
+    source: YamlSource, data: dict[str, Any], settings: list[Setting], *, copy_data: bool = True
+) -> tuple[dict[str, Any], YamlSource, list[Override], list[Problem]]:
+    """``data`` with ``settings`` applied in order, a source whose lines point at them, the
+    overrides applied (old -> new), and the problems found. Without ``copy_data``, ``data``
+    is changed in place (it must be the caller's own copy)."""
+    result = data if not copy_data else copy.deepcopy(data)
+    result.pop("variants", None)
     located = YamlSource(source.file, result, dict(source.lines), dict(source.origin), source.texts)
     applied: list[Override] = []
     problems: list[Problem] = []
-    if not isinstance(overrides, dict):
-        file, line = source.locate(where)
-        return (
-            result,
-            located,
-            [],
-            [
-                Problem(
-                    file,
-                    line,
-                    render_path(where),
-                    "expected a mapping of key paths to values",
-                    "write `deliveries.dell.slip: 60d` lines under it",
-                )
-            ],
-        )
-    for text, value in overrides.items():
-        file, line = source.locate((*where, text))
-        path = parse_path(text)
-        if path is not None and path[0] in ("imports", "variants"):
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    f"{render_path(where)}.{text}",
-                    f"a variant cannot change `{path[0]}`",
-                    "override keys of the scenario itself",
-                )
-            )
-            continue
+    for s in settings:
+        path = parse_path(s.key)
+        error: tuple[str, str] | None
         if path is None:
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    f"{render_path(where)}.{text}",
-                    f"`{text}` is not a key path",
-                    "write keys joined by dots, list items as [n]: "
-                    "deliveries.dell.tranches[2].date",
-                )
+            error = (
+                f"`{s.key}` is not a key path",
+                "write keys joined by dots, list items as [n]: deliveries.dell.tranches[2].date",
             )
-            continue
-        error = _set(result, path, value, applied)
+        elif path[0] in ("imports", "variants"):
+            error = (f"an override cannot change `{path[0]}`", "override keys of the scenario")
+        else:
+            error = _set(result, path, s.value, applied, s.by)
         if error is not None:
-            problems.append(Problem(file, line, f"{render_path(where)}.{text}", *error))
+            problems.append(Problem(s.file, s.line, s.label, *error))
             continue
+        assert path is not None
         for key in [k for k in located.lines if k[: len(path)] == path]:
             del located.lines[key]
-        located.lines[path] = line
-        located.origin[path] = file
+        located.lines[path] = s.line
+        located.origin[path] = s.file
     return result, located, applied, problems
 
 
 def _set(
-    data: dict[str, Any], path: PathKey, value: Any, applied: list[Override]
+    data: dict[str, Any], path: PathKey, value: Any, applied: list[Override], by: str
 ) -> tuple[str, str] | None:
     """Set ``path`` to ``value`` in ``data``; a (message, hint) if the path does not exist."""
     node: Any = data
@@ -151,7 +203,7 @@ def _set(
                     f"use an index from 0 to {max(size - 1, 0)}",
                 )
             if last:
-                applied.append(Override(render_path(path), node[part], value))
+                applied.append(Override(render_path(path), node[part], value, by))
                 node[part] = value
                 return None
             node = node[part]
@@ -164,8 +216,19 @@ def _set(
                 choices = list(node) + [k for k in known if k not in node]
                 return (f"`{render_path(path)}` does not exist", did_you_mean(str(part), choices))
         if last:
-            applied.append(Override(render_path(path), node.get(part, MISSING), value))
+            applied.append(Override(render_path(path), node.get(part, MISSING), value, by))
             node[part] = value
             return None
         node = node[part]
     return None
+
+
+def parse_set(text: str) -> Setting:
+    """``--set PATH=VALUE``: the value is read as YAML (``5``, ``60d``, ``2026-09-15``,
+    ``{triangular: [0d, 14d, 60d]}``)."""
+    key, sep, raw = text.partition("=")
+    label = f"--set {text}"
+    if not sep or not key.strip():
+        hint = "e.g. --set sites.childress.crews.count=5"
+        raise ScenarioError([Problem(label, None, "", "expected PATH=VALUE", hint)])
+    return Setting(key.strip(), parse_yaml(raw, label).data, label, None, "", "--set")

@@ -32,7 +32,8 @@ class YamlSource:
 
     file: str
     data: Any
-    lines: dict[PathKey, int] = field(default_factory=dict)
+    lines: dict[PathKey, int | None] = field(default_factory=dict)
+    """The line of each key path; None for a value set from elsewhere (``--set``)."""
     origin: dict[PathKey, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     """The text of every file read, by name (for hashing the inputs of a run)."""
@@ -41,9 +42,8 @@ class YamlSource:
         """File and line of the longest prefix of ``path`` that appears in the sources."""
         for end in range(len(path), -1, -1):
             prefix = tuple(path[:end])
-            line = self.lines.get(prefix)
-            if line is not None:
-                return self.origin.get(prefix, self.file), line
+            if prefix in self.lines:
+                return self.origin.get(prefix, self.file), self.lines[prefix]
         return self.file, None
 
     def line_of(self, path: PathKey) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
@@ -106,3 +107,27 @@ class Scenario(StrictModel):
     """Named sets of overrides by key path (`deliveries.dell.slip: 60d`,
     `sites.childress.crews.count: 5`, `deliveries.dell.tranches[2].date: 2026-09-15`), run
     with `dcsim run --variant NAME` or compared with `dcsim compare`."""
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """This scenario with values changed by key path, validated and cross-checked like a
+        file; the scenario itself is unchanged::
+
+            fewer = scenario.with_overrides({"sites.childress.crews.count": 5})
+
+        Keys are the paths variants use (``deliveries.dell.tranches[2].date``); values are
+        what the file would hold (``5``, ``"60d"``, ``datetime.date(2026, 9, 15)``, a
+        distribution as a dict). A bad path or value raises `sim.errors.ScenarioError`
+        naming the override."""
+        return _OVERRIDES[0](self, overrides)
+
+
+Overrider = Callable[[Scenario, Mapping[str, Any]], Scenario]
+_OVERRIDES: list[Overrider] = []
+"""The implementation of `Scenario.with_overrides`. It validates with the loader, which
+imports this module, so the scenario package provides it when it is imported (always before
+this module): see `bind_overrides`."""
+
+
+def bind_overrides(implementation: Overrider) -> None:
+    """Install the implementation of `Scenario.with_overrides` (done by `sim.scenario`)."""
+    _OVERRIDES[:] = [implementation]
