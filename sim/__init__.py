@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sim.runner import run
     from sim.scenario.loader import load, load_file
     from sim.scenario.schema import Scenario
+    from sim.workbench.search import search
+    from sim.workbench.sweep import sweep
 
 _LAZY = {
     "load": "sim.scenario.loader",
@@ -31,6 +33,8 @@ _LAZY = {
     "run": "sim.runner",
     "Result": "sim.result",
     "write_run": "sim.outputs.files",
+    "sweep": "sim.workbench.sweep",
+    "search": "sim.workbench.search",
 }
 
 __all__ = [
@@ -42,6 +46,8 @@ __all__ = [
     "load",
     "load_file",
     "run",
+    "search",
+    "sweep",
     "write_run",
 ]
 
