@@ -1,0 +1,237 @@
+"""Sweeps and searches (`dcsim sweep`, `dcsim search`, `sim.sweep`, `sim.search`) on a small
+scenario whose answers are computed by hand.
+
+The scenario: 28 racks (four lots of 7) arrive on 21 January; the hall is built in D days
+from 1 January and commissioned in 10, so it is ready on day D + 10; each crew installs one
+lot a week; burn-in takes 3 days; the 28 racks are due on 1 March (day 59). With k crews the
+four lots take ceil(4 / k) weeks, so the last rack is online on day D + 10 + 7 ceil(4/k) + 3:
+  - D = 30 (fixed): day 71 = 13 March with one crew, day 57 = 27 February with two or three,
+    day 50 = 20 February with four or more. The fewest crews on time: 2.
+  - D uniform on [30, 40] days (plan value 35): on time with two or three crews only when
+    D <= 32 (P about 0.2), with four or more when D <= 39 (P about 0.9). The fewest crews
+    on time with probability >= 0.8: 4.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim
+from sim.errors import ScenarioError
+from sim.scenario.schema.search import Search
+from sim.workbench.search import wilson
+from tests.helpers import STORY, dcsim, scenario_from
+
+CREWS = "sites.s.crews.count"
+RACKS_28 = {
+    "deliveries__d__tranches": [{"date": "2026-01-21", "racks": 28}],
+    "contracts__c__tranches": [{"racks": 28, "due": "2026-03-01"}],
+    "sites__s__halls__h__it_mw": 3,
+    "sites__s__halls__h__gross_mw": 4,
+}
+UNCERTAIN = {"start": "2026-01-01", "duration": {"uniform": ["30d", "40d"]}}
+
+
+def crews_story(uncertain: bool = False) -> dict[str, Any]:
+    data = scenario_from(STORY, **RACKS_28).model_dump(mode="json", exclude_none=True)
+    if uncertain:
+        data["sites"]["s"]["halls"]["h"]["construction"] = copy.deepcopy(UNCERTAIN)
+    return data
+
+
+def write(tmp_path: Path, data: dict[str, Any], name: str = "crews.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def fewest_crews(low: int = 1, high: int = 8, **extra: Any) -> dict[str, Any]:
+    return {
+        "variables": {CREWS: {"integer": [low, high]}},
+        "objective": {"minimize": CREWS},
+        "constraints": [{"on_time": "c", "p": 0.8}],
+        **extra,
+    }
+
+
+def test_sweep_through_dcsim_writes_the_table_and_plot_on_common_random_numbers(
+    tmp_path: Path,
+) -> None:
+    file = write(tmp_path, crews_story(uncertain=True))
+    args = ("sweep", file, "--vary", f"{CREWS}=1..4", "-n", "20", "--seed", "5")
+    first = dcsim(*args, "--out", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
+    assert first.stdout.startswith(f"story: swept 4 points: wrote {tmp_path / 'a'}/")
+    table = pd.read_csv(tmp_path / "a" / "sweep.csv")
+    assert table[CREWS].tolist() == [1, 2, 3, 4]
+    # The plan run (D = 35 days, ready on day 45): by hand, see the module docstring.
+    assert table["plan.c.full_delivery"].tolist() == [
+        "2026-03-18",
+        "2026-03-04",
+        "2026-03-04",
+        "2026-02-25",
+    ]
+    assert table["plan.c.tranche_1.slip_days"].tolist() == [17, 3, 3, -4]
+    p = table["c.tranche_1.p_on_time"].tolist()
+    assert p[0] == 0.0
+    assert p[1] == p[2]  # two and three crews both need two weeks: the same draws, the same answer
+    assert p[1] < 0.5 < 0.7 < p[3]
+    assert {"c.tranche_1.p50", "c.tranche_1.p80", "c.full_delivery.p80", "revenue_usd.mean"} <= set(
+        table.columns
+    )
+    assert (tmp_path / "a" / "plots" / "sweep.png").stat().st_size > 10_000
+    # The same seed gives the same points, byte for byte.
+    again = dcsim(*args, "--out", tmp_path / "b")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "a" / "sweep.csv").read_bytes() == (
+        tmp_path / "b" / "sweep.csv"
+    ).read_bytes()
+    # A point of the sweep is the run with that value, on the same draws.
+    run = dcsim(
+        "run", file, "--set", f"{CREWS}=4", "-n", "20", "--seed", "5", "--out", tmp_path / "r"
+    )
+    assert run.returncode == 0, run.stderr
+    on_time = pd.read_csv(tmp_path / "r" / "on_time.csv")
+    assert on_time["p_on_time"].iloc[0] == p[3]
+
+
+def test_a_two_axis_sweep_draws_a_heatmap(tmp_path: Path) -> None:
+    scenario = sim.Scenario.model_validate(crews_story())
+    swept = sim.sweep(scenario, {CREWS: [1, 2], "contracts.c.tranches[0].due": ["2026-03-15"]})
+    assert swept.table["plan.c.tranche_1.slip_days"].tolist() == [-2, -16]
+    assert len(swept.table) == 2
+    from sim.outputs.workbench import write_sweep
+
+    folder = write_sweep(swept, tmp_path / "heat")
+    assert (folder / "plots" / "sweep.png").exists()
+
+
+@pytest.mark.parametrize("method", ["exhaustive", "optuna"])
+def test_search_finds_the_fewest_crews_known_by_hand(method: str) -> None:
+    scenario = sim.Scenario.model_validate(crews_story())
+    spec = Search.model_validate(fewest_crews(1, 20, trials=12))
+    result = sim.search(scenario, spec, method=method, replications=4, seed=3)
+    assert result.method == method
+    assert result.best == {CREWS: 2}
+    assert result.objective == 2.0
+    [estimate] = result.certainty
+    assert (estimate.successes, estimate.n, estimate.estimate) == (4, 4, 1.0)
+    assert estimate.low == pytest.approx(4 / (4 + 1.959963984540054**2))  # Wilson at k = n
+    one = result.table[result.table[CREWS] == 1]
+    assert not one.empty or method == "optuna"
+    if not one.empty:
+        assert not one["feasible"].iloc[0]
+    assert len(result.table) == (20 if method == "exhaustive" else 12)
+
+
+def test_search_with_a_chance_constraint_through_dcsim(tmp_path: Path) -> None:
+    data = crews_story(uncertain=True)
+    data["search"] = fewest_crews(1, 6)
+    file = write(tmp_path, data)
+    result = dcsim("search", file, "-n", "40", "--seed", "2", "--out", tmp_path / "s")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert f"best: {CREWS}=4 ({CREWS} = 4)" in result.stdout
+    answer = json.loads((tmp_path / "s" / "search.json").read_text())
+    assert answer["best"] == {CREWS: 4}
+    assert answer["method"] == "exhaustive"
+    assert answer["points_run"] == 6
+    [at_best] = answer["constraints_at_best"]
+    k, n = at_best["successes"], at_best["n"]
+    assert n == 40
+    assert k / n >= 0.8
+    assert (at_best["low"], at_best["high"]) == pytest.approx(wilson(k, n))
+    table = pd.read_csv(tmp_path / "s" / "search.csv")
+    assert table["feasible"].tolist() == [False, False, False, True, True, True]
+    assert table["c.tranche_1 on time.estimate"].iloc[2] < 0.5  # three crews: D <= 32 only
+    assert (tmp_path / "s" / "plots" / "search.png").exists()
+
+
+def test_wilson_interval_by_hand() -> None:
+    # 8 of 10 with z = 1.96: centre (0.8 + 0.19208) / 1.38416, half-width 1.96 *
+    # sqrt(0.016 + 0.009604) / 1.38416: 0.716738 -/+ 0.226581 (the published (0.4902, 0.9433)).
+    low, high = wilson(8, 10, 1.96)
+    assert low == pytest.approx(0.4901568, abs=1e-6)
+    assert high == pytest.approx(0.9433190, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        (f"{CREWS}=1,abc", f"--vary {CREWS}=1,abc: value 'abc': expected a number"),
+        (f"{CREWS}=0,1", f"--vary {CREWS}=0,1: value 0: must be > 0 (got 0)"),
+        ("sites.s.crews.cont=1,2", "`sites.s.crews.cont` does not exist; did you mean `count`?"),
+        (f"{CREWS}", f"--vary {CREWS}: expected PATH=V1,V2,..."),
+        (f"{CREWS}=5..3", f"--vary {CREWS}=5..3: the range runs backwards"),
+    ],
+)
+def test_a_bad_vary_exits_2_with_a_located_message(tmp_path: Path, vary: str, message: str) -> None:
+    result = dcsim("sweep", write(tmp_path, crews_story()), "--vary", vary, "--out", tmp_path / "o")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"variables": {CREWS: {"integr": [1, 3]}}},
+            f"search.variables.{CREWS}.integr: unknown key `integr`; did you mean `integer`?",
+        ),
+        ({"variables": {CREWS: {"integer": [3, 1]}}}, "the range runs backwards (3 > 1)"),
+        (
+            {"variables": {CREWS: {"integer": [0, 3]}}},
+            f"search.variables.{CREWS}: value 0: must be > 0",
+        ),
+        (
+            {"objective": {"minimize": "revnue_usd"}},
+            "search.objective.minimize: `revnue_usd` is neither a variable of the search nor a "
+            "KPI; did you mean `revenue_usd`?",
+        ),
+        (
+            {"constraints": [{"on_time": "d.tranche_1"}]},
+            "search.constraints[0].on_time: no contract `d`",
+        ),
+        ({"constraints": [{"on_time": "c.tranche_2"}]}, "no tranche `tranche_2` in contract `c`"),
+        ({"variables": {"sites.s.crew.count": {"integer": [1, 2]}}}, "did you mean `crews`?"),
+    ],
+)
+def test_a_bad_search_block_exits_2_with_a_located_message(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    data = crews_story()
+    data["search"] = {**fewest_crews(), **change}
+    file = write(tmp_path, data)
+    result = dcsim("search", file, "-n", "2", "--out", tmp_path / "o")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert f"{file}:" in result.stderr.splitlines()[0]
+    line = int(result.stderr.splitlines()[0].split(":")[1])
+    assert line > 1  # at the block, not the top of the file
+    assert "Traceback" not in result.stderr
+
+
+def test_a_chance_constraint_needs_replications(tmp_path: Path) -> None:
+    data = crews_story()
+    data["search"] = fewest_crews()
+    result = dcsim("search", write(tmp_path, data), "--out", tmp_path / "o")
+    assert result.returncode == 2
+    assert "an `on_time` constraint is a probability: give replications (-n 200)" in result.stderr
+
+
+def test_search_without_a_block_is_a_usage_error(tmp_path: Path) -> None:
+    result = dcsim("search", write(tmp_path, crews_story()), "-n", "2")
+    assert result.returncode == 2
+    assert "has no `search:` block" in result.stderr
+    with pytest.raises(ScenarioError, match="value 'x'"):
+        sim.sweep(sim.Scenario.model_validate(crews_story()), {CREWS: [1, "x"]})
