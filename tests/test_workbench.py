@@ -15,6 +15,7 @@ four lots take ceil(4 / k) weeks, so the last rack is online on day D + 10 + 7 c
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,12 @@ def test_sweep_through_dcsim_writes_the_table_and_plot_on_common_random_numbers(
 
 def test_a_two_axis_sweep_draws_a_heatmap(tmp_path: Path) -> None:
     scenario = sim.Scenario.model_validate(crews_story())
-    swept = sim.sweep(scenario, {CREWS: [1, 2], "contracts.c.tranches[0].due": ["2026-03-15"]})
+    due = "contracts.c.tranches[0].due"
+    shown: list[tuple[int, int, dict[str, Any]]] = []
+    swept = sim.sweep(
+        scenario, {CREWS: [1, 2], due: ["2026-03-15"]}, progress=lambda *a: shown.append(a)
+    )
+    assert shown == [(1, 2, {CREWS: 1, due: "2026-03-15"}), (2, 2, {CREWS: 2, due: "2026-03-15"})]
     assert swept.table["plan.c.tranche_1.slip_days"].tolist() == [-2, -16]
     assert len(swept.table) == 2
     from sim.outputs.workbench import write_sweep
@@ -130,6 +136,32 @@ def test_search_finds_the_fewest_crews_known_by_hand(method: str) -> None:
     if not one.empty:
         assert not one["feasible"].iloc[0]
     assert len(result.table) == (20 if method == "exhaustive" else 12)
+
+
+def test_search_finds_the_latest_start_and_the_best_choice_known_by_hand() -> None:
+    # Two crews: the last rack is online 30 + 10 + 14 + 3 = 57 days after the hall's
+    # construction starts, so the latest start that meets 1 March (day 59) is 3 January.
+    scenario = sim.Scenario.model_validate(crews_story())
+    start = "sites.s.halls.h.construction.start"
+    spec = {
+        "variables": {start: {"dates": ["2026-01-01", "2026-01-10"], "every": "1d"}},
+        "objective": {"maximize": start},
+        "constraints": [{"on_time": "c", "p": 0.8}],
+    }
+    result = sim.search(
+        scenario.with_overrides({CREWS: 2}), Search.model_validate(spec), replications=2
+    )
+    assert result.best == {start: dt.date(2026, 1, 3)}
+    assert result.table["feasible"].tolist() == [True] * 3 + [False] * 7
+    # More racks a week per crew deliver sooner and earn more; a KPI bound rules out none.
+    spec = {
+        "variables": {"sites.s.crews.racks_per_week": {"choice": [7, 14, 3.5]}},
+        "objective": {"maximize": "revenue_usd"},
+        "constraints": [{"kpi": "revenue_usd", "at_least": 1}],
+    }
+    result = sim.search(scenario, Search.model_validate(spec))
+    assert result.best == {"sites.s.crews.racks_per_week": 14}
+    assert result.objective == max(result.table["objective"])
 
 
 def test_search_with_a_chance_constraint_through_dcsim(tmp_path: Path) -> None:

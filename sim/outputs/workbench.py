@@ -74,7 +74,7 @@ def search_summary(result: SearchResult) -> dict[str, Any]:
         "best": result.best,
         "objective": {
             ("minimize" if spec.objective.sense > 0 else "maximize"): spec.objective.target,
-            "value": result.objective,
+            "value": _objective(result),
         },
         "feasible_if": spec.feasible_if,
         "constraints_at_best" if result.best is not None else "constraints_at_closest": [
@@ -129,6 +129,18 @@ def sweep_lines(result: Sweep, folder: Path, elapsed: float) -> str:
     return "\n".join(lines)
 
 
+def _objective(result: SearchResult) -> Any:
+    """The objective at the best point as a planner reads it: a variable's own value (a
+    date as a date), or the KPI's mean."""
+    if result.best is None:
+        return None
+    target = result.spec.objective.target
+    if target in result.best:
+        value = result.best[target]
+        return value.isoformat() if isinstance(value, dt.date) else value
+    return result.objective
+
+
 def search_lines(result: SearchResult, folder: Path) -> str:
     """The console summary of a search: the answer, how sure, how it was found."""
     found = (
@@ -140,7 +152,7 @@ def search_lines(result: SearchResult, folder: Path) -> str:
         lines.append("  no point run meets every constraint; the closest:")
     else:
         point = ", ".join(f"{k}={v}" for k, v in result.best.items())
-        lines.append(f"  best: {point} ({result.spec.objective.target} = {result.objective:g})")
+        lines.append(f"  best: {point} ({result.spec.objective.target} = {_objective(result)})")
     for e in result.certainty:
         if e.n:
             lines.append(

@@ -192,7 +192,9 @@ class _Runner:
     options: RunOptions
     progress: Progress | None
     planned: int
-    seen: dict[str, tuple[float, list[Estimate], dict[str, Any]]] = field(default_factory=dict)
+    seen: dict[str, tuple[float, list[Estimate], dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def run(self, point: dict[str, Any]) -> tuple[float, list[Estimate]]:
         key = repr(sorted(point.items()))
@@ -215,8 +217,8 @@ class _Runner:
                     row[f"{e.name}.low"], row[f"{e.name}.high"] = e.low, e.high
                 row[f"{e.name}.holds"] = e.holds
             row["feasible"] = all(e.holds for e in found)
-            self.seen[key] = (value, found, row)
-        value, found, _ = self.seen[key]
+            self.seen[key] = (value, found, row, dict(point))
+        value, found, _, _ = self.seen[key]
         return value, found
 
     def result(self, method: str, size: int, seconds: float) -> SearchResult:
@@ -233,7 +235,7 @@ class _Runner:
         else:  # the point that comes closest to meeting the constraints
             chosen = max(pool, key=lambda e: (sum(x.holds for x in e[1]), margin(e[1])))
         rows = [e[2] for e in entries]
-        best = {a.path: chosen[2][a.path] for a in self.axes} if feasible else None
+        best = chosen[3] if feasible else None
         return SearchResult(
             self.base.scenario.name,
             self.spec,
