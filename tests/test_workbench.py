@@ -193,6 +193,10 @@ def test_wilson_interval_by_hand() -> None:
     low, high = wilson(8, 10, 1.96)
     assert low == pytest.approx(0.4901568, abs=1e-6)
     assert high == pytest.approx(0.9433190, abs=1e-6)
+    # None or all on time: the interval ends exactly at 0 or 1 (error bars never negative).
+    assert wilson(0, 200)[0] == 0.0
+    assert wilson(200, 200)[1] == 1.0
+    assert wilson(0, 200)[1] == pytest.approx(1.959963984540054**2 / (200 + 1.959963984540054**2))
 
 
 @pytest.mark.parametrize(
@@ -267,3 +271,24 @@ def test_search_without_a_block_is_a_usage_error(tmp_path: Path) -> None:
     assert "has no `search:` block" in result.stderr
     with pytest.raises(ScenarioError, match="value 'x'"):
         sim.sweep(sim.Scenario.model_validate(crews_story()), {CREWS: [1, "x"]})
+
+
+def test_the_trade_off_plot_takes_an_interval_that_rounds_past_its_estimate(
+    tmp_path: Path,
+) -> None:
+    from sim.outputs.plots.sweep import plot_search
+
+    name = "c.tranche_1 on time"
+    table = pd.DataFrame(
+        {
+            CREWS: [1, 2],
+            "objective": [1, 2],
+            f"{name}.estimate": [0.0, 1.0],
+            f"{name}.low": [1.7e-18, 0.98],  # rounding noise above the estimate
+            f"{name}.high": [0.02, 1.0 - 1e-17],  # and below it
+            f"{name}.holds": [False, True],
+            "feasible": [False, True],
+        }
+    )
+    path = plot_search("t", table, {CREWS: 2}, [0.8], tmp_path / "search.png")
+    assert path.stat().st_size > 10_000

@@ -148,7 +148,7 @@ def plot_search(
                 ax.errorbar(
                     xs[mask],
                     y[mask],
-                    yerr=[y[mask] - low[mask], high[mask] - y[mask]],
+                    yerr=np.clip([y[mask] - low[mask], high[mask] - y[mask]], 0, None),
                     fmt="o",
                     color=colour,
                     capsize=4,
