@@ -292,3 +292,19 @@ def test_the_trade_off_plot_takes_an_interval_that_rounds_past_its_estimate(
     )
     path = plot_search("t", table, {CREWS: 2}, [0.8], tmp_path / "search.png")
     assert path.stat().st_size > 10_000
+
+
+def test_a_search_with_no_feasible_point_says_so_and_names_the_closest(tmp_path: Path) -> None:
+    # Due on 1 February, before the hall is even ready (10 February): no crew count helps.
+    data = crews_story()
+    data["contracts"]["c"]["tranches"][0]["due"] = "2026-02-01"
+    data["search"] = fewest_crews(1, 3)
+    result = dcsim("search", write(tmp_path, data), "-n", "3", "--out", tmp_path / "s")
+    assert result.returncode == 0, result.stderr
+    assert f"no point run meets every constraint; the closest is {CREWS}=1:" in result.stdout
+    assert "c.tranche_1 on time: P = 0.0% ± 0.0% (95% Wilson 0.0%-56.1%, 0/3)" in result.stdout
+    answer = json.loads((tmp_path / "s" / "search.json").read_text())
+    assert answer["best"] is None
+    assert answer["closest"] == {CREWS: 1}
+    assert answer["objective"]["value"] is None
+    assert [c["holds"] for c in answer["constraints_at_closest"]] == [False]

@@ -72,6 +72,7 @@ def search_summary(result: SearchResult) -> dict[str, Any]:
     return {
         "scenario": result.name,
         "best": result.best,
+        **({} if result.best is not None else {"closest": result.closest}),
         "objective": {
             ("minimize" if spec.objective.sense > 0 else "maximize"): spec.objective.target,
             "value": _objective(result),
@@ -106,7 +107,10 @@ def write_search(
         result.table.to_csv(folder / "search.csv", index=False, float_format="%.6f")
         _json(folder / "search.json", search_summary(result))
         title = f"{result.name}: search, {result.spec.objective.target}"
-        plot_search(title, result.table, result.best, targets, folder / "plots" / "search.png")
+        objective = result.spec.objective
+        xlabel = f"{'minimise' if objective.sense > 0 else 'maximise'}: {objective.target}"
+        plot = folder / "plots" / "search.png"
+        plot_search(title, result.table, result.best, targets, plot, xlabel)
         _json(folder / "manifest.json", _manifest(source, result.seed, result.replications))
 
     return write_atomically(Path(out), force, fill, replace_run=replace)
@@ -149,7 +153,8 @@ def search_lines(result: SearchResult, folder: Path) -> str:
     )
     lines = [f"{result.name}: search: wrote {folder}/; {found}"]
     if result.best is None:
-        lines.append("  no point run meets every constraint; the closest:")
+        closest = ", ".join(f"{k}={v}" for k, v in (result.closest or {}).items())
+        lines.append(f"  no point run meets every constraint; the closest is {closest}:")
     else:
         point = ", ".join(f"{k}={v}" for k, v in result.best.items())
         lines.append(f"  best: {point} ({result.spec.objective.target} = {_objective(result)})")

@@ -73,6 +73,10 @@ class SearchResult:
     seed: int
     replications: int
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    closest: dict[str, Any] | None = None
+    """With no feasible point: the point that comes closest (the most constraints met, then
+    the smallest total shortfall of the chance constraints), whose constraints `certainty`
+    gives."""
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -230,12 +234,15 @@ class _Runner:
         def margin(found: list[Estimate]) -> float:
             return min((e.estimate - e.target for e in found if e.n), default=0.0)
 
+        def shortfall(found: list[Estimate]) -> float:
+            return sum(max(0.0, e.target - e.estimate) for e in found if e.n)
+
         feasible = [e for e in entries if e[2]["feasible"]]
         pool = feasible or entries
         if feasible:
             chosen = min(pool, key=lambda e: (sense * e[0], -margin(e[1])))
         else:  # the point that comes closest to meeting the constraints
-            chosen = max(pool, key=lambda e: (sum(x.holds for x in e[1]), margin(e[1])))
+            chosen = max(pool, key=lambda e: (sum(x.holds for x in e[1]), -shortfall(e[1])))
         rows = [e[2] for e in entries]
         best = chosen[3] if feasible else None
         return SearchResult(
@@ -251,6 +258,7 @@ class _Runner:
             self.options.seed,
             self.options.replications,
             rows,
+            closest=None if feasible else chosen[3],
         )
 
 

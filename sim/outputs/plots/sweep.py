@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.outputs.plots.style import figure, legend, new_figure
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
 FEASIBLE, INFEASIBLE, BEST = "#2ca02c", "#d62728", "#000000"
+MAX_LINES = 10
+"""At most this many constraint lines in the search plot (the first ones in the table)."""
 
 
 def headline(table: pd.DataFrame) -> tuple[pd.Series, str, str]:
@@ -62,7 +61,10 @@ def _lines(title: str, axes: list[str], table: pd.DataFrame) -> Any:
     chances = [c for c in table.columns if c.endswith(".p_on_time")]
     for key, rows in groups:
         x, labels = _positions(list(rows[first]))
-        suffix = ", ".join(f"{a}={v}" for a, v in zip(rest, np.atleast_1d(key), strict=False))
+        suffix = ", ".join(
+            f"{a}={v}"
+            for a, v in zip(rest, key if isinstance(key, tuple) else (key,), strict=False)
+        )
         if rest:
             worst = headline(rows)[0]
             top.plot(x, worst, marker="o", label=suffix)
@@ -74,9 +76,10 @@ def _lines(title: str, axes: list[str], table: pd.DataFrame) -> Any:
                 top.plot(x, rows[column], marker="o", label=column.removeprefix("plan."))
         revenue = "revenue_usd.mean" if "revenue_usd.mean" in rows else "plan.revenue_usd"
         bottom.plot(x, rows[revenue] / 1e6, marker="o", label=suffix or revenue)
-        if labels:
+        whole = all(isinstance(v, int) for v in x) and len(x) <= 25
+        if labels or whole:  # categories by name, whole numbers (crews) as they are
             for ax in (top, bottom):
-                ax.set_xticks(x, labels)
+                ax.set_xticks(x, labels or [str(v) for v in x])
     if chances:
         top.axhline(0.8, color="#7f7f7f", linestyle="--", linewidth=1, label="80%")
         top.set_ylim(-0.02, 1.02)
@@ -100,8 +103,10 @@ def _heatmap(title: str, axes: list[str], table: pd.DataFrame) -> Any:
         index=rows_key, columns=cols_key, values="_v", sort=False, aggfunc="first"
     )
     fig, ax = figure(f"{title}: {label}", height=7)
-    bounds = {"vmin": 0.0, "vmax": 1.0} if "%" in fmt else {}  # probabilities: the full scale
-    image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto", **bounds)
+    scale = (0.0, 1.0) if "%" in fmt else (None, None)  # probabilities: the full scale
+    image = ax.imshow(
+        grid.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto", vmin=scale[0], vmax=scale[1]
+    )
     ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [str(i) for i in grid.index])
     ax.set_xlabel(cols_key)
@@ -114,75 +119,75 @@ def _heatmap(title: str, axes: list[str], table: pd.DataFrame) -> Any:
 
 
 def plot_search(
-    title: str, table: pd.DataFrame, best: dict[str, Any] | None, targets: list[float], path: Path
+    title: str,
+    table: pd.DataFrame,
+    best: dict[str, Any] | None,
+    targets: list[float],
+    path: Path,
+    xlabel: str = "objective",
 ) -> Path:
-    """Write the search's trade-off figure to ``path``: objective against the worst chance
-    constraint, with its ``targets`` (or the objective by point run, without one)."""
+    """Write the search's trade-off figure to ``path``: each chance constraint's estimated
+    probability (95% Wilson interval) against the objective, with the ``targets``, each point
+    marked feasible or not along the top, and the best point (or the objective by point run,
+    without chance constraints)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = figure(title, height=6)
-    estimates = [c for c in table.columns if c.endswith(".estimate")]
-    lows = [c.removesuffix(".estimate") + ".low" for c in estimates]
-    chance = [c for c, low in zip(estimates, lows, strict=True) if low in table]
     x, labels = _positions(list(table["objective"]))
-    order = np.argsort(np.asarray(x, dtype=float) if not labels else np.arange(len(x)))
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    xs = np.empty(len(x), dtype=object)
+    xs[:] = x
     feasible = table["feasible"].to_numpy(dtype=bool)
+    chance = [
+        c.removesuffix(".estimate")
+        for c in table.columns
+        if c.endswith(".estimate") and c.removesuffix(".estimate") + ".low" in table
+    ]
     if chance:
-        worst_column = table[chance].to_numpy(dtype=float).argmin(axis=1)
-        y = table[chance].to_numpy(dtype=float).min(axis=1)
-        low = np.array(
-            [table[lows[estimates.index(chance[k])]].iloc[i] for i, k in enumerate(worst_column)]
-        )
-        high = np.array(
-            [
-                table[chance[k].removesuffix(".estimate") + ".high"].iloc[i]
-                for i, k in enumerate(worst_column)
-            ]
-        )
-        xs = np.asarray(x, dtype=object)
-        ax.plot(xs[order], y[order], color="#7f7f7f", linewidth=1)
-        for mask, colour, name in (
-            (feasible, FEASIBLE, "feasible"),
-            (~feasible, INFEASIBLE, "not feasible"),
-        ):
-            if mask.any():
-                ax.errorbar(
-                    xs[mask],
-                    y[mask],
-                    yerr=np.clip([y[mask] - low[mask], high[mask] - y[mask]], 0, None),
-                    fmt="o",
-                    color=colour,
-                    capsize=4,
-                    label=f"{name} (95% Wilson interval)",
-                )
+        for name in chance[:MAX_LINES]:
+            y = table[f"{name}.estimate"].to_numpy(dtype=float)
+            bars = [y - table[f"{name}.low"].to_numpy(float), table[f"{name}.high"] - y]
+            ax.errorbar(
+                xs[order],
+                y[order],
+                yerr=np.clip(np.asarray(bars, dtype=float)[:, order], 0, None),
+                fmt="-o",
+                capsize=3,
+                label=name,
+            )
         for target in sorted(set(targets)):
             ax.axhline(
                 target, color="#7f7f7f", linestyle="--", linewidth=1, label=f"target {target:.0%}"
             )
-        ax.set_ylabel("worst constraint's P(on time)")
-        ax.set_ylim(-0.02, 1.02)
-        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.set_ylim(-0.02, 1.1)
+        ax.set_ylabel("probability (bars: 95% Wilson interval)")
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}" if v <= 1 else "")
+        top = np.full(len(x), 1.06)
     else:
-        y = np.arange(1, len(table) + 1, dtype=float)
-        ax.scatter(x, y, c=[FEASIBLE if f else INFEASIBLE for f in feasible])
+        top = np.arange(1, len(table) + 1, dtype=float)
         ax.set_ylabel("point run (in order)")
+    for mask, colour, name in (
+        (feasible, FEASIBLE, "feasible"),
+        (~feasible, INFEASIBLE, "not feasible"),
+    ):
+        if mask.any():
+            ax.scatter(xs[mask], top[mask], marker="s", color=colour, label=f"point {name}")
     if best is not None:
-        hit = np.array(
-            [
-                all(str(table[k].iloc[i]) == str(v) for k, v in best.items())
-                for i in range(len(table))
-            ]
-        )
-        _mark_best(ax, np.asarray(x, dtype=object)[hit], y[hit])
+        hit = [
+            all(str(table[k].iloc[i]) == _text(v) for k, v in best.items()) for i in range(len(x))
+        ]
+        if any(hit):
+            ax.axvline(xs[hit.index(True)], color=BEST, linestyle=":", linewidth=2, label="best")
     if labels:
         ax.set_xticks(range(len(labels)), labels)
-    ax.set_xlabel("objective")
+    elif all(isinstance(v, int) for v in x) and len(x) <= 25:
+        ax.set_xticks(sorted(set(x)))
+    ax.set_xlabel(xlabel)
     ax.grid(True, alpha=0.3)
     legend(ax)
     fig.savefig(path)
     return path
 
 
-def _mark_best(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
-    ax.scatter(
-        x, y, s=300, facecolors="none", edgecolors=BEST, linewidths=2, label="best", zorder=5
-    )
+def _text(value: Any) -> str:
+    """A point's value as the table holds it (dates as ISO text)."""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)

@@ -61,7 +61,8 @@ class Variable(StrictModel):
             raise ValueError("`step` goes with `integer`; use `every` with `dates`")
         if self.every is not None and self.dates is None:
             raise ValueError("`every` goes with `dates`; use `step` with `integer`")
-        for span in (self.integer, self.dates):
+        spans: list[list[Any] | None] = [self.integer, self.dates]
+        for span in spans:
             if span is not None and span[0] > span[1]:
                 raise ValueError(f"the range runs backwards ({span[0]} > {span[1]}); swap them")
         return self
