@@ -121,6 +121,31 @@ def simulate(quick: bool) -> None:
         )
 
 
+def overrides(quick: bool) -> None:
+    """`Scenario.with_overrides`, which sweeps and searches call once per point, against the
+    simulation it precedes."""
+    import sim
+
+    for name in ("iren_childress", "portfolio"):
+        scenario = sim.load(ROOT / "scenarios" / f"{name}.yaml")
+        site = next(iter(scenario.sites))
+        count = scenario.sites[site].crews.count
+        n = 100 if quick else 1000
+        started = time.perf_counter()
+        for i in range(n):
+            scenario.with_overrides({f"sites.{site}.crews.count": count + i % 3})
+        per_call = (time.perf_counter() - started) / n
+        sim.run(scenario)  # warm: imports and first-call costs
+        started = time.perf_counter()
+        sim.run(scenario)
+        emit(
+            bench="with_overrides",
+            scenario=name,
+            ms_per_call=round(per_call * 1e3, 3),
+            plan_run_ms=round((time.perf_counter() - started) * 1e3, 1),
+        )
+
+
 def montecarlo(quick: bool) -> None:
     n = "200" if quick else "1000"
     out = subprocess.run(
@@ -163,6 +188,7 @@ BENCHES = {
     "validate": validate,
     "simulate": simulate,
     "montecarlo": montecarlo,
+    "overrides": overrides,
     "scaling": scaling,
 }
 

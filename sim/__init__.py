@@ -10,11 +10,14 @@ Heavy modules (pandas, matplotlib, the engine) load on first use, so `import sim
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from sim.compare import compare
     from sim.errors import Problem, ScenarioError
     from sim.outputs.files import write_run
     from sim.result import Result
@@ -33,6 +36,7 @@ _LAZY = {
     "run": "sim.runner",
     "Result": "sim.result",
     "write_run": "sim.outputs.files",
+    "compare": "sim.compare",
     "sweep": "sim.workbench.sweep",
     "search": "sim.workbench.search",
 }
@@ -43,6 +47,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load",
     "load_file",
     "run",
@@ -58,4 +63,20 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+class _Package(types.ModuleType):
+    """`sim.compare` is the function, though `sim/compare.py` is also a module (as `sweep`
+    and `search` will be): importing such a module, which binds it on its package, must not
+    replace the function of the same name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _LAZY.get(name) == f"sim.{name}" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

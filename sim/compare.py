@@ -9,6 +9,7 @@ probability that the variant does better.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from sim.analysis.timeline import PORTFOLIO
 from sim.result import Result
 from sim.runner import RunOptions, run
 from sim.scenario.loader import Loaded
+from sim.scenario.schema import Scenario
 
 LOWER_IS_BETTER = (
     "full_delivery",
@@ -102,9 +104,9 @@ def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, fl
     }
 
 
-def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Comparison:
+def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = None) -> Comparison:
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
-    and deltas."""
+    and deltas: ``sim.compare({"6 crews": s, "4 crews": s.with_overrides({...})})``."""
     results = {name: run(loaded, options=options or RunOptions()) for name, loaded in runs.items()}
     base_name = next(iter(results))
     base = plan_kpis(results[base_name].summary)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.kpis import summarize
-from sim.analysis.timeline import build_tables
+from sim.analysis.timeline import build_tables, with_datetimes
 from sim.engine import Deterministic, Sampler, build_plan, simulate
 from sim.engine.realize import realize
 from sim.errors import UsageError
@@ -73,7 +73,13 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     recorder = simulate(build_plan(concrete), sampler if sampler is not None else Deterministic())
     tables = build_tables(concrete, recorder)
     summary = summarize(concrete, recorder, tables)
-    return Result(scenario, tables.timeline, tables.contracts, tables.events, summary)
+    return Result(
+        scenario,
+        with_datetimes(tables.timeline, ["date"]),
+        with_datetimes(tables.contracts, ["date"]),
+        with_datetimes(tables.events, ["date"]),
+        summary,
+    )
 
 
 def run(

@@ -187,6 +187,7 @@ def test_run_a_variant_records_its_overrides(tmp_path: Path) -> None:
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["variant"] == "one_crew_fewer"
+    assert manifest["variants"] == ["one_crew_fewer"]
     assert "count: 5" in (out / "scenario.yaml").read_text()
     missing = dcsim("run", SCENARIOS / "iren_childress.yaml", "--variant", "one_crew_fewr")
     assert missing.returncode == 2

@@ -48,6 +48,7 @@ def test_run_folder_holds_every_output(folder: Path) -> None:
         "summary.json",
         "scenario.yaml",
         "manifest.json",
+        "overrides.json",
         "plots",
         "report.html",
     }

@@ -67,7 +67,7 @@ def test_iren_prepayment_is_received_then_credited_back(iren: sim.Result) -> Non
     assert cumulative.max() == pytest.approx(0.2 * 9.7e9, rel=1e-6)
     # ... and credited back from month 25 of service, almost all of it by the end of 2031.
     assert cumulative.iloc[-1] < 0.02 * 9.7e9
-    assert (rows["prepayment_usd"][rows.index < pd.Timestamp("2028-01-01").date()] >= 0).all()
+    assert (rows["prepayment_usd"][rows.index < pd.Timestamp("2028-01-01")] >= 0).all()
 
 
 def test_iren_money_columns_add_up_to_cash(iren: sim.Result) -> None:
@@ -97,7 +97,7 @@ def test_cipher_aws_rent_starts_in_august_2026(cipher: sim.Result) -> None:
     earning = rows[rows["revenue_usd"] > 0]
     first = earning.index[0]
     assert (first.year, first.month) in {(2026, 8), (2026, 7)}  # the week that holds Aug 1
-    assert rows.loc[rows.index < pd.Timestamp("2026-07-26").date(), "revenue_usd"].sum() == 0
+    assert rows.loc[rows.index < pd.Timestamp("2026-07-26"), "revenue_usd"].sum() == 0
 
 
 def test_cipher_aws_first_year_run_rate_matches_the_contract(cipher: sim.Result) -> None:

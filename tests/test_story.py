@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
@@ -12,7 +10,7 @@ from sim.engine import Deterministic
 from sim.engine.vocabulary import Kind, Milestone
 from tests.helpers import STORY, scenario_from
 
-D = dt.date
+D = pd.Timestamp  # the tables' dates are datetime64
 
 
 Row = tuple[str, Kind, str, int | None, Milestone, float]
@@ -22,7 +20,7 @@ Row = tuple[str, Kind, str, int | None, Milestone, float]
 def log(result: sim.Result) -> list[Row]:
     return [
         (
-            row.date.isoformat(),
+            f"{row.date:%Y-%m-%d}",
             Kind(row.kind),
             row.name,
             None if pd.isna(row.tranche) else int(row.tranche),

@@ -204,6 +204,23 @@ def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     return frame[EVENT_COLUMNS].reset_index(drop=True)
 
 
+DATETIME = "datetime64[ns]"
+"""The dtype of the date columns of the tables a run returns (midnight of each date)."""
+
+
+def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with its ``columns`` of `datetime.date` (or None) as `DATETIME` columns, so
+    pandas' time-series tools (``.resample``, ``.dt``) work on them; missing dates become
+    NaT. The frame given is left unchanged."""
+    out = frame.copy(deep=False)
+    for column in columns:
+        codes, dates = pd.factorize(frame[column])  # a few distinct dates, many rows
+        days = np.array(list(dates), dtype="datetime64[D]").astype(DATETIME)
+        out[column] = np.where(codes >= 0, days[np.maximum(codes, 0)], np.datetime64("NaT"))
+        out[column] = out[column].astype(DATETIME)
+    return out
+
+
 def _levels(
     recorder: Recorder, sites: list[str], grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

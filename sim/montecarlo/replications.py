@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import tranche_fills
-from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
+from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays, with_datetimes
 from sim.engine import Random, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
@@ -214,4 +214,6 @@ def assemble(
     on_time = on_time_table(scenario, reps)
     drivers = drivers_table(reps)
     summary = mc_summary(scenario, seed, reps, on_time, drivers)
+    percentiles = with_datetimes(percentiles, ["date"])
+    on_time = with_datetimes(on_time, ["due", "p10", "p50", "p90"])
     return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary)

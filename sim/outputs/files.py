@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -152,10 +153,9 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
 def _write_files(result: Result, folder: Path) -> None:
     from sim.outputs.plots.run import plot_run
 
-    timeline = result.timeline
-    write_table(timeline, folder / "timeline.csv", folder / "timeline.parquet")
-    result.contracts.to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
-    result.events.to_csv(folder / "events.csv", index=False, float_format="%.6f")
+    write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
+    as_dates(result.contracts).to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
+    as_dates(result.events).to_csv(folder / "events.csv", index=False, float_format="%.6f")
     summary = dict(result.summary)
     mc = result.monte_carlo
     if mc is not None:
@@ -170,8 +170,8 @@ def _write_files(result: Result, folder: Path) -> None:
     )
     _write_json(folder / "manifest.json", manifest(result))
     plot_run(result, folder / "plots")
-    if result.source is not None and result.source.variant is not None:
-        _write_json(folder / "overrides.json", [o.as_dict() for o in result.source.overrides])
+    overrides = result.source.overrides if result.source is not None else []
+    _write_json(folder / "overrides.json", [o.as_dict() for o in overrides])
     (folder / "report.html").write_text(run_report(result, folder), encoding="utf-8")
 
 
@@ -180,7 +180,7 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
 
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
-    mc.on_time.to_csv(folder / "on_time.csv", index=False, float_format="%.6f")
+    as_dates(mc.on_time).to_csv(folder / "on_time.csv", index=False, float_format="%.6f")
     mc.drivers.to_csv(folder / "drivers.csv", index=False, float_format="%.6f")
     plot_monte_carlo(
         mc.scenario.scenario.name,
@@ -200,6 +200,7 @@ def manifest(result: Result) -> dict[str, Any]:
         "input_sha256": source.sha256 if source else None,
         "input_files": source.files if source else [],
         "variant": source.variant if source else None,
+        "variants": source.variants if source else [],
         "overrides": [o.as_dict() for o in source.overrides] if source else [],
         "seed": result.seed,
         "replications": len(result.monte_carlo.replications) if result.monte_carlo else 0,
@@ -270,10 +271,24 @@ def write_table(frame: pd.DataFrame, csv: Path, parquet: Path | None = None) -> 
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(as_dates(frame), preserve_index=False)
     pa_csv.write_csv(table, csv, pa_csv.WriteOptions(quoting_style="needed"))
     if parquet is not None:
         pq.write_table(table, parquet)
+
+
+def as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its datetime64 columns as `datetime.date` objects (NaT as None), as the
+    files have always held them: ISO dates in CSV, Arrow `date32` in Parquet."""
+    columns = [c for c in frame.columns if frame[c].dtype.kind == "M"]
+    if not columns:
+        return frame
+    out = frame.copy(deep=False)
+    for column in columns:
+        codes, dates = pd.factorize(frame[column])  # a few distinct dates, many rows
+        days = np.array([d.date() for d in dates] + [None], dtype=object)
+        out[column] = days[codes]  # code -1 (NaT) picks the None at the end
+    return out
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -214,7 +214,7 @@ def _validate_all(source: YamlSource) -> dict[str | None, Loaded]:
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
-        out[variant] = replace(loaded, variant=variant, overrides=overrides)
+        out[variant] = replace(loaded, variant=variant, overrides=overrides, variants=[variant])
     if problems:
         raise ScenarioError(problems)
     return out
