@@ -177,9 +177,8 @@ def search(
         else ("exhaustive" if size <= spec.trials else "optuna")
     )
     started = time.perf_counter()
-    runner = _Runner(
-        base, spec, axes, options, progress, size if method == "exhaustive" else spec.trials
-    )
+    planned = size if method == "exhaustive" else min(size, spec.trials)
+    runner = _Runner(base, spec, axes, options, progress, planned)
     if method == "exhaustive":
         for point in points(axes):
             runner.run(point)
