@@ -308,3 +308,40 @@ def test_a_search_with_no_feasible_point_says_so_and_names_the_closest(tmp_path:
     assert answer["closest"] == {CREWS: 1}
     assert answer["objective"]["value"] is None
     assert [c["holds"] for c in answer["constraints_at_closest"]] == [False]
+
+
+def test_on_a_terminal_the_sweep_shows_which_point_is_running(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    from tests.helpers import dcsim_path
+
+    leader, follower = pty.openpty()
+    # A new terminal is 0 columns wide, and the bar would fit nothing: make it 120.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    file = write(tmp_path, crews_story())
+    done = subprocess.run(
+        [dcsim_path(), "sweep", str(file), "--vary", f"{CREWS}=1,2", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        timeout=120,
+        check=False,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"point 1/2: count=1" in shown
+    assert b"point 2/2: count=2" in shown
