@@ -345,3 +345,25 @@ def test_on_a_terminal_the_sweep_shows_which_point_is_running(tmp_path: Path) ->
     assert done.returncode == 0
     assert b"point 1/2: count=1" in shown
     assert b"point 2/2: count=2" in shown
+
+
+def test_a_sweep_on_dask_gives_the_local_table() -> None:
+    distributed = pytest.importorskip("distributed")
+    scenario = sim.Scenario.model_validate(crews_story(uncertain=True))
+    axes = {CREWS: [2, 4]}
+    local = sim.sweep(scenario, axes, replications=6, seed=9, jobs=2)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = sim.sweep(
+            scenario,
+            axes,
+            replications=6,
+            seed=9,
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    pd.testing.assert_frame_equal(remote.table, local.table)
+    assert (
+        local.table["c.tranche_1.p_on_time"].iloc[1] > local.table["c.tranche_1.p_on_time"].iloc[0]
+    )
