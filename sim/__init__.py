@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sim.runner import run
     from sim.scenario.loader import load, load_file
     from sim.scenario.schema import Scenario
+    from sim.workbench.search import search
+    from sim.workbench.sweep import sweep
 
 _LAZY = {
     "load": "sim.scenario.loader",
@@ -35,6 +37,8 @@ _LAZY = {
     "Result": "sim.result",
     "write_run": "sim.outputs.files",
     "compare": "sim.compare",
+    "sweep": "sim.workbench.sweep",
+    "search": "sim.workbench.search",
 }
 
 __all__ = [
@@ -47,6 +51,8 @@ __all__ = [
     "load",
     "load_file",
     "run",
+    "search",
+    "sweep",
     "write_run",
 ]
 

@@ -31,6 +31,7 @@ examples:
   dcsim validate scenarios/*.yaml
   dcsim run scenarios/example.yaml --out results/example
   dcsim run scenarios/example.yaml --step month --force
+  dcsim sweep scenarios/example.yaml --vary sites.north.crews.count=2..5 -n 100
   dcsim schema > scenario.schema.json
 """
 
@@ -161,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.calibration.commands import add_commands
 
     add_commands(commands)
+    from sim.cli_workbench import add_commands as add_workbench
+
+    add_workbench(commands, _monte_carlo_options, _set_option)
     return parser
 
 

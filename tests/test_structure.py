@@ -22,8 +22,9 @@ STAGES = [
     ("sim.result",),
     ("sim.runner",),
     ("sim.compare",),
+    ("sim.workbench",),
     ("sim.outputs",),
-    ("sim.cli",),
+    ("sim.cli", "sim.cli_workbench"),
 ]
 """The pipeline from the bottom up: a module may import its own stage and the stages below."""
 

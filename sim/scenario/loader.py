@@ -18,6 +18,7 @@ from sim.errors import Problem, ScenarioError, did_you_mean, render_path
 from sim.scenario.checks import check
 from sim.scenario.imports import read_scenario_source
 from sim.scenario.schema import Scenario
+from sim.scenario.searchchecks import check as check_search
 from sim.scenario.statuschecks import check as check_status
 from sim.scenario.validation import problems_from_validation
 from sim.scenario.variants import (
@@ -226,7 +227,7 @@ def _validate(source: YamlSource, data: dict[str, Any], sha256: str) -> Loaded:
         raise ScenarioError(problems_from_validation(exc, source, Scenario)) from None
     findings = [
         Problem(*source.locate(f.path), render_path(f.path), f.message, f.hint, f.severity)
-        for f in [*check(scenario), *check_status(scenario)]
+        for f in [*check(scenario), *check_status(scenario), *check_search(scenario)]
     ]
     if any(p.severity == "error" for p in findings):
         raise ScenarioError(findings)

@@ -177,8 +177,7 @@ def apply_settings(
         assert path is not None
         for key in [k for k in located.lines if k[: len(path)] == path]:
             del located.lines[key]
-        if s.line is not None:  # an unlocated key stays unlocated, as if never set
-            located.lines[path] = s.line
+        located.lines[path] = s.line  # None for `--set` and `with_overrides`: named, not a line
         located.origin[path] = s.file
     return result, located, applied, problems
 

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from sim.scenario.schema.contract import Contract
 from sim.scenario.schema.hardware import Delivery, Platform
+from sim.scenario.schema.search import Search
 from sim.scenario.schema.site import Site
 from sim.scenario.schema.status import Status
 from sim.scenario.schema.types import Name, StrictModel
@@ -107,6 +108,9 @@ class Scenario(StrictModel):
     """Named sets of overrides by key path (`deliveries.dell.slip: 60d`,
     `sites.childress.crews.count: 5`, `deliveries.dell.tranches[2].date: 2026-09-15`), run
     with `dcsim run --variant NAME` or compared with `dcsim compare`."""
+    search: Search | None = None
+    """What `dcsim search` looks for: decision variables, an objective and constraints
+    (see the README's "Sweeps and search")."""
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """This scenario with values changed by key path, validated and cross-checked like a
