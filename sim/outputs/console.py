@@ -37,7 +37,8 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
             full = c["full_delivery"]
             lines.append(
                 f"    {name}: full delivery P10 {full['p10'] or '-'}, P50 {full['p50'] or '-'}, "
-                f"P90 {full['p90'] or '-'}; on time by the last due date "
+                f"P80 {full.get('p80') or '-'}, P90 {full['p90'] or '-'}; on time by the last "
+                "due date "
                 f"{100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
     return "\n".join(lines)
