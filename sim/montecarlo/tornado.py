@@ -60,7 +60,7 @@ def tornado_table(reps: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFr
     inputs = [c for c in reps.columns if c.startswith("input.")]
     targets = [c for c in reps.columns if c.endswith(".full_delivery")] + ["revenue_usd"]
     n = len(reps)
-    rows = []
+    rows: list[dict[str, Any]] = []
     if n < 10 or not inputs:
         return pd.DataFrame(rows, columns=TORNADO_COLUMNS)
     for target in [t for t in targets if t in reps]:
@@ -102,12 +102,12 @@ def tornado_summary(tornado: pd.DataFrame, top: int = 10) -> dict[str, Any]:
         "kpis": {
             str(kpi): [
                 {
-                    "input": str(r.input).removeprefix("input."),
-                    "unit": r.unit,
-                    "swing": float(r.swing),
-                    "spearman": float(r.spearman),
+                    "input": str(r["input"]).removeprefix("input."),
+                    "unit": str(r["unit"]),
+                    "swing": float(r["swing"]),
+                    "spearman": float(r["spearman"]),
                 }
-                for r in rows.head(top).itertuples()
+                for r in rows.head(top).to_dict("records")
             ]
             for kpi, rows in tornado.groupby("kpi", sort=True)
         },
