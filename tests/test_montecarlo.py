@@ -166,9 +166,15 @@ def test_shared_draws_move_together() -> None:
 
 def test_drivers_rank_the_input_that_moves_the_date(portfolio: sim.Scenario) -> None:
     mc = monte_carlo_run(portfolio, RunOptions(60, seed=5))
+    # The calibrated scenario: phase 2's slip (a later_building prior) sets AWS's full delivery.
+    dominant = "input.sites.black_pearl.halls.aws_phase_2.construction.delay"
     top = mc.drivers[mc.drivers["kpi"] == "aws.full_delivery"].iloc[0]
-    assert top["input"] == "input.sites.black_pearl.halls.aws_phase_2.construction.duration"
+    assert top["input"] == dominant
     assert top["spearman"] > 0.6
+    tornado = mc.tornado[mc.tornado["kpi"] == "aws.full_delivery"]
+    assert tornado.iloc[0]["input"] == dominant
+    assert tornado.iloc[0]["unit"] == "days"
+    assert tornado.iloc[0]["swing"] > 14
 
 
 def test_a_failing_replication_names_its_seed(monkeypatch: pytest.MonkeyPatch) -> None:
