@@ -6,6 +6,14 @@ path in the scenario (``sites.childress.halls.horizon_3.construction.duration``)
 `SeedSequence`, so a replication's numbers depend on nothing else: not on the number of
 workers, the executor, or which other inputs exist. Two variants of a scenario draw the same
 numbers for the inputs they share (common random numbers).
+
+Partial correlation is a Gaussian copula on those same uniforms: an input with
+`correlation: {factors: {campus: 0.6, texas: 0.3}}` turns its own uniform u into
+Phi(0.6 Z_campus + 0.3 Z_texas + sqrt(1 - 0.6^2 - 0.3^2) Phi^-1(u)), where each factor's Z is
+Phi^-1 of one uniform from the stream `factor.NAME`. The result is still uniform, so the
+input keeps its distribution; inputs without factors draw exactly as before, and the
+factors are keyed like any input, so common random numbers hold. Each factor's uniform is
+recorded as an input (`factor.NAME`), so it can show up among the drivers.
 """
 
 from __future__ import annotations
@@ -63,17 +71,40 @@ def realize(
     return concrete, draws
 
 
-def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) -> float:
+_TINY = 2.0**-53
+
+
+def _draw(
+    dist: DurationDist | QuantityDist, key: str, streams: Streams | None, draws: dict[str, float]
+) -> float:
     if streams is None:
         return dist.plan()
     risks = [streams.uniform(f"{key}/risk/{i}") for i in range(len(dist.risk))]
-    return dist.draw(streams.uniform(key), risks)
+    u = streams.uniform(key)
+    if dist.correlation is not None:
+        u = _copula(u, dist.correlation.factors, dist.correlation.own_weight(), streams, draws)
+    return dist.draw(u, risks)
+
+
+def _copula(
+    u: float, factors: dict[str, float], own: float, streams: Streams, draws: dict[str, float]
+) -> float:
+    """The input's uniform after the Gaussian copula on its weighted common factors."""
+    from scipy import special
+
+    z = own * float(special.ndtri(u))
+    for name, weight in factors.items():
+        key = f"factor.{name}"
+        f = streams.uniform(key)
+        draws.setdefault(key, f)
+        z += weight * float(special.ndtri(f))
+    return min(max(float(special.ndtr(z)), _TINY), 1.0 - _TINY)
 
 
 def _walk(value: Any, path: str, streams: Streams | None, draws: dict[str, float]) -> Any:
     if isinstance(value, _DISTS):
         key = f"shared.{value.shared}" if value.shared else path
-        drawn = _draw(value, key, streams)
+        drawn = _draw(value, key, streams, draws)
         draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
     if isinstance(value, BaseModel):

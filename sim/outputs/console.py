@@ -36,7 +36,8 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
         for name, c in mc["contracts"].items():
             p = {q: v or "not in horizon" for q, v in c["full_delivery"].items()}
             lines.append(
-                f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, P90 {p['p90']}; "
+                f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, "
+                f"P80 {p.get('p80', 'not in horizon')}, P90 {p['p90']}; "
                 f"on time by the last due date {100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
     return "\n".join(lines)

@@ -178,6 +178,7 @@ def _write_files(result: Result, folder: Path) -> None:
 
 def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
     from sim.outputs.plots.bands import plot_monte_carlo
+    from sim.outputs.plots.tornado import plot_tornado
 
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
@@ -191,6 +192,10 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
         mc.drivers,
         folder / "plots",
     )
+    mc.tornado.to_csv(folder / "tornado.csv", index=False, float_format="%.6f")
+    name, n = mc.scenario.scenario.name, len(mc.replications)
+    title = f"{name}: what each input moves, in days and dollars ({n} replications)"
+    plot_tornado(mc.tornado, title, folder / "plots" / "tornado.png")
 
 
 def manifest(result: Result) -> dict[str, Any]:
@@ -246,6 +251,7 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
             r.events,
             _dues(r.scenario),
             r.monte_carlo.percentiles if r.monte_carlo else None,
+            r.monte_carlo.on_time if r.monte_carlo else None,
         )
         for name, r in comparison.results.items()
     }

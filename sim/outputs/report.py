@@ -79,9 +79,10 @@ CAPTIONS = {
     "portfolio": "capacity by stage, GPUs against contract, utilization (portfolio)",
     "transition": "grid MW drawn by mining and by AI, and idle headroom",
     "revenue": "revenue rate per contract and from mining",
-    "bands": "P50 with the P10-P90 band across replications",
+    "bands": "P50 with the P10-P90 band across replications; P80 dashed",
     "full": "probability each contract is fully delivered by a date",
     "drivers": "inputs ranked by rank correlation with the outcomes",
+    "tornado": "days or dollars each input moves an outcome's P50 from its P10 to its P90",
     "overlay": "every variant on one chart",
     "gantt": "each variant's phases, with due and delivered dates",
 }
@@ -206,7 +207,7 @@ def run_report(result: Result, folder: Path) -> str:
             f"<h2>On-time probabilities ({len(mc.replications)} replications, "
             f"seed {mc.seed})</h2>"
             + _table(
-                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"],
+                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P80", "P90"],
                 [
                     (
                         r["contract"],
@@ -215,6 +216,7 @@ def run_report(result: Result, folder: Path) -> str:
                         f"{100 * r['p_on_time']:.0f}%",
                         _day(r["p10"], missing="not in horizon"),
                         _day(r["p50"], missing="not in horizon"),
+                        _day(r["p80"], missing="not in horizon"),
                         _day(r["p90"], missing="not in horizon"),
                     )
                     for r in mc.on_time.to_dict("records")
