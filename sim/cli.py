@@ -361,6 +361,9 @@ def _compare(args: argparse.Namespace) -> int:
     folder = write_comparison(comparison, out, force=args.force, replace=args.out is None)
     elapsed = time.perf_counter() - started
     print(console.comparison_lines(runs, comparison.table, folder, elapsed, replaced))
+    risk = console.risk_lines(comparison.tranches, comparison.risk, options.replications)
+    if risk:
+        print(risk)
     return EXIT_OK
 
 

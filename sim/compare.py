@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.montecarlo.paired import risk_table, tranche_table
 from sim.result import Result
 from sim.runner import RunOptions, run
 from sim.scenario.loader import Loaded
@@ -27,7 +28,7 @@ LOWER_IS_BETTER = (
     "idle_mw_days",
     "rack_days_waiting",
 )
-HIGHER_IS_BETTER = ("revenue_usd", "gpu_months", "cash_usd")
+HIGHER_IS_BETTER = ("revenue_usd", "gpu_months", "cash_usd", "npv_usd", "irr")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Comparison:
     results: dict[str, Result]
     table: pd.DataFrame
     """One row per run: its KPIs, and each KPI's delta against the base."""
+    tranches: pd.DataFrame | None = None
+    """With replications: each run's tranches, P(on time) and P50/P80 delivery dates."""
+    risk: pd.DataFrame | None = None
+    """With replications: one row per variant and KPI, the paired deltas against the base
+    (P10/P50/P90 in days or USD), P(better), P(same), P(worse) and a verdict."""
 
     @property
     def base(self) -> str:
@@ -52,12 +58,18 @@ def plan_kpis(summary: dict[str, Any]) -> dict[str, Any]:
             out[f"{name}.tranche_{tranche['tranche']}.slip_days"] = tranche["slip_days"]
         out[f"{name}.revenue_usd"] = c["revenue_usd"]
         out[f"{name}.revenue_lost_to_slips_usd"] = c["revenue_lost_to_slips_usd"]
+    finance = summary.get("finance", {})
+    for name, f in finance.get("contracts", {}).items():
+        out[f"{name}.npv_usd"] = f["npv_usd"]
     out["revenue_usd"] = summary["revenue_usd"]
     out["gpu_months"] = summary["gpu_months"]
     out["peak_facility_mw"] = summary["peak_facility_mw"][PORTFOLIO]["mw"]
     out["idle_mw_days"] = summary["stranded"]["idle_mw_days"][PORTFOLIO]
     out["rack_days_waiting"] = summary["stranded"]["rack_days_waiting"][PORTFOLIO]
     out["cash_usd"] = summary["money"][PORTFOLIO]["cash_usd"]
+    if "sites" in finance:
+        out["npv_usd"] = finance["sites"][PORTFOLIO]["npv_usd"]
+        out["irr"] = finance["sites"][PORTFOLIO]["irr"]
     return out
 
 
@@ -93,19 +105,24 @@ def _paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, fl
         return {}
     p10, p50, p90 = np.percentile(delta, [10, 50, 90])
     sign = _direction(kpi)
-    better = float(((sign * delta) > 0).mean()) if sign else None
+    tie = np.abs(delta) <= (0.005 if kpi.endswith("_usd") else 1e-9)  # ties: under a cent
+    better = float(((sign * delta > 0) & ~tie).mean()) if sign else None
     return {
         f"{kpi}.delta_p10": float(p10),
         f"{kpi}.delta_p50": float(p50),
         f"{kpi}.delta_p90": float(p90),
         f"{kpi}.p_better": better,
+        f"{kpi}.p_same": float(tie.mean()),
     }
 
 
 def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Comparison:
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
     and deltas."""
-    results = {name: run(loaded, options=options or RunOptions()) for name, loaded in runs.items()}
+    results = {
+        name: run(loaded, options=options or RunOptions(), label=name)
+        for name, loaded in runs.items()
+    }
     base_name = next(iter(results))
     base = plan_kpis(results[base_name].summary)
     rows = []
@@ -121,4 +138,25 @@ def compare(runs: dict[str, Loaded], options: RunOptions | None = None) -> Compa
             for kpi in kpis:
                 row.update(_paired(mine, theirs, kpi))
         rows.append(row)
-    return Comparison(results, pd.DataFrame(rows))
+    tranches, risk = _risk(results)
+    return Comparison(results, pd.DataFrame(rows), tranches, risk)
+
+
+def _risk(results: dict[str, Result]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """With replications: every run's tranche table and each variant's paired risk table."""
+    base_name = next(iter(results))
+    base = results[base_name]
+    if base.monte_carlo is None:
+        return None, None
+    tranches, risks = [], []
+    for name, result in results.items():
+        mc = result.monte_carlo
+        assert mc is not None  # every run has the same options
+        tranches.append(tranche_table(name, result.scenario, mc.replications))
+        if name != base_name:
+            scenarios = (result.scenario, base.scenario)
+            risks.append(
+                risk_table(name, scenarios, mc.replications, base.monte_carlo.replications)
+            )
+    risk = pd.concat(risks, ignore_index=True) if risks else None
+    return pd.concat(tranches, ignore_index=True), risk

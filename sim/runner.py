@@ -81,6 +81,7 @@ def run(
     *,
     step: Step | None = None,
     options: RunOptions | None = None,
+    label: str | None = None,
     **kwargs: Any,
 ) -> Result:
     """Run a scenario (a Scenario, or the path of a scenario file).
@@ -90,6 +91,7 @@ def run(
     processes or on a Dask scheduler, as ``options`` (a `RunOptions`) say; the result's
     ``monte_carlo`` then holds the bands, on-time probabilities and drivers. Instead of
     ``options``, its fields may be given as keywords: ``run(s, replications=100, seed=7)``.
+    ``label`` names the run on its progress bar (a comparison names each of its runs).
     """
     if options is None:
         options = RunOptions(**kwargs)
@@ -107,7 +109,7 @@ def run(
     result = run_once(scenario)
     mc = None
     if options.replications > 0:
-        mc = monte_carlo_run(scenario, options)
+        mc = monte_carlo_run(scenario, options, label)
     return Result(
         result.scenario,
         result.timeline,
@@ -120,8 +122,11 @@ def run(
     )
 
 
-def monte_carlo_run(scenario: Scenario, options: RunOptions) -> MonteCarlo:
-    """Run ``options.replications`` of ``scenario`` and aggregate them."""
+def monte_carlo_run(
+    scenario: Scenario, options: RunOptions, label: str | None = None
+) -> MonteCarlo:
+    """Run ``options.replications`` of ``scenario`` and aggregate them (``label`` names the
+    run on the progress bar)."""
     from tqdm import tqdm
 
     from sim.montecarlo import executors
@@ -140,7 +145,6 @@ def monte_carlo_run(scenario: Scenario, options: RunOptions) -> MonteCarlo:
         def results(c: list[list[int]]) -> Any:
             return executors.local(scenario, seed, c, options.jobs)
 
-    with tqdm(
-        total=n, disable=not options.progress, unit="rep", desc="replications", leave=False
-    ) as bar:
+    desc = f"{label}: replications" if label else "replications"
+    with tqdm(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False) as bar:
         return monte_carlo(scenario, n, seed, results, work, bar.update)

@@ -12,6 +12,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from sim.analysis.finance import finance_summary
 from sim.analysis.money import billing, due_schedule
 from sim.analysis.timeline import PORTFOLIO, Tables, gpus_per_unit
 from sim.engine.recorder import Recorder
@@ -47,6 +48,7 @@ def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[st
         "money": _money(timeline),
         "unreserved_grid_mw": _final(timeline, "unreserved_mw"),
         "binding_constraint": binding_constraints(scenario, timeline),
+        "finance": finance_summary(scenario, recorder),
     }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.finance import finance_kpis
 from sim.analysis.kpis import tranche_fills
 from sim.analysis.timeline import TIMELINE_COLUMNS, Arrays, compute_arrays
 from sim.engine import Random, build_plan, simulate
@@ -57,6 +58,7 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
         recorder = simulate(build_plan(concrete), Random(streams))
         arrays = compute_arrays(concrete, recorder)
         kpis = _kpis(concrete, recorder.units, arrays)
+        kpis.update(finance_kpis(concrete, recorder))
         kpis.update({f"input.{k}": v for k, v in draws.items()})
         metrics = np.stack([arrays.columns[m] for m in METRICS]).astype(np.float32)
         return Replication(index, metrics, kpis)

@@ -224,6 +224,10 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
     from sim.outputs.plots.comparison import RunView, plot_comparison
 
     comparison.table.to_csv(folder / "comparison.csv", index=False, float_format="%.6f")
+    if comparison.tranches is not None:
+        comparison.tranches.to_csv(folder / "tranches.csv", index=False, float_format="%.6f")
+    if comparison.risk is not None:
+        comparison.risk.to_csv(folder / "risk.csv", index=False, float_format="%.6f")
     _write_json(
         folder / "overrides.json",
         {
