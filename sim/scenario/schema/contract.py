@@ -80,6 +80,8 @@ class _ContractBase(StrictModel):
     """Site where the capacity is delivered."""
     customer: str = ""
     """Customer name, for reports."""
+    label: str = ""
+    """How plots and reports name the contract (default: its customer, else its key)."""
     value_usd: PositiveFloat | None = None
     """Total contract value over `term` at full delivery. Give this or the unit price."""
     term: PositiveDuration
