@@ -65,7 +65,8 @@ def kpi_value(kpi: str, value: Any) -> str:
     if kpi.endswith("irr"):
         return percent(value, 1)
     if kpi.endswith("_days"):
-        return f"{value:,.0f} d" if kpi.endswith("slip_days") else f"{value:,.0f}"
+        text = f"{value:,.0f} d" if kpi.endswith("slip_days") else f"{value:,.0f}"
+        return text.replace("-", MINUS)
     return f"{float(value):,.1f}"
 
 
