@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run one of the scenario's variants instead of the base",
     )
+    run.add_argument(
+        "--excel",
+        action="store_true",
+        help="also write a workbook, <scenario name>.xlsx: summary, tranches, a monthly "
+        "money table per site",
+    )
     _monte_carlo_options(run)
     run.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
@@ -309,7 +315,7 @@ def _run(args: argparse.Namespace) -> int:
         raise OutputError(f"{out} exists and is not a folder; choose another --out")
     result = run(loaded, step=args.step, options=options)
     replaced = out is None and is_run_folder(default_out(result))
-    folder = write_run(result, out, force=args.force)
+    folder = write_run(result, out, force=args.force, excel=args.excel)
     elapsed = time.perf_counter() - started
     summary = dict(result.summary)
     if result.monte_carlo is not None:

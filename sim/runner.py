@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.finance import monthly_table
 from sim.analysis.kpis import summarize
 from sim.analysis.timeline import build_tables
 from sim.engine import Deterministic, Sampler, build_plan, simulate
@@ -73,7 +74,10 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     recorder = simulate(build_plan(concrete), sampler if sampler is not None else Deterministic())
     tables = build_tables(concrete, recorder)
     summary = summarize(concrete, recorder, tables)
-    return Result(scenario, tables.timeline, tables.contracts, tables.events, summary)
+    monthly = monthly_table(concrete, recorder)
+    return Result(
+        scenario, tables.timeline, tables.contracts, tables.events, summary, monthly=monthly
+    )
 
 
 def run(
@@ -119,6 +123,7 @@ def run(
         source,
         options.seed if options.replications else None,
         mc,
+        result.monthly,
     )
 
 

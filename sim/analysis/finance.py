@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
@@ -42,6 +43,8 @@ class MonthlyFlows:
     site_flows: np.ndarray
     contracts: list[str]
     contract_flows: np.ndarray
+    money: dict[str, np.ndarray]
+    """Each money column of the timeline, summed by month (site rows, then the portfolio)."""
 
 
 def monthly_flows(scenario: Scenario, recorder: Recorder) -> MonthlyFlows:
@@ -63,9 +66,40 @@ def monthly_flows(scenario: Scenario, recorder: Recorder) -> MonthlyFlows:
     site_flows = by_month(np.diff(cash, axis=1, prepend=0.0))
     c = arrays.contract_columns
     contract_flows = by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
+    money = {column: by_month(arrays.columns[column]) for column in MONEY_COLUMNS}
     return MonthlyFlows(
-        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows
+        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, money
     )
+
+
+MONEY_COLUMNS = [
+    "revenue_usd",
+    "late_credits_usd",
+    "prepayment_usd",
+    "mining_revenue_usd",
+    "power_cost_usd",
+    "capex_usd",
+]
+"""The timeline's per-period money, in the order they add up to the net cash flow (revenue,
+less late credits, plus net prepayments, plus mining revenue, less power cost and capex)."""
+
+
+def monthly_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
+    """Per site (then `all`) and calendar month: each money flow, the net cash flow, its
+    discount factor and present value; the present values add up to the summary's NPV."""
+    flows = monthly_flows(scenario, recorder)
+    rate = scenario.scenario.discount_rate
+    factors = (1.0 + rate) ** -years_from(flows.dates, valuation_date(scenario))
+    n = len(flows.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(flows.dates, dtype=object), len(flows.sites)),
+        "site": np.repeat(flows.sites, n),
+    }
+    data.update({c: v.reshape(-1) for c, v in flows.money.items()})
+    data["net_cash_flow_usd"] = flows.site_flows.reshape(-1)
+    data["discount_factor"] = np.tile(factors, len(flows.sites))
+    data["present_value_usd"] = data["net_cash_flow_usd"] * data["discount_factor"]
+    return pd.DataFrame(data)
 
 
 def _month_end(key: int) -> dt.date:
