@@ -253,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
+    from sim.outputs.formats import plural
     from sim.scenario.loader import load_file
 
     status = EXIT_OK
@@ -270,8 +271,9 @@ def _validate(args: argparse.Namespace) -> int:
         s = loaded.scenario
         halls = sum(len(site.halls) for site in s.sites.values())
         print(
-            f"ok: {path}: {len(s.sites)} sites, {halls} halls, {len(s.deliveries)} deliveries, "
-            f"{len(s.contracts)} contracts ({s.scenario.start} to {s.scenario.end})"
+            f"ok: {path}: {plural(len(s.sites), 'site')}, {plural(halls, 'hall')}, "
+            f"{plural(len(s.deliveries), 'delivery', 'deliveries')}, "
+            f"{plural(len(s.contracts), 'contract')} ({s.scenario.start} to {s.scenario.end})"
         )
     return status
 

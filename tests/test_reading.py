@@ -156,3 +156,14 @@ def test_dcsim_run_excel_writes_one_workbook_that_reconciles(tmp_path: Path) -> 
     assert months[-1][0] == "NPV"
     assert months[-1][9] == f"=SUM(J2:J{len(months) - 1})"
     assert book["portfolio"]["B2"].number_format.startswith('"$"#,##0.00')
+
+
+def test_counts_take_the_right_plural(tmp_path: Path) -> None:
+    path = story_file(tmp_path)
+    done = dcsim("validate", path)
+    assert done.stdout == (
+        f"ok: {path}: 1 site, 1 hall, 1 delivery, 1 contract (2026-01-01 to 2026-12-31)\n"
+    )
+    ran = dcsim("run", path, "-n", "1", "--out", tmp_path / "out")
+    assert "0 of 1 tranche late" in ran.stdout
+    assert "  Monte Carlo, 1 replication (seed 1):" in ran.stdout.splitlines()

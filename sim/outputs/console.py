@@ -42,7 +42,8 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
         )
     mc = summary.get("monte_carlo")
     if mc:
-        lines.append(f"  Monte Carlo, {mc['replications']} replications (seed {mc['seed']}):")
+        reps = plural(mc["replications"], "replication")
+        lines.append(f"  Monte Carlo, {reps} (seed {mc['seed']}):")
         for name, c in mc["contracts"].items():
             full = c["full_delivery"]
             lines.append(

@@ -233,7 +233,7 @@ def comparison_report(comparison: Comparison, folder: Path) -> str:
     """The HTML report of a comparison whose files are in ``folder``."""
     base = comparison.base
     table = comparison.table
-    title = f"{base} compared with {len(comparison.results) - 1} alternative(s)"
+    title = f"{base} compared with {formats.plural(len(comparison.results) - 1, 'alternative')}"
     parts = [
         f"<h1>{_e(title)}</h1>",
         f'<p class="headline">{_e(_comparison_headline(comparison))}</p>',
