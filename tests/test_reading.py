@@ -75,6 +75,8 @@ def test_the_report_opens_with_the_headline_in_chromium(tmp_path: Path) -> None:
     assert body[first:].startswith(f'<p class="headline">{HEADLINE}</p>')
     assert body.index("<h1>") < first < body.index("<h2>")
     assert "1 site, 10 MW of grid interconnect, 1 contract;" in dom  # not "1 sites"
+    assert "<td>Acme GPU cloud</td>" in dom  # labels name the contract and the site
+    assert "<td>North campus</td>" in dom
 
 
 def test_the_headline_without_replications_states_the_plan() -> None:

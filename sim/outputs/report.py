@@ -100,6 +100,16 @@ def _constraint_ranges(months: dict[str, str]) -> str:
     return "; ".join(f"{a}..{b} {w}" if a != b else f"{a} {w}" for a, b, w in spans)
 
 
+def _contract_label(scenario: Any, name: str) -> str:
+    """A contract as the report names it: its label, else its key."""
+    return getattr(scenario.contracts[name], "label", "") or name
+
+
+def _site_label(scenario: Any, site: str) -> str:
+    """A site as the report names it: its label, else its key (`all` stays `all`)."""
+    return getattr(scenario.sites[site], "label", "") or site if site in scenario.sites else site
+
+
 def _assumptions(texts: dict[str, str]) -> str:
     rows = []
     for file, text in texts.items():
@@ -143,7 +153,7 @@ def run_report(result: Result, folder: Path) -> str:
         for t in c["tranches"]:
             rows.append(
                 [
-                    name,
+                    _contract_label(scenario, name),
                     c["kind"],
                     t["tranche"],
                     f"{t['units']:g} {c['unit']}",
@@ -167,7 +177,7 @@ def run_report(result: Result, folder: Path) -> str:
             ],
             [
                 (
-                    n,
+                    _contract_label(scenario, n),
                     c["full_delivery"] or "not in horizon",
                     _money(c["revenue_usd"]),
                     _money(c["run_rate_usd_per_year"]),
@@ -218,7 +228,7 @@ def run_report(result: Result, folder: Path) -> str:
         + _table(
             ["site", "binding constraint by month"],
             [
-                (site, _constraint_ranges(months))
+                (_site_label(scenario, site), _constraint_ranges(months))
                 for site, months in s["binding_constraint"].items()
             ],
         )
