@@ -135,3 +135,14 @@ def test_a_negative_discount_rate_is_a_located_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "scenario.discount_rate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_monte_carlo_summary_gives_the_npv_distribution() -> None:
+    result = run(scenario_from(STORY, **CAPEX), replications=3, seed=1)
+    assert result.monte_carlo is not None
+    expected = story_npv(0.10, dt.date(2026, 1, 1))
+    portfolio = result.monte_carlo.summary["portfolio"]["npv_usd"]
+    assert portfolio["p10"] == pytest.approx(expected, abs=0.01)
+    assert portfolio["p90"] == pytest.approx(expected, abs=0.01)
+    contract = result.monte_carlo.summary["contracts"]["c"]["npv_usd"]
+    assert contract["mean"] == pytest.approx(expected + 2e6 / 1.1 ** (30 / 365), abs=0.01)

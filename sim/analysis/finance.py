@@ -59,7 +59,7 @@ def monthly_flows(scenario: Scenario, recorder: Recorder) -> MonthlyFlows:
 
     def by_month(rows: np.ndarray) -> np.ndarray:
         out = np.zeros((rows.shape[0], len(keys)))
-        np.add.at(out, (slice(None), bucket), rows)
+        np.add.at(out.T, bucket, rows.T)  # out.T is a view: adds into out
         return out
 
     cash = arrays.columns["cash_usd"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,7 @@ def paired_row(kpi: str, a: np.ndarray, b: np.ndarray) -> dict[str, object] | No
     better = float(((sign * delta) > 0)[~tie].sum() / len(delta)) if sign else None
     worse = float(((sign * delta) < 0)[~tie].sum() / len(delta)) if sign else None
     same = float(tie.mean())
-    method = "inverted_cdf" if unit == "days" else "linear"  # dates: observed whole days
+    method: Any = "inverted_cdf" if unit == "days" else "linear"  # dates: observed whole days
     p10, p50, p90 = (float(x) for x in np.percentile(delta, [10, 50, 90], method=method))
     if same == 1.0:
         verdict = "same"

@@ -21,6 +21,7 @@ PORTFOLIO_KPIS = [
     "idle_mw_days",
     "rack_days_waiting",
     "cash_usd",
+    "npv_usd",
 ]
 TOP_DRIVERS = 10
 
@@ -146,6 +147,7 @@ def mc_summary(
                 for r in mine.itertuples()
             ],
             "revenue_usd": _stats(reps[f"{name}.revenue_usd"]),
+            "npv_usd": _stats(reps[f"{name}.npv_usd"]),
         }
     top = {
         kpi: [

@@ -12,7 +12,7 @@ from typing import Any
 MINUS = "−"
 
 
-def money(value: float | None) -> str:
+def money(value: Any) -> str:
     """US dollars, scaled for reading: $950, $133,056, $7.54M, $1.49B (None: a dash)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -25,7 +25,7 @@ def money(value: float | None) -> str:
     return f"{sign}${size / 1e9:,.2f}B"
 
 
-def signed_money(value: float | None) -> str:
+def signed_money(value: Any) -> str:
     """A money delta, always with its sign: +$1.20M, −$350, $0."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -33,7 +33,7 @@ def signed_money(value: float | None) -> str:
     return text if value < 0 or text == "$0" else "+" + text
 
 
-def percent(share: float | None, digits: int = 0) -> str:
+def percent(share: Any, digits: int = 0) -> str:
     """A share or rate (0.753 -> 75%); None: a dash."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return "–"
@@ -47,7 +47,7 @@ def plural(count: float, word: str, many: str | None = None) -> str:
     return f"{number} {word if count == 1 else (many or word + 's')}"
 
 
-def days(value: float | None) -> str:
+def days(value: Any) -> str:
     """A delta in days: +12 d, −3 d, 0 d."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

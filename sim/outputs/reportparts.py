@@ -125,7 +125,7 @@ def risk_rows(comparison: Comparison) -> Rows:
     return headers, rows
 
 
-def _number(value: float) -> str:
+def _number(value: Any) -> str:
     return f"{value:+,.1f}".replace("-", "−")
 
 
