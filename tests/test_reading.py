@@ -30,6 +30,8 @@ def story_file(folder: Path, **labels: str) -> Path:
     data: dict[str, Any] = yaml.safe_load(yaml.safe_dump(STORY))
     data["contracts"]["c"]["label"] = "Acme GPU cloud"
     data["sites"]["s"]["label"] = labels.get("site", "North campus")
+    data["sites"]["s"]["halls"]["h"]["label"] = "Hall A"
+    data["contracts"]["c"]["tranches"][0]["hall"] = "h"
     data["sites"]["s"]["halls"]["h"]["capex_usd_per_mw"] = 1e6
     path = folder / "story.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -77,6 +79,7 @@ def test_the_report_opens_with_the_headline_in_chromium(tmp_path: Path) -> None:
     assert "1 site, 10 MW of grid interconnect, 1 contract;" in dom  # not "1 sites"
     assert "<td>Acme GPU cloud</td>" in dom  # labels name the contract and the site
     assert "<td>North campus</td>" in dom
+    assert "<td>Hall A</td>" in dom
 
 
 def test_the_headline_without_replications_states_the_plan() -> None:
@@ -140,7 +143,7 @@ def test_dcsim_run_excel_writes_one_workbook_that_reconciles(tmp_path: Path) -> 
     assert tranches[1][:8] == (
         "c",
         1,
-        None,
+        "Hall A",
         14,
         "racks",
         dt.datetime(2026, 3, 1),

@@ -165,7 +165,9 @@ def _tranches(sheet: Worksheet, result: Result) -> None:
     rows = []
     for name, c in result.summary["contracts"].items():
         for t in c["tranches"]:
-            row = [name, t["tranche"], t["hall"], t["units"], c["unit"], _day(t["due"])]
+            hall = t["hall"] and result.scenario.sites[c["site"]].halls.get(t["hall"])
+            label = (getattr(hall, "label", "") or t["hall"]) if hall else t["hall"]
+            row = [name, t["tranche"], label, t["units"], c["unit"], _day(t["due"])]
             row += [_day(t["delivered"]), t["slip_days"]]
             if mc is not None:
                 mine = mc.on_time[

@@ -110,6 +110,13 @@ def _site_label(scenario: Any, site: str) -> str:
     return getattr(scenario.sites[site], "label", "") or site if site in scenario.sites else site
 
 
+def _hall_label(scenario: Any, site: str, hall: str | None) -> str:
+    """A tranche's hall as the report names it: its label, else its key ("–" for none)."""
+    if hall is None or hall not in scenario.sites[site].halls:
+        return "–"
+    return getattr(scenario.sites[site].halls[hall], "label", "") or hall
+
+
 def _assumptions(texts: dict[str, str]) -> str:
     rows = []
     for file, text in texts.items():
@@ -156,6 +163,7 @@ def run_report(result: Result, folder: Path) -> str:
                     _contract_label(scenario, name),
                     c["kind"],
                     t["tranche"],
+                    _hall_label(scenario, c["site"], t["hall"]),
                     f"{t['units']:g} {c['unit']}",
                     t["due"],
                     t["delivered"] or "–",
@@ -164,7 +172,7 @@ def run_report(result: Result, folder: Path) -> str:
             )
     parts.append(
         "<h2>Contract tranches</h2>"
-        + _table(["contract", "kind", "tranche", "units", "due", "delivered", "slip"], rows)
+        + _table(["contract", "kind", "tranche", "hall", "units", "due", "delivered", "slip"], rows)
     )
     parts.append(
         _table(
