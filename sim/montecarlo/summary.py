@@ -165,6 +165,7 @@ def mc_summary(
                 for r in mine.to_dict("records")
             ],
             "revenue_usd": _stats(reps[f"{name}.revenue_usd"]),
+            "npv_usd": _stats(reps[f"{name}.npv_usd"]),
         }
     top = {
         kpi: [

@@ -49,13 +49,22 @@ def is_run_folder(path: Path) -> bool:
         return False
 
 
-def write_run(result: Result, out: str | Path | None = None, *, force: bool = False) -> Path:
+def write_run(
+    result: Result, out: str | Path | None = None, *, force: bool = False, excel: bool = False
+) -> Path:
     """Write ``result`` to ``out`` and return the path. Without ``out``, it goes to
-    ``results/<scenario name>`` and replaces an earlier dcsim run there."""
+    ``results/<scenario name>`` and replaces an earlier dcsim run there. With ``excel``, the
+    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`)."""
     target = Path(out) if out is not None else default_out(result)
-    return write_atomically(
-        target, force, lambda folder: _write_files(result, folder), replace_run=out is None
-    )
+
+    def fill(folder: Path) -> None:
+        _write_files(result, folder)
+        if excel:
+            from sim.outputs.excel import write_workbook
+
+            write_workbook(result, folder / f"{result.scenario.scenario.name}.xlsx")
+
+    return write_atomically(target, force, fill, replace_run=out is None)
 
 
 def write_atomically(
@@ -231,6 +240,10 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
     from sim.outputs.plots.comparison import RunView, plot_comparison
 
     comparison.table.to_csv(folder / "comparison.csv", index=False, float_format="%.6f")
+    if comparison.tranches is not None:
+        comparison.tranches.to_csv(folder / "tranches.csv", index=False, float_format="%.6f")
+    if comparison.risk is not None:
+        comparison.risk.to_csv(folder / "risk.csv", index=False, float_format="%.6f")
     _write_json(
         folder / "overrides.json",
         {
