@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(applied in order; two that set the same key differently are an error)",
     )
     _set_option(run)
+    run.add_argument(
+        "--excel",
+        action="store_true",
+        help="also write a workbook, <scenario name>.xlsx: summary, tranches, a monthly "
+        "money table per site",
+    )
     _monte_carlo_options(run)
 
     compare = commands.add_parser(
@@ -245,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
+    from sim.outputs.formats import plural
     from sim.scenario.loader import load_file
 
     status = EXIT_OK
@@ -262,8 +269,9 @@ def _validate(args: argparse.Namespace) -> int:
         s = loaded.scenario
         halls = sum(len(site.halls) for site in s.sites.values())
         print(
-            f"ok: {path}: {len(s.sites)} sites, {halls} halls, {len(s.deliveries)} deliveries, "
-            f"{len(s.contracts)} contracts ({s.scenario.start} to {s.scenario.end})"
+            f"ok: {path}: {plural(len(s.sites), 'site')}, {plural(halls, 'hall')}, "
+            f"{plural(len(s.deliveries), 'delivery', 'deliveries')}, "
+            f"{plural(len(s.contracts), 'contract')} ({s.scenario.start} to {s.scenario.end})"
         )
     return status
 
@@ -308,7 +316,7 @@ def _run(args: argparse.Namespace) -> int:
         raise OutputError(f"{out} exists and is not a folder; choose another --out")
     result = run(loaded, step=args.step, options=options)
     replaced = out is None and is_run_folder(default_out(result))
-    folder = write_run(result, out, force=args.force)
+    folder = write_run(result, out, force=args.force, excel=args.excel)
     elapsed = time.perf_counter() - started
     summary = dict(result.summary)
     if result.monte_carlo is not None:
@@ -364,6 +372,9 @@ def _compare(args: argparse.Namespace) -> int:
     folder = write_comparison(comparison, out, force=args.force, replace=args.out is None)
     elapsed = time.perf_counter() - started
     print(console.comparison_lines(runs, comparison.table, folder, elapsed, replaced))
+    risk = console.risk_lines(comparison.tranches, comparison.risk, options.replications)
+    if risk:
+        print(risk)
     return EXIT_OK
 
 

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import DATE_KPIS, direction, kpi_of
+from sim.analysis.kpis import DATE_KPIS, KPI, direction, kpi_of
+from sim.analysis.timeline import PORTFOLIO
+from sim.montecarlo.paired import risk_table, tranche_table
 from sim.result import Result
 from sim.runner import RunOptions, run
 from sim.scenario.loader import Loaded
@@ -30,6 +32,11 @@ class Comparison:
     results: dict[str, Result]
     table: pd.DataFrame
     """One row per run: its KPIs, and each KPI's delta against the base."""
+    tranches: pd.DataFrame | None = None
+    """With replications: each run's tranches, P(on time) and P50/P80 delivery dates."""
+    risk: pd.DataFrame | None = None
+    """With replications: one row per variant and KPI, the paired deltas against the base
+    (P10/P50/P90 in days or USD), P(better), P(same), P(worse) and a verdict."""
 
     @property
     def base(self) -> str:
@@ -44,6 +51,7 @@ def plan_kpis(summary: dict[str, Any]) -> dict[str, Any]:
         if kpi_of(name) in DATE_KPIS and value is not None:
             value = (start + dt.timedelta(days=int(value))).isoformat()
         out[name] = value
+    out[KPI.IRR] = summary["finance"]["sites"][PORTFOLIO]["irr"]
     return out
 
 
@@ -73,9 +81,10 @@ def paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, flo
     p50: float | None
     p90: float | None
     better: float | None
+    tie = np.abs(delta) <= (0.005 if kpi.endswith("_usd") else 1e-9)  # ties: under a cent
     if len(delta):
         p10, p50, p90 = (float(p) for p in np.percentile(delta, [10, 50, 90]))
-        better = float(((sign * delta) > 0).mean()) if sign else None
+        better = float(((sign * delta > 0) & ~tie).mean()) if sign else None
     else:
         p10 = p50 = p90 = better = None
     return {
@@ -83,13 +92,17 @@ def paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, flo
         f"{kpi}.delta_p50": p50,
         f"{kpi}.delta_p90": p90,
         f"{kpi}.p_better": better,
+        f"{kpi}.p_same": float(tie.mean()) if len(delta) else None,
     }
 
 
 def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = None) -> Comparison:
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
     and deltas: ``sim.compare({"6 crews": s, "4 crews": s.with_overrides({...})})``."""
-    results = {name: run(loaded, options=options or RunOptions()) for name, loaded in runs.items()}
+    results = {
+        name: run(loaded, options=options or RunOptions(), label=name)
+        for name, loaded in runs.items()
+    }
     base_name = next(iter(results))
     base = plan_kpis(results[base_name].summary)
     rows = []
@@ -103,7 +116,29 @@ def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = 
             mine = result.monte_carlo.replications
             theirs = results[base_name].monte_carlo.replications  # type: ignore[union-attr]
             for kpi in kpis:
-                if kpi in base:  # a KPI of one file only (another contract) has no pair
+                # a KPI of one file only (another contract) has no pair; the IRR is the plan's
+                if kpi in base and kpi != KPI.IRR:
                     row.update(paired(mine, theirs, kpi))
         rows.append(row)
-    return Comparison(results, pd.DataFrame(rows))
+    tranches, risk = _risk(results)
+    return Comparison(results, pd.DataFrame(rows), tranches, risk)
+
+
+def _risk(results: dict[str, Result]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """With replications: every run's tranche table and each variant's paired risk table."""
+    base_name = next(iter(results))
+    base = results[base_name]
+    if base.monte_carlo is None:
+        return None, None
+    tranches, risks = [], []
+    for name, result in results.items():
+        mc = result.monte_carlo
+        assert mc is not None  # every run has the same options
+        tranches.append(tranche_table(name, mc.on_time))
+        if name != base_name:
+            scenarios = (result.scenario, base.scenario)
+            risks.append(
+                risk_table(name, scenarios, mc.replications, base.monte_carlo.replications)
+            )
+    risk = pd.concat(risks, ignore_index=True) if risks else None
+    return pd.concat(tranches, ignore_index=True), risk

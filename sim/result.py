@@ -32,3 +32,6 @@ class Result:
     seed: int | None = None
     monte_carlo: MonteCarlo | None = field(default=None, repr=False)
     """With replications: percentile bands, on-time probabilities, drivers, KPI table."""
+    monthly: pd.DataFrame | None = field(default=None, repr=False)
+    """Per site and calendar month: money flows, net cash flow, discount factor and present
+    value (`sim.analysis.finance.monthly_table`); for the spreadsheet export."""

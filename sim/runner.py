@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.finance import monthly_table
 from sim.analysis.kpis import summarize
 from sim.analysis.timeline import build_tables, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
@@ -80,6 +81,7 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
         with_datetimes(tables.contracts, ["date"]),
         with_datetimes(tables.events, ["date"]),
         summary,
+        monthly=monthly_table(concrete, recorder),
     )
 
 
@@ -88,6 +90,7 @@ def run(
     *,
     step: Step | None = None,
     options: RunOptions | None = None,
+    label: str | None = None,
     **kwargs: Any,
 ) -> Result:
     """Run a scenario (a Scenario, or the path of a scenario file).
@@ -97,6 +100,7 @@ def run(
     processes or on a Dask scheduler, as ``options`` (a `RunOptions`) say; the result's
     ``monte_carlo`` then holds the bands, on-time probabilities and drivers. Instead of
     ``options``, its fields may be given as keywords: ``run(s, replications=100, seed=7)``.
+    ``label`` names the run on its progress bar (a comparison names each of its runs).
     """
     if options is None:
         options = RunOptions(**kwargs)
@@ -114,7 +118,7 @@ def run(
     result = run_once(scenario)
     mc = None
     if options.replications > 0:
-        mc = monte_carlo_run(scenario, options)
+        mc = monte_carlo_run(scenario, options, label)
     return Result(
         result.scenario,
         result.timeline,
@@ -124,11 +128,15 @@ def run(
         source,
         options.seed if options.replications else None,
         mc,
+        result.monthly,
     )
 
 
-def monte_carlo_run(scenario: Scenario, options: RunOptions) -> MonteCarlo:
-    """Run ``options.replications`` of ``scenario`` and aggregate them."""
+def monte_carlo_run(
+    scenario: Scenario, options: RunOptions, label: str | None = None
+) -> MonteCarlo:
+    """Run ``options.replications`` of ``scenario`` and aggregate them (``label`` names the
+    run on the progress bar)."""
     from tqdm import tqdm
 
     from sim.montecarlo import executors
@@ -147,7 +155,6 @@ def monte_carlo_run(scenario: Scenario, options: RunOptions) -> MonteCarlo:
         def results(c: list[list[int]]) -> Any:
             return executors.local(scenario, seed, c, options.jobs)
 
-    with tqdm(
-        total=n, disable=not options.progress, unit="rep", desc="replications", leave=False
-    ) as bar:
+    desc = f"{label}: replications" if label else "replications"
+    with tqdm(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False) as bar:
         return monte_carlo(scenario, n, seed, results, work, bar.update)

@@ -70,6 +70,15 @@ def test_score_computes_p80_from_the_replications(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     actuals = tmp_path / "actuals.csv"
     actuals.write_text("contract,tranche,actual\nacme_cloud,1,2026-12-02\n")
+    written = pd.read_csv(out / "on_time.csv")
+    assert list(written.columns[-4:]) == ["p10", "p50", "p80", "p90"]  # a run writes P80 now
+    result = dcsim("score", out, actuals, "--out", tmp_path / "new")
+    assert "P80 computed" not in result.stdout
+    assert (
+        pd.read_csv(tmp_path / "new" / "score.csv")["p80"].tolist()[:1]
+        == written["p80"][:1].tolist()
+    )
+    written.drop(columns="p80").to_csv(out / "on_time.csv", index=False)  # a folder from before
     result = dcsim("score", out, actuals, "--out", tmp_path / "score")
     assert result.returncode == 0, result.stderr
     assert "P80 computed from replications.parquet" in result.stdout

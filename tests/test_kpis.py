@@ -80,7 +80,7 @@ def test_every_kpi_has_a_direction_or_is_declared_neutral() -> None:
     assert direction("peak_facility_mw") == 0
     assert {str(k) for k in KPI} == {
         str(k) for k in (*TRANCHE_KPIS, *REVISED_KPIS, *CONTRACT_KPIS)
-    } | {str(k) for k in PORTFOLIO_KPIS}
+    } | {str(k) for k in PORTFOLIO_KPIS} | {str(KPI.IRR)}  # the IRR is the plan's only
 
 
 def test_a_kpi_missing_from_the_replications_is_an_error_not_a_gap() -> None:
@@ -128,12 +128,13 @@ def test_monte_carlo_reports_a_contract_never_complete_as_not_in_horizon(tmp_pat
     out = tmp_path / "mc"
     result = dcsim("run", scenario_file, "--out", out, "-n", "4", "--seed", "1")
     assert result.returncode == 0, result.stderr
-    assert "full delivery P10 not in horizon, P50 not in horizon, P90 not in horizon" in (
-        result.stdout
+    assert (
+        "full delivery P10 not in horizon, P50 not in horizon, P80 not in horizon, "
+        "P90 not in horizon" in result.stdout
     )
     assert "on time by the last due date 0%" in result.stdout
     mc = json.loads((out / "summary.json").read_text())["monte_carlo"]["contracts"]["c"]
-    assert mc["full_delivery"] == {"p10": None, "p50": None, "p90": None}
+    assert mc["full_delivery"] == {"p10": None, "p50": None, "p80": None, "p90": None}
     assert mc["p_full_delivery_by_last_due"] == 0.0
     assert mc["p_delivered_in_horizon"] == 0.0
     reps = pd.read_parquet(out / "replications.parquet")

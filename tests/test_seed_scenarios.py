@@ -83,8 +83,9 @@ def test_iren_money_columns_add_up_to_cash(iren: sim.Result) -> None:
     assert site["cash_usd"].iloc[-1] == pytest.approx(net.sum())
     # Equipment: 1,056 racks at $5.49M, all paid within the horizon. Halls: 4 x 50 MW x $10M
     # spent evenly over construction. What Horizons 1 and 2 spent before the horizon starts on
-    # 2025-11-01 (273 of 304.375 days, and 92 of 273.9375 days) is in the first row.
-    before = 500e6 * 273 / (10 * 365.25 / 12) + 500e6 * 92 / (9 * 365.25 / 12)
+    # 2025-11-01 (273 of 304.375 days, and 78 of 273.9375 days: Horizon 2 starts 14 days after
+    # 2025-08-01, the plan value of its later_building slip prior) is in the first row.
+    before = 500e6 * 273 / (10 * 365.25 / 12) + 500e6 * 78 / (9 * 365.25 / 12)
     assert site["capex_usd"].sum() == pytest.approx(1056 * 5.49e6 + 200 * 10e6, abs=0.01)
     assert site["capex_usd"].iloc[0] > before
     # Mining revenue: 30 EH/s x 1,000 PH/EH x $40 = $1.2M a day while the fleet runs whole.

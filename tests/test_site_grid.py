@@ -62,4 +62,4 @@ def test_the_issue_case_through_dcsim_validate(tmp_path: Path) -> None:
         f"{path}:6: warning: sites.west.halls: the halls need 472 MW of grid together but "
         f"site `west` can never have more than 400 MW (short by 72); {HINT}\n"
     )
-    assert result.stdout.startswith(f"ok: {path}: 1 sites, 4 halls")
+    assert result.stdout.startswith(f"ok: {path}: 1 site, 4 halls")

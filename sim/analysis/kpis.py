@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
+from sim.analysis.finance import finance_kpis, finance_summary
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
@@ -40,13 +41,17 @@ class KPI(StrEnum):
     IDLE_MW_DAYS = "idle_mw_days"
     RACK_DAYS_WAITING = "rack_days_waiting"
     CASH = "cash_usd"
+    NPV = "npv_usd"
+    IRR = "irr"
+    """The portfolio's IRR: the plan's only (``summary["finance"]``), in a comparison's
+    table without paired deltas; no replication computes one."""
 
 
 TRANCHE_KPIS = (KPI.DELIVERED, KPI.SLIP_DAYS)
 REVISED_KPIS = (KPI.SLIP_REVISED_DAYS,)
 """Tranche KPIs only of a scenario that reports revised due dates (a status or a revision:
 see `sim.analysis.revised`)."""
-CONTRACT_KPIS = (KPI.FULL_DELIVERY, KPI.REVENUE, KPI.LOST_TO_SLIPS)
+CONTRACT_KPIS = (KPI.FULL_DELIVERY, KPI.REVENUE, KPI.LOST_TO_SLIPS, KPI.NPV)
 PORTFOLIO_KPIS = (
     KPI.REVENUE,
     KPI.GPU_MONTHS,
@@ -54,6 +59,7 @@ PORTFOLIO_KPIS = (
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
     KPI.CASH,
+    KPI.NPV,
 )
 DATE_KPIS = (KPI.DELIVERED, KPI.FULL_DELIVERY)
 """KPIs that are dates (days since the start in a KPI row)."""
@@ -66,7 +72,7 @@ LOWER_IS_BETTER = (
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
 )
-HIGHER_IS_BETTER = (KPI.REVENUE, KPI.GPU_MONTHS, KPI.CASH)
+HIGHER_IS_BETTER = (KPI.REVENUE, KPI.GPU_MONTHS, KPI.CASH, KPI.NPV, KPI.IRR)
 """Which way is better; peak facility MW is neither."""
 
 
@@ -95,6 +101,7 @@ def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[st
     info = scenario.scenario
     timeline = tables.timeline
     row = kpi_row(scenario, recorder, tables.arrays)
+    finance = finance_summary(scenario, recorder)
     return {
         "scenario": {
             "name": info.name,
@@ -115,6 +122,7 @@ def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[st
         "unreserved_grid_mw": _final(timeline, "unreserved_mw"),
         "binding_constraint": binding_constraints(scenario, timeline),
         "kpis": {k: None if math.isnan(v) else v for k, v in row.items()},
+        "finance": finance,
     }
 
 
@@ -249,6 +257,7 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
+    out.update(finance_kpis(scenario, recorder))  # <contract>.npv_usd and npv_usd
     return out
 
 

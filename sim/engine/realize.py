@@ -6,6 +6,14 @@ path in the scenario (``sites.childress.halls.horizon_3.construction.duration``)
 `SeedSequence`, so a replication's numbers depend on nothing else: not on the number of
 workers, the executor, or which other inputs exist. Two variants of a scenario draw the same
 numbers for the inputs they share (common random numbers).
+
+Partial correlation is a Gaussian copula on those same uniforms: an input with
+`correlation: {factors: {campus: 0.6, texas: 0.3}}` turns its own uniform u into
+Phi(0.6 Z_campus + 0.3 Z_texas + sqrt(1 - 0.6^2 - 0.3^2) Phi^-1(u)), where each factor's Z is
+Phi^-1 of one uniform from the stream `factor.NAME`. The result is still uniform, so the
+input keeps its distribution; inputs without factors draw exactly as before, and the
+factors are keyed like any input, so common random numbers hold. Each factor's uniform is
+recorded as an input (`factor.NAME`), so it can show up among the drivers.
 """
 
 from __future__ import annotations
@@ -69,15 +77,50 @@ def realize(
     return concrete, draws
 
 
-def _draw(dist: DurationDist | QuantityDist, key: str, streams: Streams | None) -> float:
+_TINY = 2.0**-53
+
+
+def _draw(
+    dist: DurationDist | QuantityDist, key: str, streams: Streams | None, draws: dict[str, float]
+) -> float:
     if streams is None:
         return dist.plan()
     risks = [streams.uniform(f"{key}/risk/{i}") for i in range(len(dist.risk))]
-    return dist.draw(streams.uniform(key), risks)
+    return dist.draw(_uniform(dist, key, streams, draws), risks)
+
+
+def _uniform(
+    dist: DurationDist | QuantityDist, key: str, streams: Streams, draws: dict[str, float]
+) -> float:
+    """The uniform an input's draw is the quantile of: its own stream's, through the Gaussian
+    copula of its common factors when it has any."""
+    u = streams.uniform(key)
+    if dist.correlation is not None:
+        u = _copula(u, dist.correlation.factors, dist.correlation.own_weight(), streams, draws)
+    return u
+
+
+def _copula(
+    u: float, factors: dict[str, float], own: float, streams: Streams, draws: dict[str, float]
+) -> float:
+    """The input's uniform after the Gaussian copula on its weighted common factors."""
+    from scipy import special
+
+    z = own * float(special.ndtri(u))
+    for name, weight in factors.items():
+        key = f"factor.{name}"
+        f = streams.uniform(key)
+        draws.setdefault(key, f)
+        z += weight * float(special.ndtri(f))
+    return min(max(float(special.ndtr(z)), _TINY), 1.0 - _TINY)
 
 
 def _draw_longer(
-    dist: DurationDist | QuantityDist, key: str, streams: Streams | None, elapsed: float
+    dist: DurationDist | QuantityDist,
+    key: str,
+    streams: Streams | None,
+    elapsed: float,
+    draws: dict[str, float],
 ) -> float:
     """A draw of ``dist`` given that it exceeds ``elapsed`` (work under way at the data date).
 
@@ -90,19 +133,17 @@ def _draw_longer(
     value can exceed ``elapsed`` (a bounded or fixed duration already overrun), the work ends
     at the data date.
     """
-    drawn = _draw(dist, key, streams)
+    drawn = _draw(dist, key, streams, draws)
     if drawn > elapsed:
         return drawn
-    added = 0.0 if streams is None else drawn - dist.quantile(streams.uniform(key))
+    u0 = 0.5 if streams is None else _uniform(dist, key, streams, draws)
+    added = 0.0 if streams is None else drawn - dist.quantile(u0)
     target = elapsed - added  # the base value must exceed this
     f = _cdf(dist, target)
     if f >= 1.0 - 1e-12:
         return elapsed
-    if streams is None:
-        u = f + 0.5 * (1.0 - f)
-    else:
-        u0 = streams.uniform(key)
-        u = f + (u0 / f if f > 0 else u0) * (1.0 - f)
+    # the plan run takes the conditional median (u0 = 0.5 maps to the middle of the top part)
+    u = f + (0.5 if streams is None else (u0 / f if f > 0 else u0)) * (1.0 - f)
     return max(dist.quantile(min(u, 1.0 - 1e-12)) + added, elapsed)
 
 
@@ -132,10 +173,10 @@ def _walk(value: Any, path: str, walk: _Walk) -> Any:
     if isinstance(value, _DISTS):
         key = f"shared.{value.shared}" if value.shared else path
         if path in walk.elapsed:
-            drawn = _draw_longer(value, key, walk.streams, walk.elapsed[path])
+            drawn = _draw_longer(value, key, walk.streams, walk.elapsed[path], walk.draws)
             walk.draws.setdefault(path, drawn)
             return drawn
-        drawn = _draw(value, key, walk.streams)
+        drawn = _draw(value, key, walk.streams, walk.draws)
         walk.draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
     if isinstance(value, BaseModel):

@@ -6,9 +6,14 @@ sends back compact arrays (the timeline metrics as float32) and a row of KPIs. R
 aggregated strictly in replication order, whatever order workers finish in, so the same seed
 gives byte-identical results for any number of jobs and for the local and Dask executors.
 
-Timeline percentiles are computed per batch of `BATCH` replications (exact within a batch)
-and averaged over batches, weighted by batch size, so memory holds one batch of arrays and
-the KPI table, never all replications' timelines.
+Timeline percentiles are exact order statistics over the replications' timelines, kept as
+float32 up to `KEEP_BYTES` of memory. A run too large for that budget takes its bands from
+the first M replications that fit (replications are independent and identically
+distributed, so the first M are a random sample of them) and states it in the summary, with
+the 95% error of the bands' ranks, 1.96 * sqrt(p (1 - p) / M) (for example +-0.9 percentile
+points at P80 with M = 7,500). Tranche dates and every other KPI are kept for every
+replication, so their percentiles are always exact. (Averaging per-batch percentiles, as
+earlier versions did, is biased for step-shaped outcomes.)
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from sim.scenario.schema import Scenario
 
 METRICS = TIMELINE_COLUMNS[2:]
 """Every numeric timeline column gets percentile bands."""
-QUANTILES = (10.0, 50.0, 90.0)
-BATCH = 256
+QUANTILES = (10.0, 50.0, 80.0, 90.0)
+KEEP_BYTES = 512 * 2**20
+"""Memory for the replications' timelines the bands are computed from."""
 
 
 class ReplicationError(RuntimeError):
@@ -73,11 +79,12 @@ def run_chunk(scenario: Scenario, seed: int, indices: list[int]) -> list[Replica
 
 @dataclass
 class Aggregator:
-    """Takes replications in index order; keeps one batch of arrays and the KPI rows."""
+    """Takes replications in index order; keeps the timelines that fit in `KEEP_BYTES` and
+    every replication's KPI row."""
 
     seed: int
-    _batch: list[np.ndarray] = field(default_factory=list)
-    _quantile_sum: np.ndarray | None = None
+    keep_bytes: int = KEEP_BYTES
+    _kept: list[np.ndarray] = field(default_factory=list)
     _sum: np.ndarray | None = None
     _count: int = 0
     rows: list[dict[str, float]] = field(default_factory=list)
@@ -87,26 +94,22 @@ class Aggregator:
             raise ValueError(f"replication {rep.index} arrived out of order")
         metrics = rep.metrics.astype(np.float64)
         self._sum = metrics if self._sum is None else self._sum + metrics
-        self._batch.append(rep.metrics)
+        if (len(self._kept) + 1) * rep.metrics.nbytes <= self.keep_bytes or not self._kept:
+            self._kept.append(rep.metrics)
         self._count += 1
         self.rows.append({"replication": rep.index, "seed": self.seed, **rep.kpis})
-        if len(self._batch) == BATCH:
-            self._flush()
 
-    def _flush(self) -> None:
-        if not self._batch:
-            return
-        stack = np.stack(self._batch)
-        q = np.percentile(stack, QUANTILES, axis=0) * len(self._batch)
-        self._quantile_sum = q if self._quantile_sum is None else self._quantile_sum + q
-        self._batch = []
+    @property
+    def band_replications(self) -> int:
+        """How many replications the bands are computed from."""
+        return len(self._kept)
 
     def percentiles(self) -> tuple[np.ndarray, np.ndarray]:
-        """(p10/p50/p90 stacked, mean), each shaped like one replication's metrics."""
-        self._flush()
-        assert self._quantile_sum is not None
+        """(the `QUANTILES` stacked, mean), each shaped like one replication's metrics."""
         assert self._sum is not None
-        quantiles = np.sort(self._quantile_sum / self._count, axis=0)  # p10 <= p50 <= p90
+        kept = len(self._kept)
+        q = np.percentile(np.stack(self._kept), QUANTILES, axis=0) * kept
+        quantiles = np.sort(q / kept, axis=0)
         return quantiles, self._sum / self._count
 
 
@@ -139,6 +142,8 @@ class MonteCarlo:
     on_time: pd.DataFrame
     drivers: pd.DataFrame
     summary: dict[str, Any]
+    tornado: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Drivers in days and dollars (`sim.montecarlo.tornado`)."""
 
 
 def monte_carlo(
@@ -156,7 +161,22 @@ def monte_carlo(
         if progress is not None:
             progress(1)
     quantiles, mean = aggregator.percentiles()
-    return assemble(scenario, seed, aggregator.rows, quantiles, mean)
+    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean)
+    if aggregator.band_replications < n:
+        mc.summary["bands"] = band_note(aggregator.band_replications)
+    return mc
+
+
+def band_note(kept: int) -> dict[str, Any]:
+    """The summary's note when the bands come from the first ``kept`` replications."""
+    return {
+        "replications": kept,
+        "rank_error_95": {
+            f"p{q:g}": round(1.96 * math.sqrt(q / 100 * (1 - q / 100) / kept), 4) for q in QUANTILES
+        },
+        "note": "timeline bands from the first replications that fit in memory; tranche "
+        "dates and KPIs from all",
+    }
 
 
 def assemble(
@@ -168,6 +188,7 @@ def assemble(
 ) -> MonteCarlo:
     """The Monte Carlo tables and summary from the aggregated arrays and KPI rows."""
     from sim.montecarlo.summary import drivers_table, mc_summary, on_time_table, percentile_table
+    from sim.montecarlo.tornado import tornado_summary, tornado_table
 
     start = scenario.scenario.start
     reps = pd.DataFrame(rows)
@@ -179,6 +200,9 @@ def assemble(
     drivers = drivers_table(reps)
     summary = mc_summary(scenario, seed, reps, on_time, drivers)
     percentiles = with_datetimes(percentiles, ["date"])
-    dates = ["due", "p10", "p50", "p90", *(["due_revised"] if "due_revised" in on_time else [])]
+    dates = ["due", "p10", "p50", "p80", "p90"]
+    dates += ["due_revised"] if "due_revised" in on_time else []
     on_time = with_datetimes(on_time, dates)
-    return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary)
+    tornado = tornado_table(reps, start, scenario.scenario.end)
+    summary["tornado"] = tornado_summary(tornado)
+    return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary, tornado)

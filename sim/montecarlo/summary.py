@@ -21,7 +21,7 @@ TOP_DRIVERS = 10
 
 
 def percentile_table(scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray) -> pd.DataFrame:
-    """Long table: date, site, metric, p10, p50, p90, mean."""
+    """Long table: date, site, metric, p10, p50, p80, p90, mean."""
     info = scenario.scenario
     dates = date_grid(info.start, info.end, info.step)
     metrics = timeline_columns(scenario)[2:]
@@ -35,32 +35,38 @@ def percentile_table(scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray
             "metric": np.array(metrics, dtype=object)[index[0]],
             "p10": quantiles[0].reshape(-1),
             "p50": quantiles[1].reshape(-1),
-            "p90": quantiles[2].reshape(-1),
+            "p80": quantiles[2].reshape(-1),
+            "p90": quantiles[3].reshape(-1),
             "mean": mean.reshape(-1),
         }
     )
 
 
+DATE_QUANTILES = (10, 50, 80, 90)
+"""The percentiles of every date: P80 is the usual commitment level."""
+
+
 def _date_quantiles(values: pd.Series) -> list[dt.date | None]:
-    """P10/P50/P90 of dates, as observed dates; not reached in the horizon counts as latest."""
+    """P10/P50/P80/P90 of dates, as observed dates (exact order statistics over every
+    replication); not reached in the horizon counts as latest."""
     days = ((values - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
     days = np.where(np.isnan(days), np.inf, days)
     out: list[dt.date | None] = []
-    for q in (10, 50, 90):
+    for q in DATE_QUANTILES:
         d = float(np.percentile(days, q, method="inverted_cdf"))
         out.append(None if math.isinf(d) else dt.date(1970, 1, 1) + dt.timedelta(days=int(d)))
     return out
 
 
 def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
-    """Per contract tranche: due date, probability delivered by then, P10/P50/P90 dates."""
+    """Per contract tranche: due date, probability delivered by then, P10/P50/P80/P90 dates."""
     rows = []
     for name, contract in scenario.contracts.items():
         tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
         for i, tranche in enumerate(tranches):
             prefix = f"{name}.tranche_{i + 1}"
             slip = reps[f"{prefix}.slip_days"]
-            p10, p50, p90 = _date_quantiles(reps[f"{prefix}.delivered"])
+            p10, p50, p80, p90 = _date_quantiles(reps[f"{prefix}.delivered"])
             rows.append(
                 {
                     "contract": name,
@@ -69,6 +75,7 @@ def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
                     "p_on_time": float((slip <= 0).mean()),  # not delivered counts as late
                     "p10": p10,
                     "p50": p50,
+                    "p80": p80,
                     "p90": p90,
                 }
             )
@@ -77,7 +84,7 @@ def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
                 rows[-1]["due_revised"] = revised_due(scenario, name, i)
                 rows[-1]["slip_revised_days"] = float(revised.median())
                 rows[-1]["p_on_time_revised"] = float((revised <= 0).mean())
-    columns = ["contract", "tranche", "due", "p_on_time", "p10", "p50", "p90"]
+    columns = ["contract", "tranche", "due", "p_on_time", "p10", "p50", "p80", "p90"]
     if reports_revisions(scenario):
         columns += ["due_revised", "slip_revised_days", "p_on_time_revised"]
     return pd.DataFrame(rows, columns=columns)
@@ -113,9 +120,15 @@ def _stats(values: pd.Series) -> dict[str, float | None]:
     v = values.to_numpy(dtype=float)
     v = v[~np.isnan(v)]
     if not len(v):
-        return {"p10": None, "p50": None, "p90": None, "mean": None}
-    p10, p50, p90 = np.percentile(v, [10, 50, 90])
-    return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(v.mean())}
+        return {"p10": None, "p50": None, "p80": None, "p90": None, "mean": None}
+    p10, p50, p80, p90 = np.percentile(v, [10, 50, 80, 90])
+    return {
+        "p10": float(p10),
+        "p50": float(p50),
+        "p80": float(p80),
+        "p90": float(p90),
+        "mean": float(v.mean()),
+    }
 
 
 def _revised(row: Mapping[Hashable, Any]) -> dict[str, Any]:
@@ -144,9 +157,14 @@ def mc_summary(
         full = reps[f"{name}.full_delivery"]
         tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
         last_due = max(t.due for t in tranches)
-        p10, p50, p90 = _date_quantiles(full)
+        p10, p50, p80, p90 = _date_quantiles(full)
         contracts[name] = {
-            "full_delivery": {"p10": _iso(p10), "p50": _iso(p50), "p90": _iso(p90)},
+            "full_delivery": {
+                "p10": _iso(p10),
+                "p50": _iso(p50),
+                "p80": _iso(p80),
+                "p90": _iso(p90),
+            },
             # never complete in the horizon (NaT) is a normal outcome: not by the last due date;
             # as timestamps, so that a column of NaT only (no replication delivers) compares
             "p_full_delivery_by_last_due": float(
@@ -160,12 +178,14 @@ def mc_summary(
                     "p_on_time": r["p_on_time"],
                     "p10": _iso(r["p10"]),
                     "p50": _iso(r["p50"]),
+                    "p80": _iso(r["p80"]),
                     "p90": _iso(r["p90"]),
                     **_revised(r),
                 }
                 for r in mine.to_dict("records")
             ],
             "revenue_usd": _stats(reps[f"{name}.revenue_usd"]),
+            "npv_usd": _stats(reps[f"{name}.npv_usd"]),
         }
     top = {
         kpi: [

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outputs.formats import days, money, percent, plural, signed_money
+
 
 def wrote(folder: Path, replaced: bool) -> str:
     """Where a run or comparison wrote its folder."""
@@ -24,19 +26,29 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
         lines.append(
             f"  {name} ({c['kind']}): {c['units_delivered']:g}/{c['units_contracted']:g} "
             f"{c['unit']} delivered, full delivery {full}, {len(late)} of "
-            f"{len(c['tranches'])} tranches late, revenue ${c['revenue_usd'] / 1e6:,.1f}M"
+            f"{plural(len(c['tranches']), 'tranche')} late, revenue {money(c['revenue_usd'])}"
         )
     lines.append(
-        f"  revenue in horizon ${summary['revenue_usd'] / 1e6:,.1f}M; "
+        f"  revenue in horizon {money(summary['revenue_usd'])}; "
         f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
     )
+    finance = summary.get("finance")
+    if finance:
+        total = finance["sites"]["all"]
+        lines.append(
+            f"  NPV at {percent(finance['discount_rate'], 1)} (valued at "
+            f"{finance['valuation_date']}) {money(total['npv_usd'])}; IRR "
+            + (percent(total["irr"], 1) if total["irr"] is not None else "none (no sign change)")
+        )
     mc = summary.get("monte_carlo")
     if mc:
-        lines.append(f"  Monte Carlo, {mc['replications']} replications (seed {mc['seed']}):")
+        reps = plural(mc["replications"], "replication")
+        lines.append(f"  Monte Carlo, {reps} (seed {mc['seed']}):")
         for name, c in mc["contracts"].items():
             p = {q: v or "not in horizon" for q, v in c["full_delivery"].items()}
             lines.append(
-                f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, P90 {p['p90']}; "
+                f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, "
+                f"P80 {p.get('p80', 'not in horizon')}, P90 {p['p90']}; "
                 f"on time by the last due date {100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
     return "\n".join(lines)
@@ -52,4 +64,46 @@ def comparison_lines(
     for column in [c for c in by_run.columns if c.endswith(".full_delivery")]:
         cells = [f"{v}: {by_run.loc[v, column] or 'not in horizon'}" for v in by_run.index]
         lines.append(f"  {column}: " + "; ".join(cells))
+    if "npv_usd" in by_run.columns:
+        cells = [f"{v}: {money(by_run.loc[v, 'npv_usd'])}" for v in by_run.index]
+        lines.append("  NPV: " + "; ".join(cells))
     return "\n".join(lines)
+
+
+RISK_KPIS = (".full_delivery", "npv_usd", "revenue_usd")
+"""The paired deltas the console shows (every one is in risk.csv and the report)."""
+
+
+def risk_lines(tranches: pd.DataFrame | None, risk: pd.DataFrame | None, n: int) -> str:
+    """With replications: each tranche's P(on time), P50 and P80 in every run, then each
+    variant's paired deltas of the headline KPIs against the base."""
+    if tranches is None:
+        return ""
+    lines = ["  tranches, P(on time) P50 P80 per run:"]
+    for (contract, tranche), rows in tranches.groupby(["contract", "tranche"], sort=False):
+        due = rows["due"].iloc[0]
+        cells = [
+            f"{r['variant']} {percent(r['p_on_time'])} {r['p50'] or 'not in horizon'} "
+            f"{r['p80'] or 'not in horizon'}"
+            for r in rows.to_dict("records")
+        ]
+        lines.append(f"    {contract} tranche {tranche} due {due}: " + "; ".join(cells))
+    if risk is None:
+        return "\n".join(lines)
+    for variant, rows in risk.groupby("variant", sort=False):
+        lines.append(f"  {variant} against the base, paired over {plural(n, 'replication')}:")
+        shown = rows[rows["kpi"].str.endswith(RISK_KPIS) & (rows["unit"] != "value")]
+        shown = shown[~shown["kpi"].str.endswith(".revenue_usd")]
+        lines.extend(f"    {_risk_line(r)}" for r in shown.itertuples())
+    return "\n".join(lines)
+
+
+def _risk_line(r: Any) -> str:
+    fmt = days if r.unit == "days" else signed_money
+    if r.verdict == "same":
+        return f"{r.kpi}: same in every replication"
+    return (
+        f"{r.kpi}: {fmt(r.delta_p50)} at P50 (P10 {fmt(r.delta_p10)}, P90 {fmt(r.delta_p90)}); "
+        f"P(better) {percent(r.p_better)}, P(same) {percent(r.p_same)}, "
+        f"P(worse) {percent(r.p_worse)}"
+    )

@@ -49,13 +49,22 @@ def is_run_folder(path: Path) -> bool:
         return False
 
 
-def write_run(result: Result, out: str | Path | None = None, *, force: bool = False) -> Path:
+def write_run(
+    result: Result, out: str | Path | None = None, *, force: bool = False, excel: bool = False
+) -> Path:
     """Write ``result`` to ``out`` and return the path. Without ``out``, it goes to
-    ``results/<scenario name>`` and replaces an earlier dcsim run there."""
+    ``results/<scenario name>`` and replaces an earlier dcsim run there. With ``excel``, the
+    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`)."""
     target = Path(out) if out is not None else default_out(result)
-    return write_atomically(
-        target, force, lambda folder: _write_files(result, folder), replace_run=out is None
-    )
+
+    def fill(folder: Path) -> None:
+        _write_files(result, folder)
+        if excel:
+            from sim.outputs.excel import write_workbook
+
+            write_workbook(result, folder / f"{result.scenario.scenario.name}.xlsx")
+
+    return write_atomically(target, force, fill, replace_run=out is None)
 
 
 def write_atomically(
@@ -178,6 +187,7 @@ def _write_files(result: Result, folder: Path) -> None:
 
 def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
     from sim.outputs.plots.bands import plot_monte_carlo
+    from sim.outputs.plots.tornado import plot_tornado
 
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
@@ -192,6 +202,10 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
         folder / "plots",
         mc.scenario.status.as_of if mc.scenario.status is not None else None,
     )
+    mc.tornado.to_csv(folder / "tornado.csv", index=False, float_format="%.6f")
+    name, n = mc.scenario.scenario.name, len(mc.replications)
+    title = f"{name}: what each input moves, in days and dollars ({n} replications)"
+    plot_tornado(mc.tornado, title, folder / "plots" / "tornado.png")
 
 
 def manifest(result: Result) -> dict[str, Any]:
@@ -227,6 +241,10 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
     from sim.outputs.plots.comparison import RunView, plot_comparison
 
     comparison.table.to_csv(folder / "comparison.csv", index=False, float_format="%.6f")
+    if comparison.tranches is not None:
+        comparison.tranches.to_csv(folder / "tranches.csv", index=False, float_format="%.6f")
+    if comparison.risk is not None:
+        comparison.risk.to_csv(folder / "risk.csv", index=False, float_format="%.6f")
     _write_json(
         folder / "overrides.json",
         {
@@ -247,6 +265,7 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
             r.events,
             _dues(r.scenario),
             r.monte_carlo.percentiles if r.monte_carlo else None,
+            r.monte_carlo.on_time if r.monte_carlo else None,
         )
         for name, r in comparison.results.items()
     }

@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.outputs import formats
+from sim.outputs.headline import headline
+from sim.outputs.reportparts import finance_rows, risk_rows, tranche_rows
+
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.result import Result
@@ -22,6 +26,7 @@ body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin:
 h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem;
      border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
 .lede { color: #555; margin-top: 0; }
+.headline { font-size: 1.1rem; font-weight: 600; margin: .4rem 0 1rem; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #ddd; padding: .3rem .55rem; text-align: right; }
 th { background: #f4f4f6; } td:first-child, th:first-child { text-align: left; }
@@ -41,10 +46,7 @@ class Raw(str):
 
 
 def _money(value: float | None) -> str:
-    if value is None:
-        return "–"
-    sign = "−" if value < 0 else ""
-    return f"{sign}${abs(value) / 1e6:,.1f}M"
+    return formats.money(value)
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -86,9 +88,10 @@ CAPTIONS = {
     "portfolio": "capacity by stage, GPUs against contract, utilization (portfolio)",
     "transition": "grid MW drawn by mining and by AI, and idle headroom",
     "revenue": "revenue rate per contract and from mining",
-    "bands": "P50 with the P10-P90 band across replications",
+    "bands": "P50 with the P10-P90 band across replications; P80 dashed",
     "full": "probability each contract is fully delivered by a date",
     "drivers": "inputs ranked by rank correlation with the outcomes",
+    "tornado": "days or dollars each input moves an outcome's P50 from its P10 to its P90",
     "overlay": "every variant on one chart",
     "gantt": "each variant's phases, with due and delivered dates",
 }
@@ -103,6 +106,23 @@ def _constraint_ranges(months: dict[str, str]) -> str:
         else:
             spans.append([month, month, what])
     return "; ".join(f"{a}..{b} {w}" if a != b else f"{a} {w}" for a, b, w in spans)
+
+
+def _contract_label(scenario: Any, name: str) -> str:
+    """A contract as the report names it: its label, else its key."""
+    return getattr(scenario.contracts[name], "label", "") or name
+
+
+def _site_label(scenario: Any, site: str) -> str:
+    """A site as the report names it: its label, else its key (`all` stays `all`)."""
+    return getattr(scenario.sites[site], "label", "") or site if site in scenario.sites else site
+
+
+def _hall_label(scenario: Any, site: str, hall: str | None) -> str:
+    """A tranche's hall as the report names it: its label, else its key ("–" for none)."""
+    if hall is None or hall not in scenario.sites[site].halls:
+        return "–"
+    return getattr(scenario.sites[site].halls[hall], "label", "") or hall
 
 
 def _assumptions(texts: dict[str, str]) -> str:
@@ -129,10 +149,11 @@ def run_report(result: Result, folder: Path) -> str:
     title = info["name"] + (f" (variant {variant})" if variant else "")
     parts = [
         f"<h1>{_e(title)}</h1>",
+        f'<p class="headline">{_e(headline(result))}</p>',
         f'<p class="lede">{_e(info["description"])}</p>',
-        f"<p>{len(scenario.sites)} sites, {grid:,.0f} MW of grid interconnect, "
-        f"{len(scenario.contracts)} contracts; {info['start']} to {info['end']}, "
-        f"by {info['step']}.</p>",
+        f"<p>{formats.plural(len(scenario.sites), 'site')}, {grid:,.0f} MW of grid "
+        f"interconnect, {formats.plural(len(scenario.contracts), 'contract')}; "
+        f"{info['start']} to {info['end']}, by {info['step']}.</p>",
         *(
             [
                 f"<p><b>Status update, data date {scenario.status.as_of}</b> (the dotted line on "
@@ -156,9 +177,10 @@ def run_report(result: Result, folder: Path) -> str:
         for t in c["tranches"]:
             rows.append(
                 [
-                    name,
+                    _contract_label(scenario, name),
                     c["kind"],
                     t["tranche"],
+                    _hall_label(scenario, c["site"], t["hall"]),
                     f"{t['units']:g} {c['unit']}",
                     t["due"],
                     t["delivered"] or "–",
@@ -170,7 +192,7 @@ def run_report(result: Result, folder: Path) -> str:
     parts.append(
         "<h2>Contract tranches</h2>"
         + _table(
-            ["contract", "kind", "tranche", "units", "due", "delivered", "slip"]
+            ["contract", "kind", "tranche", "hall", "units", "due", "delivered", "slip"]
             + (["revised due", "slip vs revised"] if revised else []),
             rows,
         )
@@ -187,7 +209,7 @@ def run_report(result: Result, folder: Path) -> str:
             ],
             [
                 (
-                    n,
+                    _contract_label(scenario, n),
                     c["full_delivery"] or "not in horizon",
                     _money(c["revenue_usd"]),
                     _money(c["run_rate_usd_per_year"]),
@@ -223,13 +245,16 @@ def run_report(result: Result, folder: Path) -> str:
             ],
         )
     )
+    if "finance" in s:
+        caption, (headers, finance) = finance_rows(result)
+        parts.append(f"<h2>NPV and IRR</h2><p>{_e(caption)}</p>" + _table(headers, finance))
     if result.monte_carlo is not None:
         mc = result.monte_carlo
+        reps = formats.plural(len(mc.replications), "replication")
         parts.append(
-            f"<h2>On-time probabilities ({len(mc.replications)} replications, "
-            f"seed {mc.seed})</h2>"
+            f"<h2>On-time probabilities ({reps}, seed {mc.seed})</h2>"
             + _table(
-                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P90"]
+                ["contract", "tranche", "due", "P(on time)", "P10", "P50", "P80", "P90"]
                 + (["revised due", "P(on time vs revised)"] if revised else []),
                 [
                     (
@@ -239,6 +264,7 @@ def run_report(result: Result, folder: Path) -> str:
                         f"{100 * r['p_on_time']:.0f}%",
                         _day(r["p10"], missing="not in horizon"),
                         _day(r["p50"], missing="not in horizon"),
+                        _day(r["p80"], missing="not in horizon"),
                         _day(r["p90"], missing="not in horizon"),
                     )
                     + (
@@ -255,7 +281,7 @@ def run_report(result: Result, folder: Path) -> str:
         + _table(
             ["site", "binding constraint by month"],
             [
-                (site, _constraint_ranges(months))
+                (_site_label(scenario, site), _constraint_ranges(months))
                 for site, months in s["binding_constraint"].items()
             ],
         )
@@ -270,9 +296,10 @@ def comparison_report(comparison: Comparison, folder: Path) -> str:
     """The HTML report of a comparison whose files are in ``folder``."""
     base = comparison.base
     table = comparison.table
-    title = f"{base} compared with {len(comparison.results) - 1} alternative(s)"
+    title = f"{base} compared with {formats.plural(len(comparison.results) - 1, 'alternative')}"
     parts = [
         f"<h1>{_e(title)}</h1>",
+        f'<p class="headline">{_e(_comparison_headline(comparison))}</p>',
         f'<p class="lede">{_e(comparison.results[base].summary["scenario"]["description"])}</p>',
     ]
     overrides = [
@@ -285,30 +312,71 @@ def comparison_report(comparison: Comparison, folder: Path) -> str:
         parts.append(
             "<h2>Variants</h2>" + _table(["variant", "key path", "base", "variant"], overrides)
         )
-    kpis = [c for c in table.columns if c != "variant" and not re.search(r"\.(delta|p_better)", c)]
-    rows = [[kpi, *[_cell(table.loc[i], kpi) for i in table.index]] for kpi in kpis]
+    kpis = [
+        c
+        for c in table.columns
+        if c != "variant" and not re.search(r"\.(delta|p_better|p_same)", c)
+    ]
+    rows = [
+        [kpi, *[_cell(table.loc[i], kpi, i == table.index[0]) for i in table.index]] for kpi in kpis
+    ]
     parts.append(
         "<h2>KPIs and deltas against the base</h2>" + _table(["KPI", *table["variant"]], rows)
     )
+    if comparison.tranches is not None:
+        parts.append("<h2>Tranches in every run</h2>" + _table(*tranche_rows(comparison)))
+    if comparison.risk is not None:
+        parts.append(
+            "<h2>Paired deltas against the base</h2><p>Each replication of a variant shares "
+            "its random numbers with the same replication of the base; a delta under a day or "
+            "a cent is a tie (P(same)), and a KPI that never differs reads “same”.</p>"
+            + _table(*risk_rows(comparison))
+        )
     parts.append("<h2>Plots</h2>" + _figures(folder / "plots", CAPTIONS))
     return _page(title, parts)
 
 
-def _cell(row: pd.Series, kpi: str) -> str:
+def _cell(row: pd.Series, kpi: str, base: bool = False) -> str:
     value = row[kpi]
     delta = row.get(f"{kpi}.delta")
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        shown = "–"
-    elif isinstance(value, str):
-        shown = value
-    else:
-        shown = f"{float(value):,.1f}"
+    shown = formats.kpi_value(kpi, None if value is None or pd.isna(value) else value)
     if delta is not None and not pd.isna(delta) and delta != 0:
-        shown = f"{shown} ({delta:+,.1f})"
+        shown = f"{shown} ({formats.kpi_delta(kpi, delta)})"
     better = row.get(f"{kpi}.p_better")
-    if better is not None and not pd.isna(better):
-        shown += f" [P(better) {100 * better:.0f}%]"
+    if better is not None and not pd.isna(better) and not base:
+        if row.get(f"{kpi}.p_same") == 1.0:
+            shown += " [same]"
+        else:
+            shown += f" [P(better) {formats.percent(better)}]"
     return shown
+
+
+def _comparison_headline(comparison: Comparison) -> str:
+    """The base's headline, then each variant's change in the base's largest contract's
+    full delivery and in the portfolio's NPV (paired P50 with replications)."""
+    base = comparison.results[comparison.base]
+    text = headline(base).rstrip(".")
+    contracts = list(base.summary["contracts"])
+    table = comparison.table.set_index("variant")
+    sentences = []
+    for name in list(comparison.results)[1:]:
+        bits = []
+        for kpi in [f"{c}.full_delivery" for c in contracts[:1]] + ["npv_usd"]:
+            if f"{kpi}.delta" not in table.columns:
+                continue
+            delta = table.loc[name, f"{kpi}.delta"]
+            if comparison.risk is not None:
+                rows = comparison.risk[
+                    (comparison.risk["variant"] == name) & (comparison.risk["kpi"] == kpi)
+                ]
+                if len(rows):
+                    delta = rows["delta_p50"].iloc[0]
+            label = "NPV" if kpi == "npv_usd" else kpi.replace(".", " ").replace("_", " ")
+            bits.append(f"{label} {formats.kpi_delta(kpi, delta)}")
+        if bits:
+            sentences.append(f"{name}: " + ", ".join(bits))
+    at = " at P50" if comparison.risk is not None else ""
+    return text + (f". Against the base{at}: " + "; ".join(sentences) if sentences else "") + "."
 
 
 def _page(title: str, parts: list[str]) -> str:

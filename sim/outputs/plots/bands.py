@@ -11,6 +11,7 @@ object API with the Agg canvas, so no global pyplot state is touched.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
@@ -87,8 +88,18 @@ def _note(ax: Axes, text: str) -> None:
 def _band(
     ax: Axes, x: pd.Series, table: pd.DataFrame, colour: str, label: str, band: bool = True
 ) -> None:
-    """P50 step line, with the P10-P90 band shaded in the same colour."""
+    """P50 step line, with the P10-P90 band shaded in the same colour and P80 dashed."""
     ax.step(x, table["p50"], where="post", color=colour, linewidth=2, label=f"{label} (P50)")
+    if band and "p80" in table:
+        ax.step(
+            x,
+            table["p80"],
+            where="post",
+            color=colour,
+            linewidth=1.2,
+            linestyle="--",
+            label=f"{label} (P80)",
+        )
     if band:
         shade: _Shade = {"step": "post", "color": colour, "alpha": 0.25, "linewidth": 0}
         ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
@@ -112,7 +123,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
     ax = axes[1]
     gpus = metric.get("gpus_online")
     if gpus is not None and gpus["p90"].fillna(0).to_numpy().max(initial=0) > 0:
-        scaled = gpus[["p10", "p50", "p90"]] / 1000
+        scaled = gpus[_quantile_columns(gpus)] / 1000
         _band(ax, pd.to_datetime(gpus["date"]), scaled, "#2ca02c", "GPUs online")
     else:
         _note(ax, "no GPUs at this site")
@@ -125,7 +136,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
         table = metric["revenue_usd"]
         dates = pd.to_datetime(table["date"]).reset_index(drop=True)
         days = dates.diff().dt.days.fillna(1).to_numpy()
-        rate = table[["p10", "p50", "p90"]].reset_index(drop=True)
+        rate = table[_quantile_columns(table)].reset_index(drop=True)
         rate = rate.div(days, axis=0) * (365.25 / 12) / 1e6
         # a row covers the period that ends on its date: draw it from the previous date
         starts = dates.shift(1).fillna(dates.iloc[0] - pd.Timedelta(days=1))
@@ -143,6 +154,10 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
             legend(ax)
         date_axis(ax)
     fig.savefig(path)
+
+
+def _quantile_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("p10", "p50", "p80", "p90") if c in table]
 
 
 def _contracts(replications: pd.DataFrame) -> list[str]:
@@ -189,12 +204,32 @@ def _delivery_cdf(
             ax.axvline(
                 cast(float, due[c]), color=colour, linestyle="--", linewidth=1.5, label=label
             )
+        p80 = percentile_date(dates, n, 80)
+        if p80 is not None:
+            label = f"{c}: P80 {p80:%Y-%m-%d}"
+            ax.plot(
+                cast("list[float]", [p80]),
+                [0.8],
+                marker="v",
+                color=colour,
+                markersize=9,
+                ls="none",
+                label=label,
+            )
+    ax.axhline(0.8, color="#4c4c4c", linestyle=":", linewidth=1, label="P80 (commitment level)")
     ax.set_ylabel("probability delivered by date")
     legend(ax)
     date_axis(ax)
     ax.set_xlim(cast(float, lo), cast(float, hi))
     ax.set_ylim(0, 1.02)
     fig.savefig(path)
+
+
+def percentile_date(dates: pd.Series, n: int, q: float) -> pd.Timestamp | None:
+    """The P``q`` of sorted completion ``dates`` out of ``n`` replications (the rest never
+    complete, so later than any date): the first date the empirical CDF reaches q%."""
+    k = math.ceil(q / 100 * n)
+    return pd.Timestamp(dates.iloc[k - 1]) if 0 < k <= len(dates) else None
 
 
 def cdf_steps(

@@ -38,7 +38,10 @@ class RunView:
     due: list[tuple[str, int, dt.date]]
     """(contract, tranche number, due date) for every contract tranche."""
     percentiles: pd.DataFrame | None = None
-    """Monte Carlo bands (long format: date, site, metric, p10, p50, p90, mean), or None."""
+    """Monte Carlo bands (long format: date, site, metric, p10, p50, p80, p90, mean), or None."""
+    on_time: pd.DataFrame | None = None
+    """Monte Carlo tranche dates (contract, tranche, p10, p50, p80, p90), or None: drawn as
+    a P10-P90 line under each contract tranche, with its P50 and P80 marked."""
 
 
 class _Line(TypedDict):
@@ -80,7 +83,10 @@ _MARKS: dict[str, dict[str, Any]] = {  # Gantt markers, in the panels and in the
     "arrived": {"marker": "|", "color": "#9467bd", "markersize": 12, "markeredgewidth": 2},
     "due": {"marker": "|", "color": LATE, "markersize": 14, "markeredgewidth": 2.5},
     "delivered": {"marker": "o", "color": EARLY, "markersize": 6},
+    "p50": {"marker": "|", "color": "#4c4c4c", "markersize": 8, "markeredgewidth": 1.5},
+    "p80": {"marker": "v", "color": "#ff7f0e", "markersize": 7},
 }
+_RANGE = "#8c8c8c"
 
 
 def plot_comparison(title: str, runs: dict[str, RunView], folder: Path) -> list[Path]:
@@ -261,7 +267,25 @@ def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[flo
             drawn.append(end)
         _mark(ax, [when_due], y, "due")
         drawn.append(when_due)
+        drawn.extend(_range(ax, view.on_time, contract, k, y + 0.28))
     return min(drawn), max(drawn)
+
+
+def _range(ax: Axes, on_time: pd.DataFrame | None, contract: str, k: int, y: float) -> list[float]:
+    """A tranche's Monte Carlo P10-P90 line with its P50 and P80 marked; the dates drawn."""
+    if on_time is None:
+        return []
+    rows = on_time[(on_time["contract"] == contract) & (on_time["tranche"] == k)]
+    if not len(rows):
+        return []
+    q = {c: rows.iloc[0][c] for c in ("p10", "p50", "p80", "p90")}
+    at = {c: _num(v) for c, v in q.items() if isinstance(v, dt.date | str) and v}
+    if "p10" in at and "p90" in at:
+        ax.plot([at["p10"], at["p90"]], [y, y], color=_RANGE, linewidth=2, solid_capstyle="butt")
+    for c in ("p50", "p80"):
+        if c in at:
+            _mark(ax, [at[c]], y, c)
+    return list(at.values())
 
 
 def _grid(ax: Axes, view: RunView, row: dict[str, int], lo: float) -> None:
@@ -285,7 +309,7 @@ def _grid(ax: Axes, view: RunView, row: dict[str, int], lo: float) -> None:
         ax.annotate(f"energized {pd.Timestamp(when):%Y-%m-%d}", (lo, row[label]), **note)
 
 
-def _mark(ax: Axes, xs: list[float], y: int, kind: str, **extra: Any) -> None:
+def _mark(ax: Axes, xs: list[float], y: float, kind: str, **extra: Any) -> None:
     ax.plot(xs, [y] * len(xs), linestyle="none", zorder=3, **_MARKS[kind], **extra)
 
 
@@ -303,6 +327,9 @@ def _legend() -> list[Patch | Line2D]:
         mark("arrived", "delivery tranche arrived"),
         mark("due", "contract tranche due"),
         mark("delivered", "contract tranche delivered"),
+        Line2D([], [], color=_RANGE, linewidth=2, label="Monte Carlo P10-P90 delivery dates"),
+        mark("p50", "Monte Carlo P50"),
+        mark("p80", "Monte Carlo P80 (commitment level)"),
         Line2D([], [], color=LATE, label="delivered late (due to delivered)"),
         Line2D([], [], color=EARLY, label="delivered early or on time"),
         Line2D([], [], color=LATE, linestyle=":", label="not delivered within the horizon"),

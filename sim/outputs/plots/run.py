@@ -54,7 +54,8 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
             if site == PORTFOLIO
             else contracts[contracts["contract"].map(site_of) == site]
         )
-        title = f"{name}: portfolio" if site == PORTFOLIO else f"{name}: site {site}"
+        label = site if site == PORTFOLIO else result.scenario.sites[site].label or site
+        title = f"{name}: portfolio" if site == PORTFOLIO else f"{name}: site {label}"
         jobs.append(
             (
                 _dashboard,
@@ -73,7 +74,8 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
                     _transition,
                     (
                         rows,
-                        f"{name}: site {site}, from mining to AI",
+                        f"{name}: site {label}, "
+                        + ("from mining to AI" if rows["mining_mw"].any() else "grid MW by use"),
                         folder / f"transition_{site}.png",
                     ),
                 )
@@ -134,6 +136,7 @@ def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
         (rows["ai_facility_mw"], "AI (facility MW)", "#2ca02c"),
         (rows["idle_mw"].clip(lower=0), "Idle headroom (energized, unused)", "#d9d9d9"),
     ]
+    layers = [layer for layer in layers if layer[0].any()]  # no empty mining or AI layer
     ax.stackplot(
         dates,
         *[layer for layer, _, _ in layers],
@@ -202,6 +205,8 @@ def _dashboard(
 
     ax = axes[0]
     for column, label, color, style in STAGES:
+        if column == "mining_mw" and not rows[column].any():
+            continue  # a site without mining: no line at zero
         ax.step(
             dates,
             rows[column],

@@ -83,6 +83,8 @@ class _ContractBase(StrictModel):
     """Site where the capacity is delivered."""
     customer: str = ""
     """Customer name, for reports."""
+    label: str = ""
+    """How plots and reports name the contract (default: its customer, else its key)."""
     value_usd: PositiveFloat | None = None
     """Total contract value: what the contract bills over every unit's `term` when its tranches
     are delivered on their due dates (with colocation escalation, in escalated rent). Give this

@@ -9,9 +9,12 @@ An uncertain value is written as a mapping with one shape (or none, for a pure r
 
 Every draw is the quantile of one uniform number (plus one per risk event), so inputs that
 name the same `shared` key move together (comonotonic), and two variants that share an input
-draw the same value for it. A deterministic run uses each distribution's `plan` value: the
-mode of triangular and PERT, the median of a lognormal, the middle of a uniform, the mean of
-a normal (within its bounds); risk events do not happen in the plan.
+draw the same value for it. Inputs that name common factors with weights
+(`correlation: {factors: {campus_childress: 0.6, texas: 0.3}}`) move together partly: their
+uniform is first passed through a Gaussian copula on those factors. A deterministic run
+uses each distribution's `plan` value: the mode of triangular and PERT, the median of a
+lognormal, the middle of a uniform, the mean of a normal (within its bounds); risk events do
+not happen in the plan.
 
 Any distribution can be capped and floored: `max: 2y` clamps every draw (risk events
 included) to at most two years, `min: 0d` to at least zero. Quantiles below the cap keep
@@ -207,6 +210,38 @@ class _DistBase(StrictModel):
         return self._clamp(lo), self._clamp(hi)
 
 
+class Correlation(StrictModel):
+    """Partial correlation through common factors (a Gaussian copula on the input's uniform).
+
+    Each named factor is one standard normal per replication, shared by every input that
+    names it; an input's normal score is the weighted sum of its factors plus its own
+    independent part, sqrt(1 - sum of squared weights) times its own normal. Two inputs'
+    normal scores correlate by the sum over shared factors of the products of their weights
+    (0.6 x 0.6 + 0.3 x 0.3 = 0.45 for two halls of one campus, 0.3 x 0.3 = 0.09 for halls
+    in two states of one region); their rank (Spearman) correlation is
+    (6 / pi) * asin(that / 2)."""
+
+    RULES = ("`factors`: each weight between -1 and 1; the squared weights sum to at most 1.",)
+
+    factors: dict[Name, Annotated[float, Field(ge=-1.0, le=1.0, strict=False)]] = Field(
+        min_length=1
+    )
+    """Factor name -> weight, e.g. `{campus_childress: 0.6, texas: 0.3}`."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Correlation:
+        total = sum(w * w for w in self.factors.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"the squared factor weights sum to {total:.3g}; they must sum to at most 1"
+            )
+        return self
+
+    def own_weight(self) -> float:
+        """The weight of the input's own independent normal."""
+        return math.sqrt(max(0.0, 1.0 - sum(w * w for w in self.factors.values())))
+
+
 def risk_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
@@ -268,6 +303,9 @@ class DurationDist(_DistBase):
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""
+    correlation: Correlation | None = None
+    """Partial correlation with other inputs through weighted common factors:
+    `{factors: {campus_childress: 0.6, texas: 0.3}}` (docs/calibration.md)."""
     min: SignedDuration | None = None
     """A floor: every draw below it takes this value (e.g. `0d` where an early slip counts
     as on time)."""
@@ -337,6 +375,8 @@ class QuantityDist(_DistBase):
     """Risk events added on top of the shape (a mapping or a list of them)."""
     shared: Name | None = None
     """Inputs naming the same key draw the same uniform number, so they move together."""
+    correlation: Correlation | None = None
+    """Partial correlation with other inputs through weighted common factors."""
     min: FixedNumber | None = None
     """A floor: every draw below it takes this value."""
     max: FixedNumber | None = None

@@ -13,7 +13,7 @@ from sim.scenario.schema.hardware import Delivery, Platform
 from sim.scenario.schema.search import Search
 from sim.scenario.schema.site import Site
 from sim.scenario.schema.status import Status
-from sim.scenario.schema.types import Name, StrictModel
+from sim.scenario.schema.types import Name, Number, StrictModel
 
 Step = Literal["day", "week", "month"]
 
@@ -50,6 +50,14 @@ class ScenarioInfo(StrictModel):
     """Last day of the simulated horizon."""
     step: Step = "week"
     """Timeline resolution: day, week (every 7 days from `start`) or month (month ends)."""
+    discount_rate: Number = Field(default=0.10, ge=0.0, le=1.0)
+    """Annual discount rate for NPV (0.10 is 10% a year, the default; state your own cost of
+    capital). Each calendar month's net cash flow is dated at the month's end (the last
+    month at `end`) and discounted by (1 + rate)^(days from `valuation_date` / 365), as
+    spreadsheet XNPV does. NPV and IRR cover the flows inside the horizon only."""
+    valuation_date: dt.date | None = None
+    """The date NPVs are valued at (default: `start`). With it set, moving `start` or `end`
+    changes an NPV only through the flows that enter or leave the horizon."""
 
     @field_validator("end")
     @classmethod

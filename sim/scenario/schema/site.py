@@ -111,6 +111,8 @@ class Hall(StrictModel):
         "`grid_mw` >= the hall's gross MW (`gross_mw`, or `it_mw` x `pue`).",
     )
 
+    label: str = ""
+    """How plots and reports name the hall (default: its key), e.g. `Horizon 1`."""
     it_mw: PositiveFloat
     """Critical IT capacity, in MW."""
     gross_mw: PositiveFloat | None = None
@@ -236,6 +238,8 @@ class Mining(StrictModel):
 class Site(StrictModel):
     """A campus: a grid interconnect growing in phases, halls, crews and mining."""
 
+    label: str = ""
+    """How plots and reports name the site (default: its key), e.g. `Childress, TX`."""
     power_price_usd_per_mwh: UncertainNonNegative = 0.0
     """All-in price of grid energy at the site, in USD per MWh."""
     grid: list[GridPhase] = Field(min_length=1)

@@ -1,0 +1,182 @@
+"""NPV and IRR of a run's dated cash flows, per contract, site and portfolio.
+
+The flows are the timeline's money, bucketed by calendar month exactly (the money columns
+are evaluated at month ends, whatever the run's `step`), so no figure depends on the
+timeline's resolution. Each month's net flow is dated at the month's end (the horizon's last
+month at `end`) and discounted to the scenario's `valuation_date` (default: `start`) at its
+annual `discount_rate`, by (1 + rate)^(days / 365): the XNPV convention of spreadsheets, so a
+finance team can reproduce every NPV from the monthly table. IRR is the annual rate at which
+that NPV is zero (XIRR); it exists only when the flows change sign, and it is reported as
+None otherwise (a contract's own flows are revenue, with no investment, so it rarely has one).
+
+A site's net flow is its `cash_usd` flow: contract revenue, less late credits, plus net
+prepayments, plus mining revenue, less power cost and capex. A contract's is its revenue,
+less its late credits, plus its net prepayments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.timeline import PORTFOLIO, compute_arrays
+from sim.engine.recorder import Recorder
+from sim.scenario.schema import Scenario
+
+DAYS_PER_YEAR_XNPV = 365.0
+"""Spreadsheet XNPV/XIRR count a year as 365 days."""
+IRR_BRACKET = (-0.99, 100.0)
+"""Annual rates searched for an IRR: from -99% to +10,000%."""
+
+
+@dataclass(frozen=True)
+class MonthlyFlows:
+    """Net cash flow per calendar month: one row per site (then the portfolio) or contract,
+    one column per month, dated at the month's end (the last month at the horizon's end)."""
+
+    dates: list[dt.date]
+    sites: list[str]
+    site_flows: np.ndarray
+    contracts: list[str]
+    contract_flows: np.ndarray
+    money: dict[str, np.ndarray]
+    """Each money column of the timeline, summed by month (site rows, then the portfolio)."""
+
+
+def monthly_flows(scenario: Scenario, recorder: Recorder) -> MonthlyFlows:
+    """The run's net cash flows by calendar month (exact: evaluated at month ends)."""
+    info = scenario.scenario
+    monthly = scenario.model_copy(update={"scenario": info.model_copy(update={"step": "month"})})
+    arrays = compute_arrays(monthly, recorder)
+    # Month-end rows, plus the start's row (in the first month) and the end's (in the last).
+    months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
+    keys, bucket = np.unique(months, return_inverse=True)
+    dates = [min(_month_end(int(k)), info.end) for k in keys]
+
+    def by_month(rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((rows.shape[0], len(keys)))
+        np.add.at(out.T, bucket, rows.T)  # out.T is a view: adds into out
+        return out
+
+    cash = arrays.columns["cash_usd"]
+    site_flows = by_month(np.diff(cash, axis=1, prepend=0.0))
+    c = arrays.contract_columns
+    contract_flows = by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
+    money = {column: by_month(arrays.columns[column]) for column in MONEY_COLUMNS}
+    return MonthlyFlows(
+        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, money
+    )
+
+
+MONEY_COLUMNS = [
+    "revenue_usd",
+    "late_credits_usd",
+    "prepayment_usd",
+    "mining_revenue_usd",
+    "power_cost_usd",
+    "capex_usd",
+]
+"""The timeline's per-period money, in the order they add up to the net cash flow (revenue,
+less late credits, plus net prepayments, plus mining revenue, less power cost and capex)."""
+
+
+def monthly_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
+    """Per site (then `all`) and calendar month: each money flow, the net cash flow, its
+    discount factor and present value; the present values add up to the summary's NPV."""
+    flows = monthly_flows(scenario, recorder)
+    rate = scenario.scenario.discount_rate
+    factors = (1.0 + rate) ** -years_from(flows.dates, valuation_date(scenario))
+    n = len(flows.dates)
+    data: dict[str, Any] = {
+        "date": np.tile(np.array(flows.dates, dtype=object), len(flows.sites)),
+        "site": np.repeat(flows.sites, n),
+    }
+    data.update({c: v.reshape(-1) for c, v in flows.money.items()})
+    data["net_cash_flow_usd"] = flows.site_flows.reshape(-1)
+    data["discount_factor"] = np.tile(factors, len(flows.sites))
+    data["present_value_usd"] = data["net_cash_flow_usd"] * data["discount_factor"]
+    return pd.DataFrame(data)
+
+
+def _month_end(key: int) -> dt.date:
+    year, month = divmod(key + 1, 12)
+    return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def valuation_date(scenario: Scenario) -> dt.date:
+    """The date NPVs are valued at: the scenario's `valuation_date`, else its `start`."""
+    info = scenario.scenario
+    return info.valuation_date if info.valuation_date is not None else info.start
+
+
+def years_from(dates: list[dt.date], origin: dt.date) -> np.ndarray:
+    """Years (of 365 days) from ``origin`` to each date."""
+    return np.array([(d - origin).days for d in dates], dtype=float) / DAYS_PER_YEAR_XNPV
+
+
+def npv(flows: np.ndarray, years: np.ndarray, rate: float) -> np.ndarray:
+    """Net present value of each row of ``flows`` (dated ``years`` from the valuation date)."""
+    factors = (1.0 + rate) ** -years
+    value: np.ndarray = np.asarray(flows, dtype=float) @ factors
+    return value
+
+
+def irr(flows: np.ndarray, years: np.ndarray) -> float | None:
+    """The annual rate at which the NPV of ``flows`` is zero, or None when there is none
+    (flows that never change sign, or no root between -99% and +10,000% a year)."""
+    from scipy.optimize import brentq
+
+    flows = np.asarray(flows, dtype=float)
+    nonzero = flows[np.abs(flows) > 0.005]  # less than a cent is no flow
+    if not (nonzero > 0).any() or not (nonzero < 0).any():
+        return None
+    t = years - years[np.flatnonzero(np.abs(flows) > 0.005)[0]]  # from the first flow
+
+    def f(rate: float) -> float:
+        return float(npv(flows, t, rate))
+
+    lo, hi = IRR_BRACKET
+    if f(lo) * f(hi) > 0:
+        return None
+    return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
+
+
+def _entry(flows: np.ndarray, years: np.ndarray, rate: float) -> dict[str, Any]:
+    return {"npv_usd": round(float(npv(flows, years, rate)), 2), "irr": irr(flows, years)}
+
+
+def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
+    """The summary's `finance` block: the convention, and NPV and IRR per contract, per site
+    and for the portfolio (`all`)."""
+    flows = monthly_flows(scenario, recorder)
+    rate = scenario.scenario.discount_rate
+    origin = valuation_date(scenario)
+    years = years_from(flows.dates, origin)
+    return {
+        "discount_rate": rate,
+        "valuation_date": origin.isoformat(),
+        "contracts": {
+            name: _entry(flows.contract_flows[i], years, rate)
+            for i, name in enumerate(flows.contracts)
+        },
+        "sites": {
+            name: _entry(flows.site_flows[i], years, rate) for i, name in enumerate(flows.sites)
+        },
+    }
+
+
+def finance_kpis(scenario: Scenario, recorder: Recorder) -> dict[str, float]:
+    """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's."""
+    flows = monthly_flows(scenario, recorder)
+    years = years_from(flows.dates, valuation_date(scenario))
+    rate = scenario.scenario.discount_rate
+    out = {
+        f"{name}.npv_usd": float(value)
+        for name, value in zip(flows.contracts, npv(flows.contract_flows, years, rate), strict=True)
+    }
+    out["npv_usd"] = float(npv(flows.site_flows[-1], years, rate))
+    return out
