@@ -162,6 +162,10 @@ def test_search_finds_the_latest_start_and_the_best_choice_known_by_hand() -> No
     result = sim.search(scenario, Search.model_validate(spec))
     assert result.best == {"sites.s.crews.racks_per_week": 14}
     assert result.objective == max(result.table["objective"])
+    # The same choice by net present value: delivering sooner is worth more today too.
+    spec["objective"] = {"maximize": "npv_usd"}
+    result = sim.search(scenario, Search.model_validate(spec))
+    assert result.best == {"sites.s.crews.racks_per_week": 14}
 
 
 def test_search_with_a_chance_constraint_through_dcsim(tmp_path: Path) -> None:
@@ -367,3 +371,12 @@ def test_a_sweep_on_dask_gives_the_local_table() -> None:
     assert (
         local.table["c.tranche_1.p_on_time"].iloc[1] > local.table["c.tranche_1.p_on_time"].iloc[0]
     )
+
+
+def test_the_search_may_name_every_portfolio_kpi_the_replications_carry() -> None:
+    """The search block's KPI names are the analysis stage's, NPV included (the scenario
+    stage keeps its own copy, since it cannot import the analysis stage)."""
+    from sim.analysis.kpis import PORTFOLIO_KPIS
+    from sim.scenario import searchchecks
+
+    assert tuple(str(k) for k in PORTFOLIO_KPIS) == searchchecks.PORTFOLIO_KPIS

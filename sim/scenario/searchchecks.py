@@ -15,18 +15,22 @@ from sim.scenario.variants import parse_path
 
 PORTFOLIO_KPIS = (
     "revenue_usd",
-    "cash_usd",
     "gpu_months",
     "peak_facility_mw",
     "idle_mw_days",
     "rack_days_waiting",
+    "cash_usd",
+    "npv_usd",
 )
-"""The KPIs an objective or a `kpi` constraint may name, besides `<contract>.revenue_usd`."""
+"""The KPIs an objective or a `kpi` constraint may name, besides `<contract>.revenue_usd` and
+`<contract>.npv_usd`: the portfolio KPIs of `sim.analysis.kpis` (a test keeps them equal; the
+scenario stage cannot import the analysis stage)."""
+CONTRACT_KPIS = ("revenue_usd", "npv_usd")
 
 
 def kpi_names(scenario: Scenario) -> list[str]:
     """Every KPI a search may optimise or bound."""
-    return [*PORTFOLIO_KPIS, *(f"{c}.revenue_usd" for c in scenario.contracts)]
+    return [*PORTFOLIO_KPIS, *(f"{c}.{k}" for c in scenario.contracts for k in CONTRACT_KPIS)]
 
 
 def check(scenario: Scenario) -> list[Finding]:

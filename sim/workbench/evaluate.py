@@ -16,20 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import PORTFOLIO_KPIS
 from sim.compare import plan_kpis
 from sim.runner import RunOptions, run
 from sim.scenario.schema import Scenario
 
 DATE_QUANTILES = (50, 80)
 """The delivery-date percentiles in a row: P50 and P80 (a planner's commit date)."""
-MEANS = (
-    "revenue_usd",
-    "cash_usd",
-    "gpu_months",
-    "peak_facility_mw",
-    "idle_mw_days",
-    "rack_days_waiting",
-)
+MEANS = tuple(str(k) for k in PORTFOLIO_KPIS)
+"""The portfolio KPIs whose means over the replications a row holds."""
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ class Objective(StrictModel):
 
     minimize: str | None = None
     """A decision variable's key path, or a KPI: `revenue_usd`, `cash_usd`, `gpu_months`,
-    `peak_facility_mw`, `idle_mw_days`, `rack_days_waiting`, `<contract>.revenue_usd`."""
+    `peak_facility_mw`, `idle_mw_days`, `rack_days_waiting`, `npv_usd`, `<contract>.revenue_usd`,
+    `<contract>.npv_usd`."""
     maximize: str | None = None
     """As `minimize`, to make as large as possible."""
 
