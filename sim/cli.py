@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from sim.errors import UsageError  # options that do not go together; exit 2
 
@@ -285,20 +284,6 @@ def _schema() -> int:
     return EXIT_OK
 
 
-def _options(args: argparse.Namespace) -> Any:
-    """The run options of ``run`` and ``compare``, validated once (bad ones: UsageError)."""
-    from sim.runner import RunOptions
-
-    return RunOptions(
-        replications=args.replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        progress=args.replications > 0 and sys.stderr.isatty(),
-    )
-
-
 def _run(args: argparse.Namespace) -> int:
     from sim.outputs import console
     from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
@@ -307,7 +292,9 @@ def _run(args: argparse.Namespace) -> int:
     from sim.scenario.variants import parse_set
 
     started = time.perf_counter()
-    options = _options(args)
+    from sim.cli_workbench import run_options
+
+    options = run_options(args)
     loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
     for warning in loaded.warnings:
         print(str(warning), file=sys.stderr)
@@ -333,7 +320,9 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.scenario.variants import parse_set
 
     started = time.perf_counter()
-    options = _options(args)
+    from sim.cli_workbench import run_options
+
+    options = run_options(args)
     sets = [parse_set(text) for text in args.set]
     if len(args.files) > 2:
         raise UsageError("compare takes one scenario with variants, or two scenario files")

@@ -98,7 +98,9 @@ def _common(parser: Any, what: str, monte_carlo_options: Adder, set_option: Adde
     monte_carlo_options(parser)
 
 
-def _options(args: argparse.Namespace) -> Any:
+def run_options(args: argparse.Namespace) -> Any:
+    """The run options of every command that runs (run, compare, sweep, search), validated
+    once (bad ones raise UsageError); the progress bar only on a terminal."""
     from sim.runner import RunOptions
 
     return RunOptions(
@@ -144,7 +146,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from sim.workbench.sweep import sweep
 
     started = time.perf_counter()
-    options = _options(args)
+    options = run_options(args)
     axes = [parse_vary(text) for text in args.vary]
     loaded = _load(args)
     with _points_bar() as show:
@@ -161,7 +163,7 @@ def run_search(args: argparse.Namespace) -> int:
     from sim.outputs.workbench import search_lines, write_search
     from sim.workbench.search import search
 
-    options = _options(args)
+    options = run_options(args)
     loaded = _load(args)
     spec = loaded.scenario.search
     if spec is None:
