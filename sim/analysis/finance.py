@@ -84,10 +84,13 @@ MONEY_COLUMNS = [
 less late credits, plus net prepayments, plus mining revenue, less power cost and capex)."""
 
 
-def monthly_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
+def monthly_table(
+    scenario: Scenario, recorder: Recorder, flows: MonthlyFlows | None = None
+) -> pd.DataFrame:
     """Per site (then `all`) and calendar month: each money flow, the net cash flow, its
-    discount factor and present value; the present values add up to the summary's NPV."""
-    flows = monthly_flows(scenario, recorder)
+    discount factor and present value; the present values add up to the summary's NPV.
+    ``flows``: the run's `monthly_flows`, when already built."""
+    flows = flows or monthly_flows(scenario, recorder)
     rate = scenario.scenario.discount_rate
     factors = (1.0 + rate) ** -years_from(flows.dates, valuation_date(scenario))
     n = len(flows.dates)
@@ -149,10 +152,12 @@ def _entry(flows: np.ndarray, years: np.ndarray, rate: float) -> dict[str, Any]:
     return {"npv_usd": round(float(npv(flows, years, rate)), 2), "irr": irr(flows, years)}
 
 
-def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
+def finance_summary(
+    scenario: Scenario, recorder: Recorder, flows: MonthlyFlows | None = None
+) -> dict[str, Any]:
     """The summary's `finance` block: the convention, and NPV and IRR per contract, per site
-    and for the portfolio (`all`)."""
-    flows = monthly_flows(scenario, recorder)
+    and for the portfolio (`all`). ``flows``: the run's `monthly_flows`, when already built."""
+    flows = flows or monthly_flows(scenario, recorder)
     rate = scenario.scenario.discount_rate
     origin = valuation_date(scenario)
     years = years_from(flows.dates, origin)
@@ -169,9 +174,12 @@ def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
     }
 
 
-def finance_kpis(scenario: Scenario, recorder: Recorder) -> dict[str, float]:
-    """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's."""
-    flows = monthly_flows(scenario, recorder)
+def finance_kpis(
+    scenario: Scenario, recorder: Recorder, flows: MonthlyFlows | None = None
+) -> dict[str, float]:
+    """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's.
+    ``flows``: the run's `monthly_flows`, when already built."""
+    flows = flows or monthly_flows(scenario, recorder)
     years = years_from(flows.dates, valuation_date(scenario))
     rate = scenario.scenario.discount_rate
     out = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
-from sim.analysis.finance import finance_kpis, finance_summary
+from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
@@ -96,12 +97,16 @@ def direction(name: str) -> int:
     return -1 if kpi in LOWER_IS_BETTER else 1 if kpi in HIGHER_IS_BETTER else 0
 
 
-def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[str, Any]:
-    """The summary of one run, as JSON-ready data."""
+def summarize(
+    scenario: Scenario, recorder: Recorder, tables: Tables, flows: MonthlyFlows | None = None
+) -> dict[str, Any]:
+    """The summary of one run, as JSON-ready data (``flows``: the run's `monthly_flows`,
+    when already built; they are built once here otherwise)."""
     info = scenario.scenario
     timeline = tables.timeline
-    row = kpi_row(scenario, recorder, tables.arrays)
-    finance = finance_summary(scenario, recorder)
+    flows = flows or monthly_flows(scenario, recorder)
+    row = kpi_row(scenario, recorder, tables.arrays, flows)
+    finance = finance_summary(scenario, recorder, flows)
     return {
         "scenario": {
             "name": info.name,
@@ -160,16 +165,22 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
     return float(times[hit[0]]) if len(hit) else None
 
 
+def fill_times(recorder: Recorder) -> dict[str, dict[int, float]]:
+    """Contract -> tranche number -> when the engine's ledger recorded it filled (one pass
+    over the records, for `tranche_fills`)."""
+    out: dict[str, dict[int, float]] = {}
+    for t, name, number in recorder.fills:
+        out.setdefault(name, {})[number] = t
+    return out
+
+
 def tranche_fills(
-    name: str, contract: Contract, recorder: Recorder
+    contract: Contract, filled: Mapping[int, float]
 ) -> tuple[list[float | None], float | None]:
-    """When each tranche of contract ``name`` was filled (in file order; None if never) and
-    when the whole contract was, as the engine's ledger recorded it (see
-    `sim.engine.ledger`: a tranche that names a hall fills only from that hall's units)."""
-    fills: list[float | None] = [None] * len(contract.tranches)
-    for t, contract_name, number in recorder.fills:
-        if contract_name == name:
-            fills[number - 1] = t
+    """When each tranche of ``contract`` was filled (in file order; None if never) and when
+    the whole contract was, from its entry of `fill_times` (see `sim.engine.ledger`: a
+    tranche that names a hall fills only from that hall's units)."""
+    fills: list[float | None] = [filled.get(i + 1) for i in range(len(contract.tranches))]
     done = [t for t in fills if t is not None]
     return fills, (max(done) if len(done) == len(fills) else None)
 
@@ -228,21 +239,26 @@ def revenue_lost_to_slips(
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
-def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str, float]:
+def kpi_row(
+    scenario: Scenario, recorder: Recorder, arrays: Arrays, flows: MonthlyFlows | None = None
+) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
-    start, NaN when not reached in the horizon."""
+    start, NaN when not reached in the horizon. ``flows``: the run's `monthly_flows`, when
+    already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
     counted = deliveries(recorder)
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
+    filled = fill_times(recorder)
+    revised = reports_revisions(scenario)
     for row, (name, contract) in enumerate(scenario.contracts.items()):
-        fills, full = tranche_fills(name, contract, recorder)
+        fills, full = tranche_fills(contract, filled.get(name, {}))
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             day = _day(t)
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
             out[tranche_kpi(name, i, KPI.SLIP_DAYS)] = day - to_days(tranche.due, start)
-            if reports_revisions(scenario):
+            if revised:
                 due = to_days(revised_due(scenario, name, i), start)
                 out[tranche_kpi(name, i, KPI.SLIP_REVISED_DAYS)] = day - due
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
@@ -257,7 +273,7 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
-    out.update(finance_kpis(scenario, recorder))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, flows))  # <contract>.npv_usd and npv_usd
     return out
 
 
@@ -275,11 +291,13 @@ def _contracts(
         ["revenue_usd", "prepayment_usd", "late_credits_usd"]
     ].sum()
     out: dict[str, Any] = {}
+    filled = fill_times(recorder)
+    revised = reports_revisions(scenario)
     for name, contract in scenario.contracts.items():
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
         total = contract.total_units
-        fills, full = tranche_fills(name, contract, recorder)
+        fills, full = tranche_fills(contract, filled.get(name, {}))
         tranche_rows: list[dict[str, Any]] = []
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             due_t = to_days(tranche.due, start)
@@ -295,7 +313,7 @@ def _contracts(
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
                 }
             )
-            if reports_revisions(scenario):
+            if revised:
                 tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
             "kind": contract.kind,
