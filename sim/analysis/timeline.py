@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.hashprice import apply_hashprice_path
+from sim.analysis.levels import LEVELS, capex_before_start, level_records, sampled_levels
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
-from sim.analysis.steps import cents, date_grid, levels_and_integrals, sample_times
+from sim.analysis.steps import cents, date_grid, sample_times
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
@@ -53,9 +54,6 @@ CONTRACT_COLUMNS = [
     "gpus_due",
     *CONTRACT_FLOWS,
 ]
-
-LEVELS: list[str] = [level.value for level in Level]
-"""Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
 
 TIMELINE_COLUMNS = [
     "date",
@@ -155,8 +153,9 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     dates = date_grid(info.start, info.end, info.step)
     grid = sample_times(dates, info.start)
     sites = list(scenario.sites)
-    level, integral = _levels(recorder, sites, grid)
-    before = _capex_before_start(recorder, sites)
+    records = level_records(recorder, sites)
+    level, integral = sampled_levels(records, len(sites), grid)
+    before = capex_before_start(records, len(sites))
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
@@ -259,51 +258,6 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         # a NaT slot at the end, for the rows with no date (code -1), even when none has one
         days = np.array([*dates, None], dtype="datetime64[D]").astype(DATETIME)
         out[column] = pd.Series(days[np.where(codes >= 0, codes, len(dates))], index=out.index)
-    return out
-
-
-def _levels(
-    recorder: Recorder, sites: list[str], grid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(site, column, row) arrays of levels and of their integrals since the start."""
-    n_cols = len(LEVELS)
-    if recorder.levels:
-        t, site, column, delta = zip(*recorder.levels, strict=True)
-        site_index = {s: i for i, s in enumerate(sites)}
-        col_index = {c: i for i, c in enumerate(LEVELS)}
-        unknown = set(column) - set(col_index)
-        if unknown:
-            raise ValueError(f"engine recorded unknown level columns: {sorted(unknown)}")
-        keys = np.fromiter(
-            (site_index[s] * n_cols + col_index[c] for s, c in zip(site, column, strict=True)),
-            dtype=np.int64,
-            count=len(site),
-        )
-        level, integral = levels_and_integrals(
-            np.asarray(t, dtype=float),
-            keys,
-            np.asarray(delta, dtype=float),
-            len(sites) * n_cols,
-            grid,
-        )
-    else:
-        level = integral = np.zeros((len(sites) * n_cols, len(grid)))
-    shape = (len(sites), n_cols, len(grid))
-    return level.reshape(shape), integral.reshape(shape)
-
-
-def _capex_before_start(recorder: Recorder, sites: list[str]) -> np.ndarray:
-    """Per site: capex spent before the start by halls whose construction began earlier.
-
-    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
-    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
-    into the first row so that capex reconciles with the halls' MW x capex per MW.
-    """
-    out = np.zeros((len(sites), 1))
-    index = {s: i for i, s in enumerate(sites)}
-    for t, site, column, delta in recorder.levels:
-        if column == Level.CAPEX_RATE_USD_PER_DAY and t < 0:
-            out[index[site], 0] += delta * -t
     return out
 
 
