@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, did_you_mean, render_path
+from sim.gcpause import paused_gc
 from sim.scenario.checks import check
 from sim.scenario.imports import read_scenario_source
 from sim.scenario.schema import Scenario
@@ -67,8 +68,9 @@ def load_file(
 
     Raises ScenarioError listing every error (with file, line and key path).
     """
-    source = read_scenario_source(Path(path))
-    return _choose(source, _validate_all(source), variant, overrides)
+    with paused_gc():  # the parsed file and models live on: see sim.gcpause
+        source = read_scenario_source(Path(path))
+        return _choose(source, _validate_all(source), variant, overrides)
 
 
 def load_all(path: str | Path) -> dict[str | None, Loaded]:
