@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.roots import brentq
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
@@ -131,8 +132,6 @@ def npv(flows: np.ndarray, years: np.ndarray, rate: float) -> np.ndarray:
 def irr(flows: np.ndarray, years: np.ndarray) -> float | None:
     """The annual rate at which the NPV of ``flows`` is zero, or None when there is none
     (flows that never change sign, or no root between -99% and +10,000% a year)."""
-    from scipy.optimize import brentq
-
     flows = np.asarray(flows, dtype=float)
     nonzero = flows[np.abs(flows) > 0.005]  # less than a cent is no flow
     if not (nonzero > 0).any() or not (nonzero < 0).any():
