@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from sim.scenario.checks import RULES as CROSS_CHECKS
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.distributions import DurationDist, QuantityDist, risk_list
+from sim.scenario.schema.docstrings import document_fields
 from sim.scenario.schema.durations import fixed_duration, signed_duration
 from sim.scenario.schema.types import NAME_PATTERN, Duration
 from sim.scenario.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
@@ -158,7 +159,9 @@ def _default(info: FieldInfo) -> str:
 
 
 def walk(root: type[BaseModel] = Scenario) -> list[_Doc]:
-    """Every model reachable from ``root``, once each, depth first in field order."""
+    """Every model reachable from ``root``, once each, depth first in field order (their
+    fields described by their docstrings)."""
+    document_fields(root)
     docs: dict[type[BaseModel], _Doc] = {}
 
     def visit(model: type[BaseModel], path: str, depth: int) -> None:

@@ -13,7 +13,8 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        use_attribute_docstrings=True,
+        # Field docstrings become descriptions only when documenting: see docstrings.py
+        use_attribute_docstrings=False,
         allow_inf_nan=False,
         str_strip_whitespace=True,
     )
