@@ -178,35 +178,3 @@ def test_input_labels_are_short_but_unambiguous(inputs: list[str], expected: lis
     from sim.outputs.plots.bands import short_labels
 
     assert short_labels(inputs) == expected
-
-
-def test_bands_follow_the_plan_runs_site_rule(tmp_path: Path) -> None:
-    """Above MAX_SITE_PLOTS sites (the rule of the plan run's dashboards), bands are drawn
-    for the portfolio only; at the limit, for every site."""
-    from sim.outputs.plots.bands import plot_monte_carlo
-    from sim.outputs.plots.run import MAX_SITE_PLOTS
-
-    one = _percentiles()
-    site_rows, portfolio = one[one["site"] == "childress"], one[one["site"] == "all"]
-    many = pd.concat(
-        [site_rows.assign(site=f"s{i}") for i in range(MAX_SITE_PLOTS + 1)] + [portfolio]
-    )
-    paths = plot_monte_carlo("demo", many, _replications(), _on_time(), _drivers(), tmp_path)
-    assert {p.name for p in paths} == {
-        "bands_portfolio.png",
-        "full_delivery_cdf.png",
-        "drivers.png",
-    }
-    assert {p.name for p in tmp_path.iterdir()} == {p.name for p in paths}
-
-
-def test_bands_at_the_site_limit_are_drawn_per_site(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from sim.outputs.plots import bands
-
-    monkeypatch.setattr(bands, "MAX_SITE_PLOTS", 2)  # the fixture's two sites: at the limit
-    paths = bands.plot_monte_carlo(
-        "demo", _percentiles(), _replications(), _on_time(), _drivers(), tmp_path
-    )
-    _check(paths, tmp_path)
