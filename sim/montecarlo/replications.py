@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import DATE_KPIS, kpi_row
+from sim.analysis.records import level_rows
 from sim.analysis.timeline import TIMELINE_COLUMNS, compute_arrays, with_datetimes
 from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
@@ -60,8 +61,9 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
         streams = Streams(seed, index)
         concrete, draws = realize(scenario, streams)
         recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
-        arrays = compute_arrays(concrete, recorder)
-        kpis = kpi_row(concrete, recorder, arrays)
+        rows = level_rows(recorder, list(concrete.sites))
+        arrays = compute_arrays(concrete, recorder, rows=rows)
+        kpis = kpi_row(concrete, recorder, arrays, rows)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
         metrics = np.stack(list(arrays.columns.values())).astype(np.float32)
         return Replication(index, metrics, kpis)
