@@ -5,7 +5,7 @@ waits (first come, first served) to reserve its grid MW, then commissions. Minin
 energized MW that no hall has reserved; MW it gives up to a hall are decommissioned for good.
 
 Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher hands work to
-the crews (a `Resource`): a job is up to `lot_racks` racks of one lot into the first ready
+the free crews (a count): a job is up to `lot_racks` racks of one lot into the first ready
 hall (in order of readiness, then name) with room and the right cooling. Installed racks
 burn in; a fallout fraction goes to rework and is accepted later. Accepted racks are online,
 less the share out for repair (failure rate x repair time): expected values in a plan run,
@@ -20,7 +20,6 @@ from collections import deque
 from collections.abc import Mapping
 
 import simpy
-from simpy.resources.resource import Request
 
 from sim.engine.acceptance import Acceptor
 from sim.engine.calendar import stretch
@@ -77,7 +76,9 @@ class SiteModel:
         self.mining_mw = 0.0
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
-        self.crews = simpy.Resource(env, capacity=site.crews.count) if site.crews else None
+        self.crews_busy = 0
+        """Crews on a job. The dispatcher gives a crew a job only when one is free, so a job
+        never queues for a crew: a count is all a crew `Resource` would hold."""
         self._wake = env.event()
         self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in site.grid}
         self.built: dict[str, simpy.Event] = {h.name: env.event() for h in site.halls}
@@ -90,7 +91,7 @@ class SiteModel:
         # power and take racks in an order that does not depend on the lines of the file.
         for hall in sorted(self.halls, key=lambda h: h.plan.name):
             self.env.process(self._hall(hall))
-        if self.crews is not None:
+        if self.site.crews is not None:
             self.env.process(self._dispatcher())
 
     def _at(self, t: Days) -> simpy.Timeout:
@@ -282,17 +283,15 @@ class SiteModel:
 
     def _dispatch(self) -> None:
         """Give free crews jobs while waiting racks fit somewhere."""
-        assert self.crews is not None
-        assert self.site.crews is not None
-        while self.crews.count < self.crews.capacity and self.inventory:
+        crews = self.site.crews
+        assert crews is not None
+        while self.crews_busy < crews.count and self.inventory:
             job = self._next_job()
             if job is None:
                 return  # nothing waiting fits anywhere yet
             lot, hall = job
             kw = lot.platform.hall_kw_per_rack
-            racks = min(
-                self.site.crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw)
-            )
+            racks = min(crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw))
             lot.racks -= racks
             if lot.racks == 0:
                 self.inventory.remove(lot)
@@ -301,24 +300,20 @@ class SiteModel:
             if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
-            request = self.crews.request()  # granted at once: a crew is free
-            self.env.process(self._install(request, hall, lot.platform, racks))
+            self.crews_busy += 1  # a free crew takes the job at once
+            self.env.process(self._install(hall, lot.platform, racks))
 
-    def _install(
-        self, request: Request, hall: HallState, platform: PlatformPlan, racks: int
-    ) -> Process:
-        assert self.crews is not None
+    def _install(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
         assert self.site.crews is not None
         t = self.env.now
         self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
         self._level(
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
-        yield request
         yield self.env.timeout(
             self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
         )
-        self.crews.release(request)
+        self.crews_busy -= 1
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
         self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
