@@ -13,7 +13,7 @@ Each part prints JSON lines:
 - replication: one replication in process, by stage (drawing inputs, plan, SimPy, tables,
   KPIs, packing), its SimPy event count, and a bare SimPy loop with the same number of events
   (one process, a timeout per event) timed in the same run; the ratio of the two is the
-  replication's cost against its floor;
+  replication's cost against its floor (each the best of three passes);
 - end-to-end: the real `dcsim run` command (load, replications, aggregation, files, plots),
   its wall time and the peak of the summed resident memory of it and its workers (sampled
   every 50 ms with psutil when installed, else the largest single process).
@@ -100,7 +100,8 @@ def count_events(run: Callable[[], object]) -> int:
 
 
 def replication(scenario: str, reps: int, seed: int, bands: str) -> dict[str, Any]:
-    """One replication by stage, averaged over ``reps``, beside the bare SimPy floor."""
+    """One replication by stage, beside the bare SimPy floor: each figure is the best of
+    three passes' means over ``reps`` replications (the machine may be shared)."""
     import numpy as np
 
     import sim
@@ -112,54 +113,60 @@ def replication(scenario: str, reps: int, seed: int, bands: str) -> dict[str, An
     from sim.montecarlo.replications import band_metrics, replicate
 
     loaded = sim.load(scenario)
-    stages = dict.fromkeys(["realize", "plan", "simulate", "tables", "kpis", "pack"], 0.0)
-    levels = events = 0
-    for i in range(reps + 5):  # the first five warm caches and are not counted
-        clock = [time.perf_counter()]
+    names = ["realize", "plan", "simulate", "tables", "kpis", "pack"]
+    best = dict.fromkeys([*names, "replication"], float("inf"))
+    for i in range(5):  # warm caches
+        replicate(loaded, seed, i, bands)  # type: ignore[arg-type]
+    for _ in range(3):
+        stages = dict.fromkeys(names, 0.0)
+        for i in range(reps):
+            clock = [time.perf_counter()]
 
-        def lap(stage: str, warm: bool = i >= 5) -> None:
-            clock.append(time.perf_counter())
-            if warm:
+            def lap(stage: str) -> None:
+                clock.append(time.perf_counter())
                 stages[stage] += clock[-1] - clock[-2]
 
-        streams = Streams(seed, i)
-        concrete, draws = realize(loaded, streams)
-        lap("realize")
-        plan = apply_status(build_plan(concrete), concrete)
-        lap("plan")
-        recorder = simulate(plan, Random(streams))
-        lap("simulate")
-        rows = level_rows(recorder, list(concrete.sites))
-        arrays = compute_arrays(concrete, recorder, rows=rows)
-        lap("tables")
-        kpis = kpi_row(concrete, recorder, arrays, rows)
-        kpis.update({f"input.{k}": v for k, v in draws.items()})
-        lap("kpis")
-        columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]  # type: ignore[arg-type]
-        np.stack(columns).astype(np.float32)
-        lap("pack")
-        if i == 5:
-            levels = len(recorder.levels)
-            events = count_events(lambda: simulate(plan, Random(Streams(seed, i))))
-    start = time.perf_counter()
-    for i in range(reps):
-        replicate(loaded, seed, i, bands)  # type: ignore[arg-type]
-    whole = (time.perf_counter() - start) / reps
-    floor = min(bare_simpy(events) for _ in range(5))
+            streams = Streams(seed, i)
+            concrete, draws = realize(loaded, streams)
+            lap("realize")
+            plan = apply_status(build_plan(concrete), concrete)
+            lap("plan")
+            recorder = simulate(plan, Random(streams))
+            lap("simulate")
+            rows = level_rows(recorder, list(concrete.sites))
+            arrays = compute_arrays(concrete, recorder, rows=rows)
+            lap("tables")
+            kpis = kpi_row(concrete, recorder, arrays, rows)
+            kpis.update({f"input.{k}": v for k, v in draws.items()})
+            lap("kpis")
+            columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]  # type: ignore[arg-type]
+            np.stack(columns).astype(np.float32)
+            lap("pack")
+        start = time.perf_counter()
+        for i in range(reps):
+            replicate(loaded, seed, i, bands)  # type: ignore[arg-type]
+        stages["replication"] = time.perf_counter() - start
+        best = {k: min(v, stages[k] / reps) for k, v in best.items()}
+    streams = Streams(seed, 0)
+    concrete, _ = realize(loaded, streams)
+    plan = apply_status(build_plan(concrete), concrete)
+    events = count_events(lambda: simulate(plan, Random(streams)))
+    levels = len(simulate(plan, Random(Streams(seed, 0))).levels)
+    floor = min(bare_simpy(events) for _ in range(7))
     size = len(pickle.dumps(replicate(loaded, seed, 0, bands)))  # type: ignore[arg-type]
-    ms = {k: round(v / reps * 1000, 2) for k, v in stages.items()}
+    ms = {k: round(v * 1000, 2) for k, v in best.items()}
     return {
         "bench": "replication",
         "scenario": Path(scenario).name,
         "bands": bands,
-        "replication_ms": round(whole * 1000, 2),
+        "replication_ms": ms.pop("replication"),
         "stages_ms": ms,
         "simpy_events": events,
         "level_rows": levels,
         "pickled_kb": round(size / 1024, 1),
-        "bare_simpy_ms": round(floor * 1000, 2),
-        "ratio_replication_to_floor": round(whole / floor, 1),
-        "ratio_engine_to_floor": round(ms["simulate"] / 1000 / floor, 1),
+        "bare_simpy_ms": round(floor * 1000, 3),
+        "ratio_replication_to_floor": round(best["replication"] / floor, 1),
+        "ratio_engine_to_floor": round(best["simulate"] / floor, 1),
     }
 
 

@@ -17,7 +17,7 @@ The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain num
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import simpy
 
@@ -282,13 +282,15 @@ class SiteModel:
         return None
 
     def _dispatch(self) -> None:
-        """Give free crews jobs while waiting racks fit somewhere."""
+        """Give free crews jobs while waiting racks fit somewhere; the jobs start once every
+        free crew has one."""
         crews = self.site.crews
         assert crews is not None
+        jobs: list[tuple[HallState, PlatformPlan, int]] = []
         while self.crews_busy < crews.count and self.inventory:
             job = self._next_job()
             if job is None:
-                return  # nothing waiting fits anywhere yet
+                break  # nothing waiting fits anywhere yet
             lot, hall = job
             kw = lot.platform.hall_kw_per_rack
             racks = min(crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw))
@@ -301,18 +303,28 @@ class SiteModel:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
             self.crews_busy += 1  # a free crew takes the job at once
-            self.env.process(self._install(hall, lot.platform, racks))
+            jobs.append((hall, lot.platform, racks))
+        for hall, platform, racks in jobs:
+            self._install(hall, platform, racks)
 
-    def _install(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
+    # A job is three steps on the crew's clock: it starts (`_install`), its racks are
+    # installed (`_job_done`) and, after their burn-in, accepted or sent to rework
+    # (`_burnt_in`). Each step schedules the next as a timeout with a callback rather than
+    # running in a SimPy process of its own: a process per job cost two more events (its
+    # start and its end) and changed no date.
+    def _install(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+        """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
         t = self.env.now
         self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
         self._level(
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
-        yield self.env.timeout(
-            self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
-        )
+        work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        self._after(work, lambda: self._job_done(hall, platform, racks))
+
+    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+        """The crew is done and free again; the racks draw power and start their burn-in."""
         self.crews_busy -= 1
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
@@ -320,11 +332,11 @@ class SiteModel:
         self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
         self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._notify()
-        yield from self._burn_in(hall, platform, racks)  # the same lot, one process
+        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks))
 
-    def _burn_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
-        yield self.env.timeout(platform.burn_in)
-        self._burnt_in(hall, platform, racks)
+    def _after(self, delay: Days, then: Callable[[], None]) -> None:
+        """Call ``then`` ``delay`` days from now (a timeout with a callback)."""
+        self.env.timeout(delay).callbacks.append(lambda _: then())
 
     def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted."""
