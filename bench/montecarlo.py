@@ -33,13 +33,16 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.montecarlo.replications import Bands
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def measure(scenario: str, n: int, jobs: int, seed: int, bands: str) -> dict[str, Any]:
+def measure(scenario: str, n: int, jobs: int, seed: int, bands: Bands) -> dict[str, Any]:
     """Run in this process: time N replications with J jobs; report rate and peak memory."""
     import sim
     from sim.runner import RunOptions, monte_carlo_run
@@ -47,7 +50,7 @@ def measure(scenario: str, n: int, jobs: int, seed: int, bands: str) -> dict[str
     loaded = sim.load(scenario)
     monte_carlo_run(loaded, RunOptions(2, seed=seed, jobs=1))  # warm imports and caches
     start = time.perf_counter()
-    mc = monte_carlo_run(loaded, RunOptions(n, seed=seed, jobs=jobs, bands=bands))  # type: ignore[arg-type]
+    mc = monte_carlo_run(loaded, RunOptions(n, seed=seed, jobs=jobs, bands=bands))
     elapsed = time.perf_counter() - start
     assert len(mc.replications) == n
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -99,7 +102,23 @@ def count_events(run: Callable[[], object]) -> int:
     return count
 
 
-def replication(scenario: str, reps: int, seed: int, bands: str) -> dict[str, Any]:
+class Laps:
+    """Seconds spent in each stage, added up over laps."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.total = dict.fromkeys(names, 0.0)
+        self.last = 0.0
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.total[stage] += now - self.last
+        self.last = now
+
+
+def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, Any]:
     """One replication by stage, beside the bare SimPy floor: each figure is the best of
     three passes' means over ``reps`` replications (the machine may be shared)."""
     import numpy as np
@@ -116,44 +135,39 @@ def replication(scenario: str, reps: int, seed: int, bands: str) -> dict[str, An
     names = ["realize", "plan", "simulate", "tables", "kpis", "pack"]
     best = dict.fromkeys([*names, "replication"], float("inf"))
     for i in range(5):  # warm caches
-        replicate(loaded, seed, i, bands)  # type: ignore[arg-type]
+        replicate(loaded, seed, i, bands)
     for _ in range(3):
-        stages = dict.fromkeys(names, 0.0)
+        laps = Laps(names)
         for i in range(reps):
-            clock = [time.perf_counter()]
-
-            def lap(stage: str) -> None:
-                clock.append(time.perf_counter())
-                stages[stage] += clock[-1] - clock[-2]
-
+            laps.start()
             streams = Streams(seed, i)
             concrete, draws = realize(loaded, streams)
-            lap("realize")
+            laps.lap("realize")
             plan = apply_status(build_plan(concrete), concrete)
-            lap("plan")
+            laps.lap("plan")
             recorder = simulate(plan, Random(streams))
-            lap("simulate")
+            laps.lap("simulate")
             rows = level_rows(recorder, list(concrete.sites))
             arrays = compute_arrays(concrete, recorder, rows=rows)
-            lap("tables")
+            laps.lap("tables")
             kpis = kpi_row(concrete, recorder, arrays, rows)
             kpis.update({f"input.{k}": v for k, v in draws.items()})
-            lap("kpis")
-            columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]  # type: ignore[arg-type]
+            laps.lap("kpis")
+            columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
             np.stack(columns).astype(np.float32)
-            lap("pack")
+            laps.lap("pack")
         start = time.perf_counter()
         for i in range(reps):
-            replicate(loaded, seed, i, bands)  # type: ignore[arg-type]
-        stages["replication"] = time.perf_counter() - start
-        best = {k: min(v, stages[k] / reps) for k, v in best.items()}
+            replicate(loaded, seed, i, bands)
+        laps.total["replication"] = time.perf_counter() - start
+        best = {k: min(v, laps.total[k] / reps) for k, v in best.items()}
     streams = Streams(seed, 0)
     concrete, _ = realize(loaded, streams)
     plan = apply_status(build_plan(concrete), concrete)
     events = count_events(lambda: simulate(plan, Random(streams)))
     levels = len(simulate(plan, Random(Streams(seed, 0))).levels)
     floor = min(bare_simpy(events) for _ in range(7))
-    size = len(pickle.dumps(replicate(loaded, seed, 0, bands)))  # type: ignore[arg-type]
+    size = len(pickle.dumps(replicate(loaded, seed, 0, bands)))
     ms = {k: round(v * 1000, 2) for k, v in best.items()}
     return {
         "bench": "replication",
@@ -170,7 +184,7 @@ def replication(scenario: str, reps: int, seed: int, bands: str) -> dict[str, An
     }
 
 
-def end_to_end(scenario: str, n: int, jobs: int, seed: int, bands: str) -> dict[str, Any]:
+def end_to_end(scenario: str, n: int, jobs: int, seed: int, bands: Bands) -> dict[str, Any]:
     """`dcsim run` with replications: wall time and peak memory of it and its workers."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [str(BIN / "dcsim"), "run", scenario, "-n", str(n), "--jobs", str(jobs)]

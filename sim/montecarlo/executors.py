@@ -136,9 +136,7 @@ def dask(
         # lives only on the workers that hold it, and is lost for good with them when they
         # die, while a task's own arguments come back with its retry.
         futures = {
-            client.submit(
-                run_chunk, scenario, seed, indices, bands, pure=False, retries=2
-            ): number
+            client.submit(run_chunk, scenario, seed, indices, bands, pure=False, retries=2): number
             for number, indices in enumerate(chunks)
         }
         try:

@@ -92,9 +92,7 @@ class Replication:
     """Dates as days since the scenario start (NaN when not reached in the horizon)."""
 
 
-def replicate(
-    scenario: Scenario, seed: int, index: int, bands: Bands = "headline"
-) -> Replication:
+def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headline") -> Replication:
     """Run replication ``index`` of ``scenario`` under root seed ``seed``; its timelines are
     those of the ``bands`` metrics (see `band_metrics`)."""
     try:
