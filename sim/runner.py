@@ -12,13 +12,21 @@ from typing import Any
 
 from sim.analysis.finance import monthly_flows, monthly_table
 from sim.analysis.kpis import summarize
+from sim.analysis.records import level_rows
 from sim.analysis.timeline import build_tables, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
 from sim.engine.realize import realize
 from sim.errors import UsageError
 from sim.gcpause import paused_gc
 from sim.montecarlo.executors import EXECUTORS, Executor
-from sim.montecarlo.replications import MonteCarlo, chunks, monte_carlo
+from sim.montecarlo.replications import (
+    BANDS,
+    Bands,
+    MonteCarlo,
+    chunks,
+    monte_carlo,
+    replication_bytes,
+)
 from sim.result import Result
 from sim.scenario.loader import Loaded, load_file
 from sim.scenario.schema import Scenario, Step
@@ -41,6 +49,9 @@ class RunOptions:
     """The dask.distributed scheduler address (the dask executor only, and required there)."""
     progress: bool = False
     """Show a progress bar of the replications (on stderr)."""
+    bands: Bands = "headline"
+    """Which timeline metrics get percentile bands: "headline" (those the plots and report
+    draw: `sim.montecarlo.replications.HEADLINE_METRICS`) or "all"."""
 
     def __post_init__(self) -> None:
         for name in ("replications", "seed", "jobs"):
@@ -57,6 +68,8 @@ class RunOptions:
             raise UsageError(
                 f"executor must be one of {', '.join(EXECUTORS)} (got {self.executor!r})"
             )
+        if self.bands not in BANDS:
+            raise UsageError(f"bands must be one of {', '.join(BANDS)} (got {self.bands!r})")
         if self.executor == "dask" and not self.scheduler:
             raise UsageError("--executor dask needs --scheduler ADDRESS")
         if self.executor != "dask" and self.scheduler is not None:
@@ -75,8 +88,9 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
         concrete, _ = realize(scenario)
         plan = apply_status(build_plan(concrete), concrete)
         recorder = simulate(plan, sampler if sampler is not None else Deterministic())
-        tables = build_tables(concrete, recorder)
-        flows = monthly_flows(concrete, recorder)
+        rows = level_rows(recorder, list(concrete.sites))  # shared by the tables below
+        tables = build_tables(concrete, recorder, rows)
+        flows = monthly_flows(concrete, recorder, rows)
         summary = summarize(concrete, recorder, tables, flows)
         return Result(
             scenario,
@@ -144,20 +158,21 @@ def monte_carlo_run(
 
     from sim.montecarlo import executors
 
-    n, seed = options.replications, options.seed
+    n, seed, bands = options.replications, options.seed, options.bands
+    size = replication_bytes(scenario, bands)
     if options.executor == "dask":
         scheduler = options.scheduler
         assert scheduler is not None  # RunOptions checked it
-        work = chunks(n, 8)
+        work = chunks(n, 8, size)
 
         def results(c: list[list[int]]) -> Any:
-            return executors.dask(scenario, seed, c, scheduler)
+            return executors.dask(scenario, seed, c, scheduler, bands)
     else:
-        work = chunks(n, options.jobs)
+        work = chunks(n, options.jobs, size)
 
         def results(c: list[list[int]]) -> Any:
-            return executors.local(scenario, seed, c, options.jobs)
+            return executors.local(scenario, seed, c, options.jobs, bands)
 
     desc = f"{label}: replications" if label else "replications"
     with tqdm(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False) as bar:
-        return monte_carlo(scenario, n, seed, results, work, bar.update)
+        return monte_carlo(scenario, n, seed, results, work, bar.update, bands)

@@ -19,6 +19,7 @@ import pandas as pd
 from sim.analysis.constraints import binding_constraints
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
 from sim.analysis.money import Billing, billing, due_schedule
+from sim.analysis.records import LevelRows
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
@@ -105,7 +106,7 @@ def summarize(
     info = scenario.scenario
     timeline = tables.timeline
     flows = flows or monthly_flows(scenario, recorder)
-    row = kpi_row(scenario, recorder, tables.arrays, flows)
+    row = kpi_row(scenario, recorder, tables.arrays, flows=flows)
     finance = finance_summary(scenario, recorder, flows)
     return {
         "scenario": {
@@ -240,12 +241,17 @@ def revenue_lost_to_slips(
 
 
 def kpi_row(
-    scenario: Scenario, recorder: Recorder, arrays: Arrays, flows: MonthlyFlows | None = None
+    scenario: Scenario,
+    recorder: Recorder,
+    arrays: Arrays,
+    rows: LevelRows | None = None,
+    flows: MonthlyFlows | None = None,
 ) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
-    start, NaN when not reached in the horizon. ``flows``: the run's `monthly_flows`, when
-    already built."""
+    start, NaN when not reached in the horizon. ``rows``: the recorder's level changes as
+    arrays, when the caller has them (`sim.analysis.records`); ``flows``: the run's
+    `monthly_flows`, when already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
     counted = deliveries(recorder)
@@ -273,7 +279,7 @@ def kpi_row(
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
-    out.update(finance_kpis(scenario, recorder, flows))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, rows, flows))  # <contract>.npv_usd and npv_usd
     return out
 
 

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.hashprice import apply_hashprice_path
-from sim.analysis.levels import LEVELS, capex_before_start, level_records, sampled_levels
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
-from sim.analysis.steps import cents, date_grid, sample_times
+from sim.analysis.records import LEVELS, LevelRows, level_rows
+from sim.analysis.steps import cents, levels_and_integrals, row_grid
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, Step
 from sim.scenario.schema.types import plan
 from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
@@ -136,9 +136,10 @@ class Arrays:
     contract_columns: dict[str, np.ndarray]
 
 
-def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
-    """Turn one run's records into its timeline, contract and event tables."""
-    arrays = compute_arrays(scenario, recorder)
+def build_tables(scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None) -> Tables:
+    """Turn one run's records into its timeline, contract and event tables (``rows`` as for
+    `compute_arrays`)."""
+    arrays = compute_arrays(scenario, recorder, rows=rows)
     return Tables(
         timeline_frame(arrays),
         contract_frame(scenario, arrays),
@@ -147,15 +148,19 @@ def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     )
 
 
-def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
-    """Every timeline and contract column as arrays, from one run's records (numpy only)."""
+def compute_arrays(
+    scenario: Scenario, recorder: Recorder, step: Step | None = None, rows: LevelRows | None = None
+) -> Arrays:
+    """Every timeline and contract column as arrays, from one run's records (numpy only):
+    one row per ``step`` (default: the scenario's). ``rows``, the recorder's level changes
+    as arrays (`sim.analysis.records`), may be passed when several tables share them."""
     info = scenario.scenario
-    dates = date_grid(info.start, info.end, info.step)
-    grid = sample_times(dates, info.start)
+    dates, grid = row_grid(info.start, info.end, step or info.step)
     sites = list(scenario.sites)
-    records = level_records(recorder, sites)
-    level, integral = sampled_levels(records, len(sites), grid)
-    before = capex_before_start(records, len(sites))
+    if rows is None:
+        rows = level_rows(recorder, sites)
+    level, integral = _levels(rows, grid)
+    before = _capex_before_start(rows)
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
@@ -259,6 +264,32 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         days = np.array([*dates, None], dtype="datetime64[D]").astype(DATETIME)
         out[column] = pd.Series(days[np.where(codes >= 0, codes, len(dates))], index=out.index)
     return out
+
+
+def _levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(site, column, row) arrays of levels and of their integrals since the start."""
+    n_cols = len(LEVELS)
+    n_sites = len(rows.sites)
+    if len(rows.t):
+        level, integral = levels_and_integrals(rows.t, rows.key, rows.delta, rows.n_keys, grid)
+    else:
+        level = integral = np.zeros((n_sites * n_cols, len(grid)))
+    shape = (n_sites, n_cols, len(grid))
+    return level.reshape(shape), integral.reshape(shape)
+
+
+def _capex_before_start(rows: LevelRows) -> np.ndarray:
+    """Per site: capex spent before the start by halls whose construction began earlier.
+
+    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
+    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
+    into the first row so that capex reconciles with the halls' MW x capex per MW.
+    """
+    site, t, delta = rows.of(Level.CAPEX_RATE_USD_PER_DAY)
+    early = t < 0
+    # bincount adds each site's terms in recording order, as a running sum would
+    spent = np.bincount(site[early], weights=delta[early] * -t[early], minlength=len(rows.sites))
+    return spent.reshape(-1, 1) + 0.0
 
 
 def _site_money(
