@@ -31,18 +31,27 @@ def apply_hashprice_path(
 ) -> None:
     """Replace the mining revenue and revenue given up (per row) of each site with a
     hashprice path in ``columns`` (site, row arrays, whole cents)."""
+    paths = {n for n in sites if (m := scenario.sites[n].mining) and m.hashprice_path}
+    if not paths:
+        return
+    by_site: dict[str, list[tuple[float, int, float]]] = {n: [] for n in paths}
+    for t, s, c, d in recorder.levels:  # one pass for all the sites, in recording order
+        if s in by_site and c in _KEYS:
+            by_site[s].append((t, _KEYS[c], d))
     for i, name in enumerate(sites):
         mining = scenario.sites[name].mining
-        if mining is None or not mining.hashprice_path:
+        if mining is None or name not in paths:
             continue
-        cumulative = _cumulative(scenario, recorder, name, grid) * (1000.0 / mining.j_per_th)
+        cumulative = _cumulative(scenario, by_site[name], name, grid) * (1000.0 / mining.j_per_th)
         columns["mining_revenue_usd"][i] = cents(cumulative[0])
         columns["mining_given_up_usd"][i] = cents(cumulative[1] - cumulative[0])
 
 
-def _cumulative(scenario: Scenario, recorder: Recorder, site: str, grid: np.ndarray) -> np.ndarray:
+def _cumulative(
+    scenario: Scenario, rows: list[tuple[float, int, float]], site: str, grid: np.ndarray
+) -> np.ndarray:
     """USD-per-PH-day x MW-days of the fleet running (row 0) and of what it could run (row 1),
-    from the start to each grid time."""
+    from the start to each grid time; ``rows``: the site's changes of those two levels."""
     mining = scenario.sites[site].mining
     assert mining is not None
     start = scenario.scenario.start
@@ -50,7 +59,6 @@ def _cumulative(scenario: Scenario, recorder: Recorder, site: str, grid: np.ndar
     values = [plan(mining.hashprice_usd_per_ph_day)] + [
         plan(p.usd_per_ph_day) for p in mining.hashprice_path
     ]
-    rows = [(t, _KEYS[c], d) for t, s, c, d in recorder.levels if s == site and c in _KEYS]
     times = np.unique(np.concatenate([grid, np.maximum(breaks, 0.0)]))
     t, k, d = (np.array(x, dtype=float) for x in zip(*rows, strict=True)) if rows else ([],) * 3
     _, integral = levels_and_integrals(
