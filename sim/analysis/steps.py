@@ -69,8 +69,10 @@ def levels_and_integrals(
     flat = k * n + bins
     level = np.bincount(flat, weights=d, minlength=n_keys * n).reshape(n_keys, n)
     moment = np.bincount(flat, weights=d * t, minlength=n_keys * n).reshape(n_keys, n)
-    level = np.cumsum(level, axis=1)
-    integral = level * grid[None, :] - np.cumsum(moment, axis=1)
+    np.cumsum(level, axis=1, out=level)  # in place: a 10,000-site run's arrays are large
+    np.cumsum(moment, axis=1, out=moment)
+    integral = level * grid[None, :]
+    integral -= moment
     return level, integral
 
 

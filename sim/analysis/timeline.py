@@ -174,11 +174,11 @@ def compute_arrays(
     apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
-    owner = np.zeros((len(sites), len(contracts)))
-    for j, name in enumerate(contracts):
-        owner[sites.index(scenario.contracts[name].site), j] = 1.0
-    for column in [*CONTRACT_FLOWS, "gpus_due"]:
-        site_cols[column] = owner @ contract_cols[column]
+    index = {site: i for i, site in enumerate(sites)}
+    owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
+    for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
+        site_cols[column] = np.zeros((len(sites), len(grid)))
+        np.add.at(site_cols[column], owner, contract_cols[column])
     net = (
         site_cols["revenue_usd"]
         - site_cols["late_credits_usd"]
@@ -190,6 +190,7 @@ def compute_arrays(
     site_cols["cash_usd"] = np.cumsum(net, axis=1)
 
     columns = {c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items()}
+    del site_cols, level, integral  # copied into columns: free them before the rest
     columns["facility_mw"] = columns["ai_facility_mw"] + columns["mining_facility_mw"]
     columns["idle_mw"] = columns["grid_mw"] - columns["facility_mw"]
     columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
@@ -199,7 +200,7 @@ def compute_arrays(
         columns[column] = columns[column] / 100.0
     for column in CONTRACT_FLOWS:
         contract_cols[column] = contract_cols[column] / 100.0
-    columns = {c: _clean(columns[c]) for c in timeline_columns(scenario)[2:]}
+    columns = {c: _clean(columns.pop(c)) for c in timeline_columns(scenario)[2:]}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
 
@@ -213,7 +214,8 @@ def timeline_frame(arrays: Arrays) -> pd.DataFrame:
         "site": np.repeat(names, n),
     }
     data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
-    return pd.DataFrame(data)[["date", "site", *arrays.columns]]
+    # the columns are views of the arrays, not a copy of them (pandas copies on write)
+    return pd.DataFrame(data, copy=False)
 
 
 def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
@@ -338,8 +340,11 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _clean(values: np.ndarray) -> np.ndarray:
-    """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x)."""
-    return np.round(values, 9) + 0.0
+    """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x), in
+    place (``values`` is a fresh array of the caller's)."""
+    np.round(values, 9, out=values)
+    values += 0.0  # no negative zeros
+    return values
 
 
 def _contract_arrays(
