@@ -22,8 +22,8 @@ import pandas as pd
 
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
-from sim.analysis.records import LEVELS, LevelRows, level_rows
-from sim.analysis.steps import cents, levels_and_integrals, row_grid
+from sim.analysis.records import LEVELS, LevelRows, level_rows, sampled_levels
+from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario, Step
@@ -159,17 +159,17 @@ def compute_arrays(
     sites = list(scenario.sites)
     if rows is None:
         rows = level_rows(recorder, sites)
-    level, integral = _levels(rows, grid)
+    level, integral = sampled_levels(rows, grid)
     before = _capex_before_start(rows)
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
-        integral[:, col[Level.GRID_MW]]
-        - integral[:, col[Level.AI_FACILITY_MW]]
-        - integral[:, col[Level.MINING_FACILITY_MW]]
+        integral[Level.GRID_MW]
+        - integral[Level.AI_FACILITY_MW]
+        - integral[Level.MINING_FACILITY_MW]
     )
-    site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
-    site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
+    site_cols["racks_waiting_days"] = integral[Level.RACKS_WAITING]
+    site_cols["gpu_days"] = integral[Level.GPUS_ONLINE]
     site_cols.update(_site_money(scenario, sites, level, integral, before))
     apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
@@ -268,18 +268,6 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(site, column, row) arrays of levels and of their integrals since the start."""
-    n_cols = len(LEVELS)
-    n_sites = len(rows.sites)
-    if len(rows.t):
-        level, integral = levels_and_integrals(rows.t, rows.key, rows.delta, rows.n_keys, grid)
-    else:
-        level = integral = np.zeros((n_sites * n_cols, len(grid)))
-    shape = (n_sites, n_cols, len(grid))
-    return level.reshape(shape), integral.reshape(shape)
-
-
 def _capex_before_start(rows: LevelRows) -> np.ndarray:
     """Per site: capex spent before the start by halls whose construction began earlier.
 
@@ -298,7 +286,7 @@ def _site_money(
     scenario: Scenario,
     sites: list[str],
     level: np.ndarray,
-    integral: np.ndarray,
+    integral: dict[Level, np.ndarray],
     capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Per-period mining revenue, revenue given up, power cost and capex of each site, in
@@ -314,12 +302,12 @@ def _site_money(
             usd_per_mw_day[i] = (
                 1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
             )
-    mining = integral[:, col[Level.MINING_MW]]
-    potential = integral[:, col[Level.MINING_POTENTIAL_MW]]
+    mining = integral[Level.MINING_MW]
+    potential = integral[Level.MINING_POTENTIAL_MW]
     billed_mw_days = (
-        integral[:, col[Level.AI_FACILITY_MW]]
-        + integral[:, col[Level.MINING_FACILITY_MW]]
-        - integral[:, col[Level.TENANT_FACILITY_MW]]
+        integral[Level.AI_FACILITY_MW]
+        + integral[Level.MINING_FACILITY_MW]
+        - integral[Level.TENANT_FACILITY_MW]
     )
     return {
         "mining_revenue_usd": flow(mining * usd_per_mw_day),
@@ -327,7 +315,7 @@ def _site_money(
         "power_cost_usd": flow(billed_mw_days * price),
         "capex_usd": flow(
             capex_before
-            + integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]]
+            + integral[Level.CAPEX_RATE_USD_PER_DAY]
             + level[:, col[Level.CAPEX_PAID_USD]]
         ),
     }
