@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -21,7 +23,7 @@ import sim
 from sim.gcpause import paused_gc
 from sim.scenario.loader import load_text
 from sim.scenario.topology import contract_halls, deliveries_at, rack_halls
-from tests.helpers import ROOT
+from tests.helpers import ROOT, dcsim
 
 
 @cache
@@ -118,3 +120,19 @@ def test_five_thousand_generated_sites_validate() -> None:
     assert len(scenario.sites) == len(scenario.contracts) == len(scenario.deliveries) == 5000
     assert contract_halls(scenario)["c4999"] == ("a", "b")
     assert [d.site for d in deliveries_at(scenario, "s4999")] == ["s4999"]
+
+
+def test_the_console_lists_twenty_contracts_and_counts_the_rest(tmp_path: Path) -> None:
+    """`dcsim run` on 25 sites: a line for each of the first 20 contracts, then how many more
+    there are; summary.json has all 25, and nothing goes to stderr."""
+    path = tmp_path / "s25.yaml"
+    path.write_text(portfolio(25))
+    done = dcsim("run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    contracts = [line for line in lines if line.startswith("  c") and "(gpu_cloud)" in line]
+    assert [line.split()[0] for line in contracts] == [f"c{i}" for i in range(20)]
+    assert "  ... 5 more contracts in summary.json" in lines
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert len(summary["contracts"]) == 25
