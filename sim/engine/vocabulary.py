@@ -89,3 +89,25 @@ HALL_PHASES = (
     Milestone.READY,
 )
 """The milestones that bound a hall's phases: building, waiting for power, commissioning."""
+
+
+class Stage(StrEnum):
+    """The pipeline stage that set a contract tranche's fill date (its criticality: see
+    `sim.engine.recorder.Recorder.filled` and docs/criticality.md), in pipeline order; ties
+    between a hall's and a lot's times go to the earlier stage."""
+
+    GRID = "grid"
+    """The hall waited for grid power (a phase energized) after it was built."""
+    GATE = "gate"
+    """An approval gate held the hall's construction start."""
+    HALL = "hall"
+    """The hall's construction and commissioning."""
+    DELIVERY = "delivery"
+    """The racks arrived after the hall was ready and a crew was free."""
+    CREWS = "crews"
+    """The racks and the hall were ready; they waited for a free crew."""
+    ACCEPTANCE = "acceptance"
+    """The units were ready; the customer's acceptance of a whole tranche or hall held them
+    for other units."""
+    RECORDED = "recorded"
+    """A status update recorded the units that filled the tranche (the past set it)."""
