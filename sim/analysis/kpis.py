@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
+from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.finance import finance_kpis, finance_summary
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.revised import reports_revisions, revised_due
@@ -293,6 +294,7 @@ def _contracts(
                     "delivered": delivered.isoformat() if delivered else None,
                     "slip_days": (delivered - tranche.due).days if delivered else None,
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
+                    "critical_stage": str(recorder.critical.get((name, i + 1), NOT_FILLED)),
                 }
             )
             if reports_revisions(scenario):
