@@ -41,9 +41,7 @@ def test_the_hall_sets_the_date_when_racks_and_crews_wait_for_it() -> None:
 
 def test_the_delivery_sets_the_date_when_racks_arrive_after_the_hall_is_ready() -> None:
     late = [{"date": "2026-02-20", "racks": 14}]
-    result = sim.run(
-        scenario_from(STORY, sites__s__crews__count=2, deliveries__d__tranches=late)
-    )
+    result = sim.run(scenario_from(STORY, sites__s__crews__count=2, deliveries__d__tranches=late))
     assert stages(result) == ["delivery"]
 
 
@@ -151,7 +149,7 @@ def test_shares_add_up_when_stages_mix_and_some_tranches_are_never_filled(
     data["deliveries"]["d"]["slip"] = {"uniform": ["0d", "60d"]}
     _, out = run_cli(data, tmp_path, "-n", "60")
     found = shares(out)[("c", 1)]
-    assert found["hall"] > 0 and found["delivery"] > 0 and found["not_filled"] > 0
+    assert min(found["hall"], found["delivery"], found["not_filled"]) > 0
     assert found["grid"] == found["gate"] == found["crews"] == found["acceptance"] == 0.0
     reps = pd.read_parquet(out / "replications.parquet")
     assert found["not_filled"] == pytest.approx(reps["c.tranche_1.delivered"].isna().mean())

@@ -42,6 +42,9 @@ class KPI(StrEnum):
     IDLE_MW_DAYS = "idle_mw_days"
     RACK_DAYS_WAITING = "rack_days_waiting"
     CASH = "cash_usd"
+    COST = "cost_usd"
+    """What the portfolio spends in the horizon: capex, power cost and crew cost (the
+    summary's `money` totals of the three)."""
     NPV = "npv_usd"
     IRR = "irr"
     """The portfolio's IRR: the plan's only (``summary["finance"]``), in a comparison's
@@ -60,6 +63,7 @@ PORTFOLIO_KPIS = (
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
     KPI.CASH,
+    KPI.COST,
     KPI.NPV,
 )
 DATE_KPIS = (KPI.DELIVERED, KPI.FULL_DELIVERY)
@@ -72,6 +76,7 @@ LOWER_IS_BETTER = (
     KPI.LOST_TO_SLIPS,
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
+    KPI.COST,
 )
 HIGHER_IS_BETTER = (KPI.REVENUE, KPI.GPU_MONTHS, KPI.CASH, KPI.NPV, KPI.IRR)
 """Which way is better; peak facility MW is neither."""
@@ -135,8 +140,11 @@ MONEY = {
     "mining_revenue_given_up_usd": "mining_given_up_usd",
     "power_cost_usd": "power_cost_usd",
     "capex_usd": "capex_usd",
+    "crew_cost_usd": "crew_cost_usd",
 }
 """Summary money total -> the timeline's per-period column it sums."""
+COST_COLUMNS = ("capex_usd", "power_cost_usd", "crew_cost_usd")
+"""The timeline's money columns that `KPI.COST` adds up."""
 
 
 def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -258,6 +266,7 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
+    out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
     out.update(finance_kpis(scenario, recorder))  # <contract>.npv_usd and npv_usd
     return out
 
