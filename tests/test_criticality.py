@@ -28,9 +28,17 @@ def story(**changes: Any) -> dict[str, Any]:
     return scenario_from(STORY, **changes).model_dump(mode="json", exclude_none=True)
 
 
-def test_crews_set_the_date_when_the_last_job_waits_for_the_one_crew() -> None:
-    # Lot and hall are there by Feb 10; the second job of 7 waits for the crew until Feb 17.
-    assert stages(sim.run(scenario_from(STORY))) == ["crews"]
+def test_crews_set_the_date_when_they_hold_the_last_job_longest() -> None:
+    # Racks arrive Feb 7, the hall is ready Feb 10 (it holds them 3 days); the second job of
+    # 7 then waits for the one crew until Feb 17 (7 days).
+    feb_7 = [{"date": "2026-02-07", "racks": 14}]
+    assert stages(sim.run(scenario_from(STORY, deliveries__d__tranches=feb_7))) == ["crews"]
+
+
+def test_the_hall_sets_the_date_when_it_held_the_racks_longer_than_the_crew() -> None:
+    # Racks waiting since Jan 21 for the hall (ready Feb 10): 20 days; the second job then
+    # waits 7 days for the one crew. The hall held it longer.
+    assert stages(sim.run(scenario_from(STORY))) == ["hall"]
 
 
 def test_the_hall_sets_the_date_when_racks_and_crews_wait_for_it() -> None:
@@ -76,7 +84,7 @@ def test_a_hall_started_after_another_inherits_what_held_that_one() -> None:
 def test_a_per_hall_acceptance_holds_the_first_tranche_for_the_second() -> None:
     # Two tranches of 7: the first lot is ready Feb 20, but the customer accepts the whole
     # hall once the second is ready (Feb 27), so acceptance set the first tranche's date;
-    # the second waited for the crew.
+    # the second's racks waited longest for the hall.
     halves = [{"racks": 7, "due": "2026-02-25"}, {"racks": 7, "due": "2026-03-01"}]
     result = sim.run(
         scenario_from(
@@ -85,9 +93,9 @@ def test_a_per_hall_acceptance_holds_the_first_tranche_for_the_second() -> None:
             contracts__c__acceptance={"duration": "5d", "per": "hall"},
         )
     )
-    assert stages(result) == ["acceptance", "crews"]
+    assert stages(result) == ["acceptance", "hall"]
     per_lot = scenario_from(STORY, contracts__c__tranches=halves)
-    assert stages(sim.run(per_lot)) == ["hall", "crews"]
+    assert stages(sim.run(per_lot)) == ["hall", "hall"]
 
 
 def test_a_tranche_not_filled_in_the_horizon_says_so() -> None:
@@ -132,9 +140,10 @@ def test_grid_always_late_is_critical_in_every_replication(tmp_path: Path) -> No
 
 
 def test_crews_the_bottleneck_are_critical_in_every_replication(tmp_path: Path) -> None:
-    slip = {"uniform": ["0d", "15d"]}
-    data = story()
-    data["deliveries"]["d"]["slip"] = slip  # arrives by Feb 5, before the hall is ready
+    # Racks arrive Feb 5 to Feb 9, the hall is ready Feb 10 (a hold of 1 to 5 days); the
+    # second job waits 7 days for the one crew.
+    data = story(deliveries__d__tranches=[{"date": "2026-02-05", "racks": 14}])
+    data["deliveries"]["d"]["slip"] = {"uniform": ["0d", "4d"]}
     _, out = run_cli(data, tmp_path, "-n", "24")
     assert shares(out)[("c", 1)] == {s: float(s == "crews") for s in STAGES}
 

@@ -48,11 +48,13 @@ class Lot:
 
 
 def job_stage(lot: Lot, hall: HallState, crew_freed: Days) -> Stage:
-    """What an installation job of ``lot`` into ``hall`` starting now waited for last: a free
-    crew (one finished a job at ``crew_freed``, after the lot and the hall were there), else
-    the later of the lot's arrival (delivery) and the hall's readiness (the hall's own stage,
-    which wins a tie)."""
+    """What held an installation job of ``lot`` into ``hall`` that starts now the longest:
+    the later of the lot's arrival (delivery) and the hall's readiness (the hall's own stage)
+    held it from the earlier of the two; a crew that finished another job at ``crew_freed``,
+    after both were there, held it from then. The longer hold wins; a tie goes to the hall,
+    then the delivery."""
     ready = hall.ready_at if hall.ready_at is not None else -math.inf
-    if crew_freed > max(ready, lot.arrived) + TIME_EPS:
+    later, earlier = max(ready, lot.arrived), min(ready, lot.arrived)
+    if crew_freed - later > later - earlier + TIME_EPS:
         return Stage.CREWS
     return hall.stage if ready + TIME_EPS >= lot.arrived else Stage.DELIVERY

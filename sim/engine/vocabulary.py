@@ -93,8 +93,7 @@ HALL_PHASES = (
 
 class Stage(StrEnum):
     """The pipeline stage that set a contract tranche's fill date (its criticality: see
-    `sim.engine.recorder.Recorder.filled` and docs/criticality.md), in pipeline order; ties
-    between a hall's and a lot's times go to the earlier stage."""
+    `sim.engine.state.job_stage` and docs/criticality.md), in pipeline order."""
 
     GRID = "grid"
     """The hall waited for grid power (a phase energized) after it was built."""
@@ -103,9 +102,10 @@ class Stage(StrEnum):
     HALL = "hall"
     """The hall's construction and commissioning."""
     DELIVERY = "delivery"
-    """The racks arrived after the hall was ready and a crew was free."""
+    """The racks arrived after the hall was ready (and no crew held them longer)."""
     CREWS = "crews"
-    """The racks and the hall were ready; they waited for a free crew."""
+    """Once the racks and the hall were there, the job waited for a free crew longer than
+    the later of the two had held it."""
     ACCEPTANCE = "acceptance"
     """The units were ready; the customer's acceptance of a whole tranche or hall held them
     for other units."""

@@ -44,9 +44,10 @@ def criticality_rows(table: pd.DataFrame) -> tuple[str, Rows]:
     """(caption, table) of the criticality index: per tranche, the share of replications in
     which each stage set its fill date (the stages that ever did, in pipeline order)."""
     caption = (
-        "The share of replications in which each stage set the tranche's date: the last "
-        "input its final units waited for, followed back to where the wait began "
-        "(docs/criticality.md). Each row adds up to 100%."
+        "The share of replications in which each stage set the tranche's date: what held "
+        "the units that filled it longest (the hall, and the grid or gate behind it, the "
+        "racks, a crew, the customer's acceptance), as docs/criticality.md states. Each row "
+        "adds up to 100%."
     )
     seen = table[table["share"] > 0]
     stages = [s for s in dict.fromkeys(table["stage"]) if s in set(seen["stage"])]
