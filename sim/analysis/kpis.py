@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
+from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
@@ -43,6 +44,9 @@ class KPI(StrEnum):
     IDLE_MW_DAYS = "idle_mw_days"
     RACK_DAYS_WAITING = "rack_days_waiting"
     CASH = "cash_usd"
+    COST = "cost_usd"
+    """What the portfolio spends in the horizon: capex, power cost and crew cost (the
+    summary's `money` totals of the three)."""
     NPV = "npv_usd"
     IRR = "irr"
     """The portfolio's IRR: the plan's only (``summary["finance"]``), in a comparison's
@@ -61,6 +65,7 @@ PORTFOLIO_KPIS = (
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
     KPI.CASH,
+    KPI.COST,
     KPI.NPV,
 )
 DATE_KPIS = (KPI.DELIVERED, KPI.FULL_DELIVERY)
@@ -73,6 +78,7 @@ LOWER_IS_BETTER = (
     KPI.LOST_TO_SLIPS,
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
+    KPI.COST,
 )
 HIGHER_IS_BETTER = (KPI.REVENUE, KPI.GPU_MONTHS, KPI.CASH, KPI.NPV, KPI.IRR)
 """Which way is better; peak facility MW is neither."""
@@ -101,8 +107,7 @@ def direction(name: str) -> int:
 def summarize(
     scenario: Scenario, recorder: Recorder, tables: Tables, flows: MonthlyFlows | None = None
 ) -> dict[str, Any]:
-    """The summary of one run, as JSON-ready data (``flows``: the run's `monthly_flows`,
-    when already built; they are built once here otherwise)."""
+    """The summary of one run, as JSON-ready data (``flows``: its `monthly_flows`, if built)."""
     info = scenario.scenario
     timeline = tables.timeline
     flows = flows or monthly_flows(scenario, recorder)
@@ -140,8 +145,11 @@ MONEY = {
     "mining_revenue_given_up_usd": "mining_given_up_usd",
     "power_cost_usd": "power_cost_usd",
     "capex_usd": "capex_usd",
+    "crew_cost_usd": "crew_cost_usd",
 }
 """Summary money total -> the timeline's per-period column it sums."""
+COST_COLUMNS = ("capex_usd", "power_cost_usd", "crew_cost_usd")
+"""The timeline's money columns that `KPI.COST` adds up."""
 
 
 def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -167,8 +175,7 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
 
 
 def fill_times(recorder: Recorder) -> dict[str, dict[int, float]]:
-    """Contract -> tranche number -> when the engine's ledger recorded it filled (one pass
-    over the records, for `tranche_fills`)."""
+    """Contract -> tranche number -> when the engine's ledger recorded it filled (one pass)."""
     out: dict[str, dict[int, float]] = {}
     for t, name, number in recorder.fills:
         out.setdefault(name, {})[number] = t
@@ -179,8 +186,7 @@ def tranche_fills(
     contract: Contract, filled: Mapping[int, float]
 ) -> tuple[list[float | None], float | None]:
     """When each tranche of ``contract`` was filled (in file order; None if never) and when
-    the whole contract was, from its entry of `fill_times` (see `sim.engine.ledger`: a
-    tranche that names a hall fills only from that hall's units)."""
+    the whole contract was, from its `fill_times` (`sim.engine.ledger`)."""
     fills: list[float | None] = [filled.get(i + 1) for i in range(len(contract.tranches))]
     done = [t for t in fills if t is not None]
     return fills, (max(done) if len(done) == len(fills) else None)
@@ -279,6 +285,7 @@ def kpi_row(
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
+    out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
     out.update(finance_kpis(scenario, recorder, rows, flows))  # <contract>.npv_usd and npv_usd
     return out
 
@@ -317,6 +324,7 @@ def _contracts(
                     "delivered": delivered.isoformat() if delivered else None,
                     "slip_days": (delivered - tranche.due).days if delivered else None,
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
+                    "critical_stage": str(recorder.critical.get((name, i + 1), NOT_FILLED)),
                 }
             )
             if revised:
