@@ -22,6 +22,15 @@ class StrictModel(BaseModel):
     RULES: ClassVar[tuple[str, ...]] = ()
     """Rules across the model's keys that validation enforces; the reference lists them."""
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON Schema, with each field described by its docstring (read on the
+        first call: see `sim.scenario.schema.docstrings`)."""
+        from sim.scenario.schema.docstrings import document_fields
+
+        document_fields()
+        return super().model_json_schema(*args, **kwargs)
+
 
 def _given(key: str) -> dict[str, Any]:
     """JSON Schema: ``key`` is present and not null (null counts as left out)."""
