@@ -224,7 +224,7 @@ def monte_carlo(
         if progress is not None:
             progress(1)
     quantiles, mean = aggregator.percentiles()
-    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, bands, aggregator.critical)
+    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, aggregator.critical, bands)
     if aggregator.band_replications < n:
         mc.summary["bands"] = band_note(aggregator.band_replications)
     return mc
@@ -248,8 +248,8 @@ def assemble(
     rows: list[dict[str, float]],
     quantiles: np.ndarray,
     mean: np.ndarray,
-    bands: Bands = "headline",
     critical: Sequence[dict[str, str]] = (),
+    bands: Bands = "headline",
 ) -> MonteCarlo:
     """The Monte Carlo tables and summary from the aggregated arrays (of the ``bands``
     metrics), KPI rows and critical stages."""
