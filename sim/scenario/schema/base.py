@@ -28,7 +28,7 @@ class StrictModel(BaseModel):
         first call: see `sim.scenario.schema.docstrings`)."""
         from sim.scenario.schema.docstrings import document_fields
 
-        document_fields()
+        document_fields(cls)
         return super().model_json_schema(*args, **kwargs)
 
 

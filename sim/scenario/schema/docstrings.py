@@ -19,8 +19,6 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from sim.scenario.schema.scenario import Scenario
-
 
 @cache
 def _module_docs(module: str) -> dict[str, dict[str, str]]:
@@ -78,7 +76,7 @@ def _post_order(root: type[BaseModel]) -> list[type[BaseModel]]:
 
 
 @cache
-def document_fields(root: type[BaseModel] = Scenario) -> None:
+def document_fields(root: type[BaseModel]) -> None:
     """Give every field of every model reachable from ``root`` its docstring as its
     description, and rebuild the models (inner ones first) so that their JSON Schema
     carries them. Done once per process."""
