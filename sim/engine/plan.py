@@ -307,7 +307,7 @@ def _hall(
             _days(build.delay),
             gate=gate_day(hall.gate, scenario.scenario.start),
         ),
-        construction=_days(build.duration),
+        construction=_days(build.duration) + _days(build.slip),
         commissioning=_days(hall.commissioning),
         capex_usd=_number(hall.capex_usd_per_mw) * hall.it_mw,
         takes_racks=takes_racks,
