@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs.formats import days, money, percent, plural, signed_money
+from sim.outputs.headline import moves, since_sentence
 
 
 def wrote(folder: Path, replaced: bool) -> str:
@@ -40,6 +41,10 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
             f"{finance['valuation_date']}) {money(total['npv_usd'])}; IRR "
             + (percent(total["irr"], 1) if total["irr"] is not None else "none (no sign change)")
         )
+    changes = summary.get("since_previous")
+    if changes:
+        lines.append(f"  {since_sentence(changes).split(': ', 1)[0]}:")
+        lines += [f"    {move}" for move in moves(changes)] or ["    nothing moved"]
     mc = summary.get("monte_carlo")
     if mc:
         reps = plural(mc["replications"], "replication")
