@@ -72,7 +72,7 @@ def _bands(current: Result, previous: Result, name: str, tranche: int) -> dict[s
 
 def _on_time_row(table: pd.DataFrame, name: str, tranche: int) -> dict[str, Any] | None:
     rows = table[(table["contract"] == name) & (table["tranche"] == tranche)]
-    return rows.iloc[0].to_dict() if len(rows) else None
+    return {str(k): v for k, v in rows.iloc[0].items()} if len(rows) else None
 
 
 def _iso(value: Any) -> str | None:
