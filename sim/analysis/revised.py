@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sim.scenario.amendments import all_tranches
 from sim.scenario.schema import Scenario
 from sim.scenario.status import effective_due, revisions
 
@@ -22,14 +23,14 @@ def reports_revisions(scenario: Scenario) -> bool:
     """Whether the scenario's outputs carry revised-due columns: it has a status, or a
     tranche with a revision."""
     return scenario.status is not None or any(
-        t.revised for c in scenario.contracts.values() for t in c.tranches
+        t.revised for c in scenario.contracts.values() for t in all_tranches(c)
     )
 
 
 def revised_due(scenario: Scenario, contract: str, index: int) -> dt.date:
     """The due date of tranche ``index`` (from 0) in force at the data date, or after every
     revision of the file when there is no status."""
-    tranche = scenario.contracts[contract].tranches[index]
+    tranche = all_tranches(scenario.contracts[contract])[index]
     at = scenario.status.as_of if scenario.status is not None else dt.date.max
     status_revisions = revisions(scenario, contract, index)[len(tranche.revised) :]
     return effective_due(tranche, at, status_revisions)

@@ -31,6 +31,9 @@ UnitRow = tuple[Days, str, float, float]
 """(time in days, contract, units delta, GPUs delta): capacity delivered to a contract."""
 FillRow = tuple[Days, str, int]
 """(time in days, contract, tranche number from 1): the moment a tranche is filled."""
+DropRow = tuple[Days, str, int, float]
+"""(time in days, contract, tranche number from 1, units): units of a tranche removed by an
+amendment that were not delivered by then, no longer owed."""
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Recorder:
     levels: list[LevelRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
     fills: list[FillRow] = field(default_factory=list)
+    dropped: list[DropRow] = field(default_factory=list)
 
     def event(
         self,
@@ -64,6 +68,10 @@ class Recorder:
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))
+
+    def drop(self, t: Days, contract: str, tranche: int, units: float) -> None:
+        """``units`` of tranche ``tranche`` of ``contract`` are no longer owed from ``t``."""
+        self.dropped.append((t, contract, tranche, units))
 
     def filled(self, t: Days, contract: str, tranche: int) -> None:
         """Tranche number ``tranche`` of ``contract`` is filled at ``t``."""

@@ -22,7 +22,7 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
     """The console summary of a run: where it wrote, each contract, and its Monte Carlo."""
     lines = [f"{summary['scenario']['name']}: {wrote(folder, replaced)} in {elapsed:.2f} s"]
     for name, c in summary["contracts"].items():
-        late = [t for t in c["tranches"] if t["slip_days"] is None or t["slip_days"] > 0]
+        late = [t for t in c["tranches"] if t["on_time"] is False]  # None: removed, never due
         full = c["full_delivery"] or "not in horizon"
         lines.append(
             f"  {name} ({c['kind']}): {c['units_delivered']:g}/{c['units_contracted']:g} "
