@@ -8,19 +8,23 @@ horizon, or one that restates the terms in force, changes nothing.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
 from sim.analysis.money import cumulative_revenue, prepayments
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
-from tests.helpers import STORY, scenario_from
+from tests.helpers import STORY, dcsim, scenario_from
 
 LOT = 504 * 24.0  # USD per day of one lot at $1 per GPU-hour
 DAY_YEAR = 365.25
@@ -287,3 +291,47 @@ def test_a_prepaid_tranche_removed_before_delivery_is_refunded_on_its_removal() 
     np.testing.assert_allclose(
         credited, [0, 0, 7 * per_rack * 3 / DAY_YEAR, 7 * per_rack * 4 / DAY_YEAR]
     )
+
+
+def test_a_status_file_amends_a_contract_and_adds_a_lease_signed_since(tmp_path: Path) -> None:
+    # The story scenario, and an update on Jan 15 (both halls under way as planned) that
+    # doubles the price from June 1 and adds a 2 MW lease of a second hall signed on Jan 12.
+    started = {"started": "2026-01-01"}
+    base = copy.deepcopy(STORY)
+    base["sites"]["s"]["halls"]["h2"] = {
+        "it_mw": 2,
+        "gross_mw": 3,
+        "construction": {"start": "2026-01-01", "duration": "30d"},
+        "commissioning": "10d",
+    }
+    base["contracts"]["c"]["tranches"][0]["hall"] = "h"
+    (tmp_path / "story.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    update = {
+        "imports": ["story.yaml"],
+        "scenario": {"name": "story_2026_01_15"},
+        "contracts": {
+            "c": {"amendments": [{"date": "2026-06-01", "price_usd_per_gpu_hour": 2.0}]},
+            "lease": {
+                "kind": "colocation",
+                "site": "s",
+                "signed": "2026-01-12",
+                "rent_usd_per_mw_year": DAY_YEAR,
+                "term": "5y",
+                "tranches": [{"hall": "h2", "mw": 2, "due": "2026-03-01"}],
+            },
+        },
+        "status": {
+            "as_of": "2026-01-15",
+            "sites": {"s": {"halls": {h: {"construction": started} for h in ("h", "h2")}}},
+        },
+    }
+    path = tmp_path / "story_2026-01-15.yaml"
+    path.write_text(yaml.safe_dump(update), encoding="utf-8")
+    done = dcsim("run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    c = summary["contracts"]["c"]
+    assert c["revenue_usd"] == LOT * ((151 - 50) + 2 * 214) + LOT * ((151 - 57) + 2 * 214)
+    # h2 is ready on Feb 10 (day 40) as h is: the lease bills $2 a day from then.
+    assert summary["contracts"]["lease"]["revenue_usd"] == 2 * (365 - 40)
+    assert summary["since_previous"]["new_contracts"] == ["lease"]
