@@ -335,3 +335,22 @@ def test_a_status_file_amends_a_contract_and_adds_a_lease_signed_since(tmp_path:
     # h2 is ready on Feb 10 (day 40) as h is: the lease bills $2 a day from then.
     assert summary["contracts"]["lease"]["revenue_usd"] == 2 * (365 - 40)
     assert summary["since_previous"]["new_contracts"] == ["lease"]
+
+
+def test_a_value_for_no_tranche_in_force_keeps_the_price_of_units_delivered() -> None:
+    # $100 per rack-day; the only tranche (delivered on day 50) is removed on day 100 with a
+    # new value: no tranche is left for the value to price, so the delivered racks bill on.
+    contract = GpuCloudContract.model_validate(
+        {
+            "kind": "gpu_cloud",
+            "site": "s",
+            "value_usd": 14 * DAY_YEAR * 100,
+            "term": "1y",
+            "tranches": [{"racks": 14, "due": "2026-03-01"}],
+            "amendments": [{"date": "2026-04-11", "remove_tranches": [0], "value_usd": 1.0}],
+        }
+    )
+    revenue = cumulative_revenue(
+        contract, START, np.array([50.0]), np.array([14.0]), np.zeros(1), np.array([365.0])
+    )
+    np.testing.assert_allclose(revenue, [14 * 100 * (365 - 50)])

@@ -151,12 +151,13 @@ def _pricing(
     contract: Contract, start: dt.date, regime: Terms, previous: Pricing | None
 ) -> Pricing:
     """How units bill under ``regime``: its price, the price per unit-day its value gives,
-    else the previous terms' pricing."""
+    else the previous terms' pricing (also when a value is given for no tranche in force,
+    which sets no price per unit)."""
     if regime.price is not None:
         if isinstance(contract, ColocationContract):
             return ("unit_day", regime.price / DAYS_PER_YEAR)
         return ("gpu_hour", regime.price)
-    if regime.value_usd is not None:
+    if regime.value_usd is not None and (regime.in_force or previous is None):
         if isinstance(contract, ColocationContract):
             days = _escalated_unit_days(contract, start, regime)
             return ("unit_day", regime.value_usd / days)
