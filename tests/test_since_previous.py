@@ -108,3 +108,18 @@ def test_the_sentence_leaves_out_what_did_not_move_and_names_new_contracts() -> 
     )
     nothing = {**changes, "tranches": changes["tranches"][:1], "new_contracts": []}
     assert since_sentence(nothing) == "Since cipher: no tranche date or probability moved."
+
+
+def test_an_override_the_imported_file_cannot_take_is_said_not_hidden(tmp_path: Path) -> None:
+    # The lease signed since (aws_stingray) is not in cipher.yaml: the comparison is skipped
+    # and the run says why.
+    stdout, summary = run_cli(
+        SCENARIOS / "cipher_2026-06-30.yaml",
+        tmp_path / "out",
+        "--set",
+        "contracts.aws_stingray.term=10y",
+    )
+    changes = summary["since_previous"]
+    assert changes["file"] == "cipher.yaml"
+    assert changes["skipped"].startswith("the previous file does not take this run's overrides")
+    assert f"  Not compared with cipher.yaml: {changes['skipped']}." in stdout.splitlines()

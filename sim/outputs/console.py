@@ -42,7 +42,9 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
             + (percent(total["irr"], 1) if total["irr"] is not None else "none (no sign change)")
         )
     changes = summary.get("since_previous")
-    if changes:
+    if changes and "skipped" in changes:
+        lines.append(f"  {since_sentence(changes)}")
+    elif changes:
         lines.append(f"  {since_sentence(changes).split(': ', 1)[0]}:")
         lines += [f"    {move}" for move in moves(changes)] or ["    nothing moved"]
     mc = summary.get("monte_carlo")
