@@ -12,7 +12,6 @@ are numbered after the written ones).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.scenario.schema import Contract
@@ -89,7 +88,3 @@ def terms(contract: Contract) -> list[Terms]:
         out.append(Terms(amendment.date, term, amendment.value_usd, new_price, tuple(in_force)))
     return out
 
-
-def removed_on(contract: Contract) -> Sequence[dt.date | None]:
-    """The date each tranche of `all_tranches` was removed (None: never)."""
-    return [w.closes for w in windows(contract)]
