@@ -87,4 +87,3 @@ def terms(contract: Contract) -> list[Terms]:
         term = amendment.term if amendment.term is not None else out[-1].term
         out.append(Terms(amendment.date, term, amendment.value_usd, new_price, tuple(in_force)))
     return out
-
