@@ -93,7 +93,7 @@ def test_a_tranche_removed_before_delivery_takes_no_units_and_is_never_late() ->
     )
     result = sim.run(scenario)
     c = contract_of(result)
-    assert c["units_delivered"] == 7
+    assert (c["units_contracted"], c["units_delivered"]) == (7, 7)
     assert c["revenue_usd"] == LOT * (365 - 50)
     assert c["late_credits_usd"] == 0.0
     assert c["full_delivery"] == "2026-02-20"
@@ -142,7 +142,7 @@ def test_a_tranche_added_takes_the_units_from_its_date() -> None:
         ],
     )
     c = contract_of(sim.run(scenario))
-    assert c["units_delivered"] == 14
+    assert (c["units_contracted"], c["units_delivered"]) == (14, 14)
     assert c["revenue_usd"] == LOT * (315 + 308)
     assert c["tranches"][1]["added"] == "2026-02-23"
     assert (c["tranches"][1]["delivered"], c["tranches"][1]["on_time"]) == ("2026-02-27", True)

@@ -286,7 +286,9 @@ def _contracts(
     for name, contract in scenario.contracts.items():
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
-        total = contract.total_units
+        # as amended: every tranche it ever had, less what removed tranches no longer owe
+        dropped = sum(u for _, c, _, u in recorder.dropped if c == name)
+        total = float(sum(t.units for t in tranches(contract))) - dropped
         fills, full = tranche_fills(name, contract, recorder, scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
         spans = windows(contract)
