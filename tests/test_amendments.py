@@ -105,6 +105,7 @@ def test_a_tranche_removed_before_delivery_takes_no_units_and_is_never_late() ->
         "delivered": None,
         "slip_days": None,
         "on_time": None,
+        "critical_stage": "not_filled",
         "removed": "2026-02-23",
     }
     due = result.contracts.set_index("date")["units_due"]
@@ -148,6 +149,11 @@ def test_a_tranche_added_takes_the_units_from_its_date() -> None:
     assert (c["tranches"][1]["delivered"], c["tranches"][1]["on_time"]) == ("2026-02-27", True)
     plain = scenario_from(STORY, contracts__c__tranches=[{"racks": 7, "due": "2026-03-01"}])
     assert contract_of(sim.run(plain))["revenue_usd"] == LOT * 315
+    # The added tranche has its criticality index like the others.
+    mc = sim.run(scenario, replications=3).monte_carlo
+    assert mc is not None
+    shares = mc.criticality[mc.criticality["tranche"] == 2]["share"]
+    assert shares.sum() == pytest.approx(1.0)
 
 
 def test_a_term_extended_bills_on_past_the_old_term() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
 from sim.analysis.steps import cents, date_grid, levels_and_integrals, sample_times
@@ -36,6 +37,7 @@ MONEY_COLUMNS = [
     "mining_revenue_usd",
     "power_cost_usd",
     "capex_usd",
+    "crew_cost_usd",
     "prepayment_usd",
     "late_credits_usd",
     "cash_usd",
@@ -75,6 +77,7 @@ TIMELINE_COLUMNS = [
     "mining_revenue_usd",
     "power_cost_usd",
     "capex_usd",
+    "crew_cost_usd",
     "prepayment_usd",
     "late_credits_usd",
     "cash_usd",
@@ -167,6 +170,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
     site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
     site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral, before))
+    site_cols["crew_cost_usd"] = cents(crew_cost(scenario, recorder, sites, grid))
     apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
@@ -182,6 +186,7 @@ def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
         + site_cols["mining_revenue_usd"]
         - site_cols["power_cost_usd"]
         - site_cols["capex_usd"]
+        - site_cols["crew_cost_usd"]
     )
     site_cols["cash_usd"] = np.cumsum(net, axis=1)
 

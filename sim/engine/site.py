@@ -16,6 +16,7 @@ The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain num
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 
@@ -36,9 +37,9 @@ from sim.engine.plan import (
 )
 from sim.engine.recorder import Recorder, Stages
 from sim.engine.sampler import Sampler
-from sim.engine.state import HallState, Lot, Process, Until
-from sim.engine.vocabulary import Kind, Level, Milestone
-from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, Days
+from sim.engine.state import HallState, Lot, Process, Until, job_stage
+from sim.engine.vocabulary import Kind, Level, Milestone, Stage
+from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, TIME_EPS, Days
 
 
 class SiteModel:
@@ -78,6 +79,8 @@ class SiteModel:
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
         self.crews = simpy.Resource(env, capacity=site.crews.count) if site.crews else None
+        self.crew_freed = -math.inf
+        """When a crew last finished a job (a job that starts then waited for it)."""
         self._wake = env.event()
         self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in site.grid}
         self.built: dict[str, simpy.Event] = {h.name: env.event() for h in site.halls}
@@ -98,17 +101,19 @@ class SiteModel:
 
     def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
-        its delay. Returns the time reached."""
+        its delay. Returns the time reached, and whether the approval gate set it."""
         if start.day is not None:
             t = start.day + start.delay
         else:
             assert start.after is not None
             yield done[start.after]
             t = self.env.now + start.lag + start.delay
-        t = max([t, *(d for d in (start.not_before, start.gate) if d is not None)])
+        floor = t if start.not_before is None else max(t, start.not_before)
+        gated = start.gate is not None and start.gate > floor
+        t = start.gate if start.gate is not None and gated else floor
         t += stretch(t, 0.0, self.site.pauses, work)
         yield self._at(t)
-        return t
+        return t, gated
 
     def _stretch(self, work: Days, kind: str) -> Days:  # pause windows included
         return stretch(self.env.now, work, self.site.pauses, kind)
@@ -125,7 +130,7 @@ class SiteModel:
 
     # -- grid and mining ---------------------------------------------------------------
     def _grid_phase(self, phase: GridPhasePlan) -> Process:
-        t = yield from self._until(phase.start, self.energized, "grid")
+        t, _ = yield from self._until(phase.start, self.energized, "grid")
         self._event(t, Kind.GRID, phase.name, Milestone.ENERGIZED, phase.mw)
         self._level(t, {Level.GRID_MW: phase.mw})
         self.grid_mw += phase.mw
@@ -157,9 +162,17 @@ class SiteModel:
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
-        start = yield from self._until(hall.plan.construction_start, self.built, "construction")
+        begins = hall.plan.construction_start
+        start, gated = yield from self._until(begins, self.built, "construction")
+        if gated or begins.after is None:  # else as its predecessor, built before it starts
+            hall.stage = Stage.GATE if gated else Stage.HALL
+        else:
+            hall.stage = next(h.stage for h in self.halls if h.plan.name == begins.after)
         yield from self._build(hall.plan, start)  # capex; building -> waiting for power
+        built = self.env.now
         yield self.power.get(hall.plan.grid_mw)  # first come, first served
+        if self.env.now > built + TIME_EPS:
+            hall.stage = Stage.GRID  # built, then waited for a phase to energize
         self._reserve(hall.plan)  # -> commissioning; mining gives way
         if hall.plan.ready_day is not None:  # recorded
             yield self._at(hall.plan.ready_day)
@@ -205,9 +218,11 @@ class SiteModel:
             self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
             self._notify()
         elif hall.ledger is not None:
-            self._hand_over(hall.plan, hall.ledger)
+            self._hand_over(hall.plan, hall.ledger, hall.stage)
 
-    def _hand_over(self, hall: HallPlan, ledger: Ledger, accepted: bool = True) -> None:
+    def _hand_over(
+        self, hall: HallPlan, ledger: Ledger, stage: Stage, accepted: bool = True
+    ) -> None:
         """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
         now, contract = self.env.now, ledger.contract
         load = hall.it_mw * contract.tenant_load_factor
@@ -223,7 +238,7 @@ class SiteModel:
             },
         )
         if accepted:  # else the tenant accepts later (see `sim.engine.history`)
-            ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
+            ledger.deliver(now, hall.basis_mw, 0.0, hall.name, stage)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
@@ -249,7 +264,7 @@ class SiteModel:
             tranche=tranche.number,
         )
         self._level(t, {Level.RACKS_DELIVERED: tranche.racks, Level.RACKS_WAITING: tranche.racks})
-        self.inventory.append(Lot(delivery.name, platform, tranche.racks))
+        self.inventory.append(Lot(delivery.name, platform, tranche.racks, self.env.now))
         self._notify()
 
     # -- installation ------------------------------------------------------------------
@@ -302,10 +317,11 @@ class SiteModel:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
             request = self.crews.request()  # granted at once: a crew is free
-            self.env.process(self._install(request, hall, lot.platform, racks))
+            stage = job_stage(lot, hall, self.crew_freed)
+            self.env.process(self._install(request, hall, lot.platform, racks, stage))
 
     def _install(
-        self, request: Request, hall: HallState, platform: PlatformPlan, racks: int
+        self, request: Request, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage
     ) -> Process:
         assert self.crews is not None
         assert self.site.crews is not None
@@ -319,36 +335,41 @@ class SiteModel:
             self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
         )
         self.crews.release(request)
-        t = self.env.now
+        t = self.crew_freed = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
         self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
         self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
         self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._notify()
-        yield from self._burn_in(hall, platform, racks)  # the same lot, one process
+        yield from self._burn_in(hall, platform, racks, stage)  # the same lot, one process
 
-    def _burn_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
+    def _burn_in(
+        self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage
+    ) -> Process:
         yield self.env.timeout(platform.burn_in)
-        self._burnt_in(hall, platform, racks)
+        self._burnt_in(hall, platform, racks, stage)
 
-    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
-        """Burn-in ends: a fallout share goes to rework, the rest is accepted."""
+    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
+        """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set
+        the time the racks' job started, and so the time they are accepted."""
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
             self._event(t, Kind.HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
             self.stages.move(t, failed, frm=Level.RACKS_BURN_IN, to=Level.RACKS_REWORK)
             self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
-            self.env.process(self._rework(hall, platform, failed))
+            self.env.process(self._rework(hall, platform, failed, stage))
         if racks - failed:
-            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN)
+            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN, stage)
 
-    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
+    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> Process:
         yield self.env.timeout(platform.rework)
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._accept(hall, platform, racks, Level.RACKS_REWORK)
+        self._accept(hall, platform, racks, Level.RACKS_REWORK, stage)
 
-    def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+    def _accept(
+        self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level, stage: Stage
+    ) -> None:
         """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
         online, less the share out for repair."""
         t = self.env.now
@@ -373,4 +394,4 @@ class SiteModel:
             billed = counts.gpus_per_unit
             if hall.ledger.contract.bills_available:
                 billed *= up / racks  # the GPUs out for repair do not bill
-            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name)
+            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name, stage)
