@@ -341,6 +341,7 @@ def test_a_status_file_amends_a_contract_and_adds_a_lease_signed_since(tmp_path:
     # h2 is ready on Feb 10 (day 40) as h is: the lease bills $2 a day from then.
     assert summary["contracts"]["lease"]["revenue_usd"] == 2 * (365 - 40)
     assert summary["since_previous"]["new_contracts"] == ["lease"]
+    assert "    new contract: lease" in done.stdout.splitlines()
 
 
 def test_a_value_for_no_tranche_in_force_keeps_the_price_of_units_delivered() -> None:

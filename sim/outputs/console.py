@@ -49,6 +49,9 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
     elif changes:
         lines.append(f"  {since_sentence(changes).split(': ', 1)[0]}:")
         lines += [f"    {move}" for move in moves(changes)] or ["    nothing moved"]
+        new = changes.get("new_contracts") or []
+        if new:
+            lines.append(f"    new contract{'s' if len(new) > 1 else ''}: {', '.join(new)}")
     mc = summary.get("monte_carlo")
     if mc:
         reps = plural(mc["replications"], "replication")
