@@ -19,9 +19,10 @@ from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.finance import finance_kpis, finance_summary
 from sim.analysis.money import Billing, billing, due_schedule
-from sim.analysis.revised import reports_revisions, revised_due
+from sim.analysis.revised import amended_row, reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
+from sim.scenario.amendments import windows
 from sim.scenario.schema import Contract, Scenario
 from sim.scenario.topology import due_gpus_per_unit, tranches
 from sim.units import DAYS_PER_YEAR, QUANTITY_EPS, TIME_EPS, to_date, to_days
@@ -170,17 +171,24 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
 
 
 def tranche_fills(
-    name: str, contract: Contract, recorder: Recorder
+    name: str, contract: Contract, recorder: Recorder, end: dt.date = dt.date.max
 ) -> tuple[list[float | None], float | None]:
-    """When each tranche of contract ``name`` was filled (in file order; None if never) and
-    when the whole contract was, as the engine's ledger recorded it (see
-    `sim.engine.ledger`: a tranche that names a hall fills only from that hall's units)."""
-    fills: list[float | None] = [None] * len(contract.tranches)
+    """When each tranche of contract ``name`` was filled (in file order, then those added by
+    amendments; None if never) and when the whole contract was (every tranche filled, but
+    those an amendment removed before they were, or adds only after the horizon ``end``),
+    as the engine's ledger recorded it (see `sim.engine.ledger`: a tranche that names a hall
+    fills only from that hall's units)."""
+    fills: list[float | None] = [None] * len(tranches(contract))
     for t, contract_name, number in recorder.fills:
         if contract_name == name:
             fills[number - 1] = t
     done = [t for t in fills if t is not None]
-    return fills, (max(done) if len(done) == len(fills) else None)
+    owed = [
+        t
+        for t, w in zip(fills, windows(contract), strict=True)
+        if t is not None or (w.closes is None and (w.opens is None or w.opens <= end))
+    ]
+    return fills, (max(done) if done and len(done) == len(owed) else None)
 
 
 def deliveries(recorder: Recorder) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -246,7 +254,7 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
     counted = deliveries(recorder)
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
     for row, (name, contract) in enumerate(scenario.contracts.items()):
-        fills, full = tranche_fills(name, contract, recorder)
+        fills, full = tranche_fills(name, contract, recorder, scenario.scenario.end)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             day = _day(t)
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
@@ -288,9 +296,12 @@ def _contracts(
     for name, contract in scenario.contracts.items():
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
-        total = contract.total_units
-        fills, full = tranche_fills(name, contract, recorder)
+        # as amended: every tranche it ever had, less what removed tranches no longer owe
+        dropped = sum(u for _, c, _, u in recorder.dropped if c == name)
+        total = float(sum(t.units for t in tranches(contract))) - dropped
+        fills, full = tranche_fills(name, contract, recorder, scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
+        spans = windows(contract)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             due_t = to_days(tranche.due, start)
             delivered = to_date(t, start) if t is not None else None
@@ -306,6 +317,7 @@ def _contracts(
                     "critical_stage": str(recorder.critical.get((name, i + 1), NOT_FILLED)),
                 }
             )
+            tranche_rows[-1].update(amended_row(tranche.due, spans[i], delivered))
             if reports_revisions(scenario):
                 tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
@@ -352,8 +364,8 @@ def _contract_money(
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
     actual, planned = actual_and_planned(scenario, name, *counted)
-    if full is not None:  # billing may start later than delivery (a colocation rent start)
-        full = max(full, float(actual.begin.max()))
+    if full is not None:  # billing may start later than delivery (a rent start, signing)
+        full = max(full, float(actual.starts.max()))
     return {
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
         "revenue_on_plan_usd": usd(planned.cumulative(end)[0]),
