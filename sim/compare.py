@@ -100,7 +100,7 @@ def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = 
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
     and deltas: ``sim.compare({"6 crews": s, "4 crews": s.with_overrides({...})})``."""
     results = {
-        name: run(loaded, options=options or RunOptions(), label=name)
+        name: run(loaded, options=options or RunOptions(), label=name, since=False)
         for name, loaded in runs.items()
     }
     base_name = next(iter(results))

@@ -6,6 +6,7 @@ can be mapped over seeds in other processes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sim.analysis.records import level_rows
 from sim.analysis.timeline import build_tables, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
 from sim.engine.realize import realize
-from sim.errors import UsageError
+from sim.errors import ScenarioError, UsageError
 from sim.gcpause import paused_gc
 from sim.montecarlo.executors import EXECUTORS, Executor
 from sim.montecarlo.replications import (
@@ -30,6 +31,7 @@ from sim.montecarlo.replications import (
 from sim.result import Result
 from sim.scenario.loader import Loaded, load_file
 from sim.scenario.schema import Scenario, Step
+from sim.since import since_previous
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def run(
     step: Step | None = None,
     options: RunOptions | None = None,
     label: str | None = None,
+    since: bool = True,
     **kwargs: Any,
 ) -> Result:
     """Run a scenario (a Scenario, or the path of a scenario file).
@@ -118,6 +121,11 @@ def run(
     ``monte_carlo`` then holds the bands, on-time probabilities and drivers. Instead of
     ``options``, its fields may be given as keywords: ``run(s, replications=100, seed=7)``.
     ``label`` names the run on its progress bar (a comparison names each of its runs).
+
+    A status update loaded from a file that imports exactly one file (its scenario, or the
+    previous status) is compared with that file, run with the same options and overrides:
+    the summary's ``since_previous`` says how each tranche's dates and on-time probability
+    moved (`sim.since`). ``since=False`` skips that second run.
     """
     if options is None:
         options = RunOptions(**kwargs)
@@ -136,7 +144,7 @@ def run(
     mc = None
     if options.replications > 0:
         mc = monte_carlo_run(scenario, options, label)
-    return Result(
+    out = Result(
         result.scenario,
         result.timeline,
         result.contracts,
@@ -147,6 +155,29 @@ def run(
         mc,
         result.monthly,
     )
+    if since and source is not None and source.previous is not None:
+        changes = _since_previous(out, source, source.previous, step, options)
+        out = dataclasses.replace(out, summary={**out.summary, "since_previous": changes})
+    return out
+
+
+def _since_previous(
+    current: Result, source: Loaded, previous: str, step: Step | None, options: RunOptions
+) -> dict[str, Any]:
+    """``current`` against the run of ``previous`` (the file the status update imports), with
+    the same options and the same overrides (variants' and ``--set``'s) applied."""
+    overrides = {o.path: o.new for o in source.overrides}
+    name = Path(previous).name
+    try:
+        loaded = load_file(previous, overrides=overrides)
+    except ScenarioError as exc:  # an override the previous file does not have
+        return {
+            "file": name,
+            "skipped": f"the previous file does not take this run's "
+            f"overrides: {exc.problems[0].message}",
+        }
+    before = run(loaded, step=step, options=options, label="previous", since=False)
+    return since_previous(current, before, name)
 
 
 def monte_carlo_run(

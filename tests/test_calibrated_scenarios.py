@@ -49,16 +49,16 @@ def test_announcement_halls_slip_by_a_prior_with_campus_and_region_factors(name:
     raw = yaml.safe_load((SCENARIOS / name).read_text(encoding="utf-8"))
     for site in raw["sites"].values():
         for hall_name, hall in (site.get("halls") or {}).items():
-            delay = hall["construction"]["delay"]
-            assert "prior" in delay, f"{name}: {hall_name} has no prior"
-            factors = delay["correlation"]["factors"]
+            slip = hall["construction"]["slip"]
+            assert "prior" in slip, f"{name}: {hall_name} has no prior"
+            factors = slip["correlation"]["factors"]
             assert "texas" in factors
             assert any(f.startswith("campus_") for f in factors)
 
 
 def test_halls_of_one_campus_slip_together_more_than_halls_of_two() -> None:
     scenario = sim.load(SCENARIOS / "cipher.yaml")
-    key = "sites.{}.halls.{}.construction.delay"
+    key = "sites.{}.halls.{}.construction.slip"
     rows = [realize(scenario, Streams(3, i))[1] for i in range(1500)]
 
     def ranks(site: str, hall: str) -> np.ndarray:

@@ -167,7 +167,7 @@ def test_shared_draws_move_together() -> None:
 def test_drivers_rank_the_input_that_moves_the_date(portfolio: sim.Scenario) -> None:
     mc = monte_carlo_run(portfolio, RunOptions(60, seed=5))
     # The calibrated scenario: phase 2's slip (a later_building prior) sets AWS's full delivery.
-    dominant = "input.sites.black_pearl.halls.aws_phase_2.construction.delay"
+    dominant = "input.sites.black_pearl.halls.aws_phase_2.construction.slip"
     top = mc.drivers[mc.drivers["kpi"] == "aws.full_delivery"].iloc[0]
     assert top["input"] == dominant
     assert top["spearman"] > 0.6

@@ -191,7 +191,10 @@ def without_dask(tmp_path: Path) -> dict[str, str]:
     shadow = tmp_path / "shadow" / "distributed"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
-    return {**os.environ, "PYTHONPATH": str(shadow.parent)}
+    # Keep the caller's PYTHONPATH after the shadow: it may be what puts this checkout's
+    # `sim` first (the scenarios here need this checkout's schema).
+    path = os.pathsep.join(p for p in (str(shadow.parent), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}
 
 
 @pytest.mark.parametrize("command", ["run", "compare"])

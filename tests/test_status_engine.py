@@ -93,6 +93,51 @@ def test_a_hall_in_progress_at_as_of_samples_only_what_remains() -> None:
     assert 0 < kept < 40
 
 
+def test_a_slip_of_completion_under_way_is_drawn_given_the_work_is_not_finished() -> None:
+    # 30-day construction with a completion slip uniform 0-40 days, started Jan 1; on Mar 1
+    # (day 59) it is not finished, so duration + slip > 59: the slip > 29. The plan slip (20
+    # days) is spent, so the plan run takes the conditional median: F(29) = 29/40,
+    # u = 0.725 + 0.5 x 0.275 = 0.8625, slip = 34.5 days: built day 64.5 (Mar 6), ready day
+    # 74.5 (Mar 16).
+    slip = {"uniform": ["0d", "40d"]}
+    status = {
+        "as_of": "2026-03-01",
+        "sites": {"s": {"halls": {"h": {"construction": {"started": "2026-01-01"}}}}},
+    }
+    scenario = scenario_from(STORY, sites__s__halls__h__construction__slip=slip, status=status)
+    log = events(sim.run(scenario))
+    assert ("2026-03-06", "h", "construction_complete") in log
+    assert ("2026-03-16", "h", "ready") in log
+    # Every replication finishes after the data date and keeps a spread (the slip's); a draw
+    # already past the data date is kept as drawn, as without the status.
+    plain = scenario_from(STORY, sites__s__halls__h__construction__slip=slip)
+    built_all = []
+    for index in range(40):
+        built = hall_events(replication(scenario, 5, index), Milestone.CONSTRUCTION_COMPLETE)
+        before = hall_events(replication(plain, 5, index), Milestone.CONSTRUCTION_COMPLETE)
+        assert 59.0 < built[0] <= 70.0
+        if before[0] > 59.0:
+            assert built == before
+        built_all.append(built[0])
+    assert len(set(built_all)) > 30
+
+
+def test_a_start_delay_no_longer_matters_once_the_start_is_recorded() -> None:
+    # The same uncertainty as a delay of the start: a recorded start pins it away, and the
+    # 30-day build started Jan 1 finishes on Jan 31 in every replication.
+    scenario = scenario_from(
+        STORY,
+        sites__s__halls__h__construction__delay={"uniform": ["0d", "40d"]},
+        status={
+            "as_of": "2026-01-15",
+            "sites": {"s": {"halls": {"h": {"construction": {"started": "2026-01-01"}}}}},
+        },
+    )
+    for index in range(5):
+        built = hall_events(replication(scenario, 5, index), Milestone.CONSTRUCTION_COMPLETE)
+        assert built == [30.0]
+
+
 def test_percent_complete_scales_the_remaining_duration() -> None:
     # 30-day construction started Jan 1, 40% done on Jan 11 (day 10): 60% of 30 = 18 days
     # remain, built day 28 (Jan 29), ready day 38 (Feb 8).

@@ -19,7 +19,7 @@ STAGES = [
     ("sim.engine",),
     ("sim.analysis",),
     ("sim.montecarlo",),
-    ("sim.result",),
+    ("sim.result", "sim.since"),
     ("sim.runner",),
     ("sim.compare",),
     ("sim.workbench",),

@@ -16,6 +16,7 @@ import pandas as pd
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Stage
 from sim.scenario.schema import Scenario
+from sim.scenario.topology import tranches
 
 NOT_FILLED = "not_filled"
 """A tranche not filled in the horizon: no stage set its date."""
@@ -34,7 +35,7 @@ def critical_stages(scenario: Scenario, recorder: Recorder) -> dict[str, str]:
     return {
         tranche_key(name, i): str(recorder.critical.get((name, i), NOT_FILLED))
         for name, contract in scenario.contracts.items()
-        for i in range(1, len(contract.tranches) + 1)
+        for i in range(1, len(tranches(contract)) + 1)
     }
 
 
@@ -45,7 +46,7 @@ def criticality_table(scenario: Scenario, runs: Sequence[dict[str, str]]) -> pd.
     rows = []
     n = len(runs)
     for name, contract in scenario.contracts.items():
-        for i in range(1, len(contract.tranches) + 1):
+        for i in range(1, len(tranches(contract)) + 1):
             key = tranche_key(name, i)
             counts = {stage: 0 for stage in STAGES}
             for run in runs:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, cast
 
@@ -18,13 +17,15 @@ import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
+from sim.analysis.fills import NO_DELIVERIES, deliveries, fill_times, tranche_fills
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
-from sim.analysis.revised import reports_revisions, revised_due
+from sim.analysis.revised import amended_row, reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
-from sim.scenario.schema import Contract, Scenario
+from sim.scenario.amendments import windows
+from sim.scenario.schema import Scenario
 from sim.scenario.topology import due_gpus_per_unit, tranches
 from sim.units import DAYS_PER_YEAR, QUANTITY_EPS, TIME_EPS, to_date, to_days
 
@@ -174,40 +175,6 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
     return float(times[hit[0]]) if len(hit) else None
 
 
-def fill_times(recorder: Recorder) -> dict[str, dict[int, float]]:
-    """Contract -> tranche number -> when the engine's ledger recorded it filled (one pass)."""
-    out: dict[str, dict[int, float]] = {}
-    for t, name, number in recorder.fills:
-        out.setdefault(name, {})[number] = t
-    return out
-
-
-def tranche_fills(
-    contract: Contract, filled: Mapping[int, float]
-) -> tuple[list[float | None], float | None]:
-    """When each tranche of ``contract`` was filled (in file order; None if never) and when
-    the whole contract was, from its `fill_times` (`sim.engine.ledger`)."""
-    fills: list[float | None] = [filled.get(i + 1) for i in range(len(contract.tranches))]
-    done = [t for t in fills if t is not None]
-    return fills, (max(done) if len(done) == len(fills) else None)
-
-
-def deliveries(recorder: Recorder) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Contract -> (times, units, GPUs) of the units counted for it, in time order."""
-    rows: dict[str, list[tuple[float, float, float]]] = {}
-    for t, name, units, gpus in recorder.units:
-        rows.setdefault(name, []).append((t, units, gpus))
-    out = {}
-    for name, mine in rows.items():
-        a = np.array(mine, dtype=float).reshape(-1, 3)
-        a = a[np.argsort(a[:, 0], kind="stable")]
-        out[name] = (a[:, 0], a[:, 1], a[:, 2])
-    return out
-
-
-NO_DELIVERIES = (np.zeros(0), np.zeros(0), np.zeros(0))
-
-
 def gpu_months(gpu_days: float) -> float:
     """GPU-months from GPU-days (a month is a twelfth of a year)."""
     return float(gpu_days / (DAYS_PER_YEAR / 12.0))
@@ -265,7 +232,7 @@ def kpi_row(
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
     for row, (name, contract) in enumerate(scenario.contracts.items()):
-        fills, full = tranche_fills(contract, filled.get(name, {}))
+        fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             day = _day(t)
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
@@ -309,9 +276,12 @@ def _contracts(
     for name, contract in scenario.contracts.items():
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
-        total = contract.total_units
-        fills, full = tranche_fills(contract, filled.get(name, {}))
+        # as amended: every tranche it ever had, less what removed tranches no longer owe
+        dropped = sum(u for _, c, _, u in recorder.dropped if c == name)
+        total = float(sum(t.units for t in tranches(contract))) - dropped
+        fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
+        spans = windows(contract)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             due_t = to_days(tranche.due, start)
             delivered = to_date(t, start) if t is not None else None
@@ -327,6 +297,7 @@ def _contracts(
                     "critical_stage": str(recorder.critical.get((name, i + 1), NOT_FILLED)),
                 }
             )
+            tranche_rows[-1].update(amended_row(tranche.due, spans[i], delivered))
             if revised:
                 tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
@@ -373,8 +344,8 @@ def _contract_money(
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
     actual, planned = actual_and_planned(scenario, name, *counted)
-    if full is not None:  # billing may start later than delivery (a colocation rent start)
-        full = max(full, float(actual.begin.max()))
+    if full is not None:  # billing may start later than delivery (a rent start, signing)
+        full = max(full, float(actual.starts.max()))
     return {
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
         "revenue_on_plan_usd": usd(planned.cumulative(end)[0]),

@@ -10,10 +10,13 @@ evaluated in closed form at the grid times: no per-day loop.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim.scenario.amendments import Terms, terms, windows
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
 from sim.scenario.topology import tranches
@@ -41,6 +44,9 @@ class Billing:
     rate: np.ndarray
     anchor: float
     escalator: float
+    starts: np.ndarray
+    """Each increment's billing start (with amendments, ``begin`` has a row per increment
+    and terms in force)."""
 
     def cumulative(self, grid: np.ndarray) -> np.ndarray:
         """Revenue earned from time 0 to each grid time."""
@@ -73,6 +79,19 @@ def unit_value(contract: Contract, gpus_per_unit: float) -> float:
     return contract.rent_usd_per_mw_year * contract.term / DAYS_PER_YEAR
 
 
+Pricing = tuple[str, float]
+"""How units bill under some terms: ("gpu_hour", USD per billed GPU-hour) or ("unit_day",
+USD per unit-day in first-year prices)."""
+
+Dropped = Sequence[tuple[float, int, float]]
+"""(time, tranche number from 1, units) of a contract's tranches removed by an amendment:
+the units not delivered by then, no longer owed (the run's `Recorder.dropped`)."""
+
+
+def _day(date: dt.date | None, start: dt.date, default: float) -> float:
+    return to_days(date, start) if date is not None else default
+
+
 def billing(
     contract: Contract,
     start: dt.date,
@@ -86,54 +105,99 @@ def billing(
     ``gpus`` are the GPUs each increment bills for (for a `gpu_cloud` contract that bills
     `available` GPUs, its accepted GPUs less those out for repair); ``gpus_per_unit`` converts
     units to GPUs, so that a `value_usd` contract bills the same available share.
+
+    Nothing bills before the contract is `signed`. With amendments, each increment bills under
+    the terms in force each day (`sim.scenario.amendments.terms`): from an amendment's date at
+    its price (a new `value_usd` is the value of the tranches then in force over the new term,
+    delivered on their due dates), for as long as the term then in force has not run out since
+    the increment's billing start. An amendment that sets no price or value keeps the price
+    per unit, so a longer term or more tranches bill more at the same rate.
     """
     times = np.asarray(times, dtype=float)
     units = np.asarray(units, dtype=float)
-    term = contract.term
+    gpus = np.asarray(gpus, dtype=float)
+    floor = _rent_floor(contract, start)
+    base = np.maximum(times, floor) if floor is not None else times
+    if contract.signed is not None:
+        base = np.maximum(base, to_days(contract.signed, start))
+    anchor, escalator = 0.0, 0.0
     if isinstance(contract, ColocationContract):
-        floor = to_days(contract.rent_start, start) if contract.rent_start is not None else None
-        begin = np.maximum(times, floor) if floor is not None else times
         # Escalation counts from the rent start, else from the first handover (never from
         # the scenario start).
-        first = float(begin.min()) if len(begin) else 0.0
-        anchor = float(floor) if floor is not None else first
+        anchor = float(floor) if floor is not None else float(base.min()) if len(base) else 0.0
         escalator = contract.escalator
-        if contract.rent_usd_per_mw_year is not None:
-            rate = units * contract.rent_usd_per_mw_year / DAYS_PER_YEAR
-        else:
-            assert contract.value_usd is not None
-            rate = units * contract.value_usd / _escalated_unit_days(contract, start, floor)
-    else:
-        assert isinstance(contract, GpuCloudContract)
-        begin, anchor, escalator = times, 0.0, 0.0
-        if contract.price_usd_per_gpu_hour is not None:
-            rate = np.asarray(gpus, dtype=float) * contract.price_usd_per_gpu_hour * HOURS_PER_DAY
-        else:
-            assert contract.value_usd is not None
-            rate = units * contract.value_usd / (contract.total_units * term)
-            if gpus_per_unit > 0 and len(units):
-                share = np.divide(
-                    np.asarray(gpus, dtype=float),
-                    units * gpus_per_unit,
-                    out=np.ones_like(units),
-                    where=units > 0,
-                )
-                rate = rate * np.clip(share, 0.0, 1.0)
-    end = begin + term
-    return Billing(np.maximum(begin, 0.0), end, np.asarray(rate, dtype=float), anchor, escalator)
+    regimes = terms(contract)
+    begins, ends, rates = [], [], []
+    pricing: Pricing | None = None
+    for k, regime in enumerate(regimes):
+        low = _day(regime.begin, start, -math.inf)
+        high = _day(regimes[k + 1].begin, start, math.inf) if k + 1 < len(regimes) else math.inf
+        pricing = _pricing(contract, start, regime, pricing)
+        begins.append(np.maximum(base, low))
+        ends.append(np.minimum(base + regime.term, high))
+        rates.append(_rate(pricing, units, gpus, gpus_per_unit))
+    begin = np.maximum(np.concatenate(begins), 0.0)
+    ends_all, rates_all = np.concatenate(ends), np.concatenate(rates)
+    return Billing(begin, ends_all, rates_all, anchor, escalator, np.maximum(base, 0.0))
 
 
-def _escalated_unit_days(
-    contract: ColocationContract, start: dt.date, floor: float | None
-) -> float:
-    """MW-days of the contract over every unit's term in first-year prices, each escalated
-    from the anchor, when its tranches are handed over on their due dates: `value_usd`
-    divided by this is the first-year rent per MW-day, so the contract delivered on plan
-    bills exactly its value."""
-    due_t, due_u = due_schedule(contract, start)
+def _rent_floor(contract: Contract, start: dt.date) -> float | None:
+    if isinstance(contract, ColocationContract) and contract.rent_start is not None:
+        return to_days(contract.rent_start, start)
+    return None
+
+
+def _pricing(
+    contract: Contract, start: dt.date, regime: Terms, previous: Pricing | None
+) -> Pricing:
+    """How units bill under ``regime``: its price, the price per unit-day its value gives,
+    else the previous terms' pricing (also when a value is given for no tranche in force,
+    which sets no price per unit)."""
+    if regime.price is not None:
+        if isinstance(contract, ColocationContract):
+            return ("unit_day", regime.price / DAYS_PER_YEAR)
+        return ("gpu_hour", regime.price)
+    if regime.value_usd is not None and (regime.in_force or previous is None):
+        if isinstance(contract, ColocationContract):
+            days = _escalated_unit_days(contract, start, regime)
+            return ("unit_day", regime.value_usd / days)
+        all_units = [t.units for t in tranches(contract)]
+        units = float(sum(all_units[i] for i in regime.in_force))
+        return ("unit_day", regime.value_usd / (units * regime.term))
+    assert previous is not None  # the written terms have a price or a value
+    return previous
+
+
+def _rate(
+    pricing: Pricing, units: np.ndarray, gpus: np.ndarray, gpus_per_unit: float
+) -> np.ndarray:
+    """USD per day (first-year prices) of each increment under ``pricing``."""
+    kind, price = pricing
+    if kind == "gpu_hour":
+        rate: np.ndarray = gpus * price * HOURS_PER_DAY
+        return rate
+    rate = units * price
+    if gpus_per_unit > 0 and len(units):  # a value bills the same available share
+        share = np.divide(gpus, units * gpus_per_unit, out=np.ones_like(units), where=units > 0)
+        rate = rate * np.clip(share, 0.0, 1.0)
+    return rate
+
+
+def _escalated_unit_days(contract: ColocationContract, start: dt.date, regime: Terms) -> float:
+    """MW-days of the tranches in force under ``regime`` over its term in first-year prices,
+    each escalated from the anchor, when they are handed over on their due dates: a
+    `value_usd` divided by this is the first-year rent per MW-day, so the contract delivered
+    on plan bills exactly its value."""
+    all_tranches = tranches(contract)
+    chosen = [all_tranches[i] for i in regime.in_force]
+    due_t = np.array([to_days(t.due, start) for t in chosen], dtype=float)
+    due_u = np.array([t.units for t in chosen], dtype=float)
+    floor = _rent_floor(contract, start)
     begin = np.maximum(due_t, floor) if floor is not None else due_t
+    if contract.signed is not None:
+        begin = np.maximum(begin, to_days(contract.signed, start))
     anchor = float(floor) if floor is not None else float(begin.min())
-    days = escalated_days(begin + contract.term, anchor, contract.escalator) - escalated_days(
+    days = escalated_days(begin + regime.term, anchor, contract.escalator) - escalated_days(
         begin, anchor, contract.escalator
     )
     return float((due_u * days).sum())
@@ -152,11 +216,42 @@ def cumulative_revenue(
     return billing(contract, start, times, units, gpus, gpus_per_unit).cumulative(grid)
 
 
+def _due_rows(contract: Contract, start: dt.date) -> list[tuple[float, float, float, int]]:
+    """(due time, units, time removed or inf, number from 1) of each tranche that is ever
+    due: one in force on its due date (an added tranche is due on its due date or on the
+    amendment's date if later; none before the contract is signed)."""
+    signed = _day(contract.signed, start, -math.inf)
+    rows = []
+    for n, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True), 1):
+        due = max(to_days(t.due, start), _day(w.opens, start, -math.inf), signed)
+        closes = _day(w.closes, start, math.inf)
+        if due < closes:
+            rows.append((due, float(t.units), closes, n))
+    return rows
+
+
 def due_schedule(contract: Contract, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """(due times, units due) of the tranches, in due-date order."""
-    ordered = sorted(tranches(contract), key=lambda t: t.due)
-    times = np.array([to_days(t.due, start) for t in ordered], dtype=np.float64)
-    return times, np.array([t.units for t in ordered], dtype=np.float64)
+    """(due times, units due) of the tranches ever due, in due-date order (what delivery
+    on plan delivers)."""
+    rows = sorted(_due_rows(contract, start), key=lambda r: r[0])
+    times = np.array([r[0] for r in rows], dtype=np.float64)
+    return times, np.array([r[1] for r in rows], dtype=np.float64)
+
+
+def owed_schedule(
+    contract: Contract, start: dt.date, dropped: Dropped = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times, changes) of the units owed, in time order: each tranche on its due date, less
+    what an amendment removed of a tranche already due (``dropped``)."""
+    rows = _due_rows(contract, start)
+    due_numbers = {r[3] for r in rows}
+    changes = [(r[0], r[1]) for r in rows]
+    changes += [(t, -u) for t, n, u in dropped if n in due_numbers]
+    changes.sort(key=lambda c: c[0])
+    return (
+        np.array([c[0] for c in changes], dtype=np.float64),
+        np.array([c[1] for c in changes], dtype=np.float64),
+    )
 
 
 def prepayments(
@@ -166,19 +261,33 @@ def prepayments(
     units: np.ndarray,
     gpus_per_unit: float,
     grid: np.ndarray,
+    dropped: Dropped = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative prepayment received and credited back at each grid time.
+    """Cumulative prepayment received (net of refunds) and credited back at each grid time.
 
-    Each tranche's share is received `prepayment_lead` before its due date; each delivered
-    unit's share is credited back evenly over its term after `prepayment_credit_after`.
+    Each tranche's share is received `prepayment_lead` before its due date (not before the
+    contract is signed, nor before an amendment adds the tranche, and not at all if one
+    removes it first); each delivered unit's share is credited back evenly over its term
+    after `prepayment_credit_after`. A removed tranche's prepaid units not delivered are
+    refunded on the day it is removed. The prepayment per unit follows the terms as written.
     """
     zero = np.zeros_like(grid)
     if not isinstance(contract, GpuCloudContract) or contract.prepayment == 0:
         return zero, zero
     per_unit = contract.prepayment * unit_value(contract, gpus_per_unit)
-    due_t, due_u = due_schedule(contract, start)
-    paid_at = due_t - contract.prepayment_lead
-    received = (per_unit * due_u[:, None] * (paid_at[:, None] < grid[None, :])).sum(axis=0)
+    signed = _day(contract.signed, start, -math.inf)
+    paid: dict[int, float] = {}
+    for n, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True), 1):
+        at = max(to_days(t.due, start) - contract.prepayment_lead, signed)
+        at = max(at, _day(w.opens, start, -math.inf))
+        if at < _day(w.closes, start, math.inf):
+            paid[n] = at
+    all_units = [t.units for t in tranches(contract)]
+    flows = [(at, per_unit * all_units[n - 1]) for n, at in paid.items()]
+    flows += [(t, -per_unit * u) for t, n, u in dropped if n in paid and paid[n] <= t]
+    flow_t = np.array([f[0] for f in flows], dtype=float).reshape(-1)
+    flow_v = np.array([f[1] for f in flows], dtype=float).reshape(-1)
+    received = (flow_v[:, None] * (flow_t[:, None] < grid[None, :])).sum(axis=0)
     begin = np.maximum(np.asarray(times, dtype=float), 0.0) + contract.prepayment_credit_after
     span = contract.term - contract.prepayment_credit_after
     share = np.clip((grid[None, :] - begin[:, None]) / span, 0.0, 1.0)
@@ -187,14 +296,19 @@ def prepayments(
 
 
 def late_credits(
-    contract: Contract, start: dt.date, times: np.ndarray, units: np.ndarray, grid: np.ndarray
+    contract: Contract,
+    start: dt.date,
+    times: np.ndarray,
+    units: np.ndarray,
+    grid: np.ndarray,
+    dropped: Dropped = (),
 ) -> np.ndarray:
     """Cumulative late-delivery credit at each grid time: the contract's rate times the
-    unit-days by which delivered units trailed the units due."""
+    unit-days by which delivered units trailed the units owed (`owed_schedule`)."""
     rate = contract.late_credit_usd_per_unit_day
     if rate == 0:
         return np.zeros_like(grid)
-    due_t, due_u = due_schedule(contract, start)
+    due_t, due_u = owed_schedule(contract, start, dropped)
     # Credits for tranches due before the start accrue from their due dates (nothing is
     # delivered before the start) and land in the first row, as other pre-start money does.
     points = np.unique(np.concatenate([due_t, np.asarray(times, dtype=float), [0.0]]))

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
-from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
+from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
 from sim.analysis.records import LEVELS, LevelRows, level_rows, sampled_levels
 from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
@@ -354,15 +354,16 @@ def _contract_arrays(
         rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
         t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
         out["units_delivered"][i] = _step_sum(t, u, grid)
-        due_t, due_u = due_schedule(contract, start)
+        dropped = [(t, n, u) for t, c, n, u in recorder.dropped if c == name]
+        due_t, due_u = owed_schedule(contract, start, dropped)
         out["units_due"][i] = _step_sum(due_t, due_u, grid)
         per_unit = due_gpus_per_unit(scenario, name)
         out["gpus_due"][i] = out["units_due"][i] * per_unit
         revenue = cumulative_revenue(contract, start, t, u, g, grid, per_unit)
-        received, credited = prepayments(contract, start, t, u, per_unit, grid)
+        received, credited = prepayments(contract, start, t, u, per_unit, grid, dropped)
         out["revenue_usd"][i] = cents(revenue)
         out["prepayment_usd"][i] = cents(received) - cents(credited)
-        out["late_credits_usd"][i] = cents(late_credits(contract, start, t, u, grid))
+        out["late_credits_usd"][i] = cents(late_credits(contract, start, t, u, grid, dropped))
     return names, out
 
 

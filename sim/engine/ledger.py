@@ -1,11 +1,12 @@
 """A contract's ledger during a run: units delivered by each hall, filled into tranches.
 
 A tranche that names a hall is filled only from that hall's units; tranches that name no hall
-are filled from any of the contract's units. A hall's units go first to its own tranches,
-then to the unnamed ones; within each group, tranches fill in due-date order (ties: the
-smaller tranche first, so the order of lines in the file never matters). Units beyond what
-the tranches they may fill still need are not counted: a hall's surplus does not make up for
-another hall that is late.
+are filled from any of the contract's units. A tranche takes units only while it is in force
+(an amendment may add or remove it: `sim.scenario.amendments`). A hall's units go first to
+its own tranches, then to the unnamed ones; within each group, tranches fill in due-date
+order (ties: the smaller tranche first, so the order of lines in the file never matters).
+Units beyond what the tranches they may fill still need are not counted: a hall's surplus
+does not make up for another hall that is late.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Ledger:
             order = self._orders[hall] = fill_order(self.contract, hall)
         for tranche in order:
             left = self._left[tranche.number]
-            if left <= 0.0:
+            if left <= 0.0 or not tranche.opens <= t < tranche.closes:
                 continue
             take = min(left, units - counted)
             if take <= 0.0:
@@ -76,6 +77,14 @@ class Ledger:
             return
         self.delivered += counted
         self.recorder.delivered(t, self.contract.name, counted, counted * gpus_per_unit)
+
+    def remove(self, t: Days, tranche: TranchePlan) -> None:
+        """Tranche ``tranche`` is removed by an amendment at ``t``: what it still needs is no
+        longer owed."""
+        left = self._left[tranche.number]
+        self._left[tranche.number] = 0.0
+        if left > 0.0:
+            self.recorder.drop(t, self.contract.name, tranche.number, left)
 
     def _filled(self, t: Days, tranche: TranchePlan, stage: Stage) -> None:
         self.recorder.filled(t, self.contract.name, tranche.number, stage)

@@ -12,7 +12,7 @@ from sim.engine.acceptance import Acceptor
 from sim.engine.credited import CreditedLedger
 from sim.engine.history import StatusSiteModel
 from sim.engine.ledger import Ledger
-from sim.engine.plan import ContractPlan, DeliveryPlan, DeliveryTranchePlan, Plan
+from sim.engine.plan import ContractPlan, DeliveryPlan, DeliveryTranchePlan, Plan, TranchePlan
 from sim.engine.recorder import Recorder
 from sim.engine.sampler import Deterministic, Sampler
 from sim.engine.site import SiteModel
@@ -31,6 +31,9 @@ def simulate(plan: Plan, sampler: Sampler | None = None) -> Recorder:
     for name, c in plan.contracts.items():
         if c.recorded:
             env.process(_recorded(env, ledgers[name], c))
+        for removed in c.tranches:
+            if removed.closes < plan.horizon:
+                env.process(_removed(env, ledgers[name], removed))
     acceptors = {
         name: Acceptor(env, c, plan.as_of) for name, c in plan.contracts.items() if c.acceptance
     }
@@ -54,6 +57,12 @@ def _recorded(env: simpy.Environment, ledger: Ledger, contract: ContractPlan):  
         yield env.timeout(max(0.0, day - env.now))
         assert isinstance(ledger, CreditedLedger)
         ledger.record(env.now, units, gpus, hall)
+
+
+def _removed(env: simpy.Environment, ledger: Ledger, tranche: TranchePlan):  # type: ignore[no-untyped-def]
+    """A tranche removed by an amendment: on that day, what it still needs is dropped."""
+    yield env.timeout(max(0.0, tranche.closes - env.now))
+    ledger.remove(env.now, tranche)
 
 
 def arrival_order(plan: Plan) -> list[tuple[DeliveryPlan, DeliveryTranchePlan]]:

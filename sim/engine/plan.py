@@ -13,6 +13,7 @@ remaining duration left) is a matter of building different plan values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,6 +21,7 @@ from typing import Literal
 
 from sim.engine.calendar import PausePlan
 from sim.engine.rollout import AcceptancePlan, acceptance_plans, gate_day, pause_plan, retirements
+from sim.scenario.amendments import windows
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario, Site
 from sim.scenario.schema.contract import ColocationContract
 from sim.scenario.topology import (
@@ -73,6 +75,10 @@ class TranchePlan:
     units: float
     hall: str | None = None
     """The hall whose units alone fill it; None: any of the contract's units."""
+    opens: Days = -math.inf
+    """It takes units from this day (a tranche added by an amendment)."""
+    closes: Days = math.inf
+    """It takes no units from this day (a tranche removed by an amendment)."""
 
 
 @dataclass(frozen=True)
@@ -304,7 +310,7 @@ def _hall(
             _days(build.delay),
             gate=gate_day(hall.gate, scenario.scenario.start),
         ),
-        construction=_days(build.duration),
+        construction=_days(build.duration) + _days(build.slip),
         commissioning=_days(hall.commissioning),
         capex_usd=_number(hall.capex_usd_per_mw) * hall.it_mw,
         takes_racks=takes_racks,
@@ -316,8 +322,15 @@ def _hall(
 def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan:
     start = scenario.scenario.start
     due = tuple(
-        TranchePlan(i + 1, to_days(t.due, start), float(t.units), t.hall)
-        for i, t in enumerate(tranches(contract))
+        TranchePlan(
+            i + 1,
+            to_days(t.due, start),
+            float(t.units),
+            t.hall,
+            to_days(w.opens, start) if w.opens is not None else -math.inf,
+            to_days(w.closes, start) if w.closes is not None else math.inf,
+        )
+        for i, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True))
     )
     accept = acceptance_plans(scenario, name)
     if isinstance(contract, ColocationContract):

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from sim.engine.status import in_progress
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.distributions import DurationDist, QuantityDist
+from sim.scenario.schema.site import Construction
 
 _DISTS = (DurationDist, QuantityDist)
 
@@ -166,19 +167,47 @@ class _Walk:
     streams: Streams | None
     draws: dict[str, float]
     elapsed: Mapping[str, float]
-    """Path of a duration under way at the data date -> days already spent on it."""
+    """Path of a construction under way at the data date -> days already spent on it."""
+
+
+def _under_way(build: Construction, path: str, walk: _Walk) -> Construction:
+    """A construction under way at the data date: `duration` + `slip` drawn given that it
+    exceeds the days already spent. The uncertainty of completion is the slip's when it has
+    any: the duration is drawn as usual and the slip given that it exceeds what is left of
+    the spent days; a fixed slip leaves the conditioning to an uncertain duration; when
+    neither is uncertain the status caps nothing here (the engine ends overrun work at the
+    data date)."""
+    elapsed = walk.elapsed[path]
+    changes = {  # the start (its lag and delay) draws as usual
+        name: _walk(getattr(build, name), f"{path}.{name}", walk)
+        for name in type(build).model_fields
+        if name not in ("duration", "slip")
+    }
+    duration: Any = build.duration
+    slip: Any = build.slip
+    if isinstance(slip, _DISTS):
+        duration = _walk(duration, f"{path}.duration", walk)
+        slip = _longer(slip, f"{path}.slip", walk, elapsed - duration)
+    elif isinstance(duration, _DISTS):
+        duration = _longer(duration, f"{path}.duration", walk, elapsed - slip)
+    return build.model_copy(update={**changes, "duration": duration, "slip": slip})
+
+
+def _longer(dist: DurationDist | QuantityDist, path: str, walk: _Walk, elapsed: float) -> float:
+    key = f"shared.{dist.shared}" if dist.shared else path
+    drawn = _draw_longer(dist, key, walk.streams, elapsed, walk.draws)
+    walk.draws.setdefault(path, drawn)
+    return drawn
 
 
 def _walk(value: Any, path: str, walk: _Walk) -> Any:
     if isinstance(value, _DISTS):
         key = f"shared.{value.shared}" if value.shared else path
-        if path in walk.elapsed:
-            drawn = _draw_longer(value, key, walk.streams, walk.elapsed[path], walk.draws)
-            walk.draws.setdefault(path, drawn)
-            return drawn
         drawn = _draw(value, key, walk.streams, walk.draws)
         walk.draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
+    if isinstance(value, Construction) and path in walk.elapsed:
+        return _under_way(value, path, walk)
     if isinstance(value, BaseModel):
         changes = {}
         for name in type(value).model_fields:

@@ -38,6 +38,9 @@ UnitRow = tuple[Days, str, float, float]
 """(time in days, contract, units delta, GPUs delta): capacity delivered to a contract."""
 FillRow = tuple[Days, str, int]
 """(time in days, contract, tranche number from 1): the moment a tranche is filled."""
+DropRow = tuple[Days, str, int, float]
+"""(time in days, contract, tranche number from 1, units): units of a tranche removed by an
+amendment that were not delivered by then, no longer owed."""
 
 
 _LEVELS = list(Level)
@@ -51,6 +54,7 @@ class Recorder:
     events: list[EventRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
     fills: list[FillRow] = field(default_factory=list)
+    dropped: list[DropRow] = field(default_factory=list)
     critical: dict[tuple[str, int], Stage] = field(default_factory=dict)
     """(contract, tranche number) -> the stage that set the tranche's fill date."""
     level_t: array[float] = field(default_factory=lambda: array("d"))
@@ -106,6 +110,10 @@ class Recorder:
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))
+
+    def drop(self, t: Days, contract: str, tranche: int, units: float) -> None:
+        """``units`` of tranche ``tranche`` of ``contract`` are no longer owed from ``t``."""
+        self.dropped.append((t, contract, tranche, units))
 
     def filled(self, t: Days, contract: str, tranche: int, stage: Stage) -> None:
         """Tranche number ``tranche`` of ``contract`` is filled at ``t``; ``stage`` set the

@@ -36,8 +36,9 @@ from sim.units import Days
 
 
 def in_progress(scenario: Scenario) -> dict[str, Days]:
-    """Construction durations under way at the data date (started, not finished, no
-    `percent_complete`, hall not ready), by key path, with the days already spent."""
+    """Constructions under way at the data date (started, not finished, no
+    `percent_complete`, hall not ready), by key path (``sites.S.halls.H.construction``), with
+    the days already spent: their `duration` + `slip` is drawn given that it exceeds them."""
     status = scenario.status
     if status is None:
         return {}
@@ -48,7 +49,7 @@ def in_progress(scenario: Scenario) -> dict[str, Days]:
             if work is None or work.started is None or hall.ready is not None:
                 continue
             if work.finished is None and work.percent_complete is None:
-                path = f"sites.{site_name}.halls.{hall_name}.construction.duration"
+                path = f"sites.{site_name}.halls.{hall_name}.construction"
                 out[path] = float((status.as_of - work.started).days)
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,8 @@ from sim.analysis.kpis import PORTFOLIO_KPIS
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.steps import date_grid
 from sim.analysis.timeline import PORTFOLIO, timeline_columns
-from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
+from sim.scenario.amendments import all_tranches, windows
+from sim.scenario.schema import Scenario
 
 TOP_DRIVERS = 10
 
@@ -63,20 +64,25 @@ def _date_quantiles(values: pd.Series) -> list[dt.date | None]:
 
 
 def on_time_table(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
-    """Per contract tranche: due date, probability delivered by then, P10/P50/P80/P90 dates."""
+    """Per contract tranche: due date, probability delivered by then, P10/P50/P80/P90 dates.
+    A tranche an amendment removed before it was due is never late: its probability is that
+    it was delivered before it was removed."""
     rows = []
     for name, contract in scenario.contracts.items():
-        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
-        for i, tranche in enumerate(tranches):
+        spans = windows(contract)
+        for i, tranche in enumerate(all_tranches(contract)):
             prefix = f"{name}.tranche_{i + 1}"
             slip = reps[f"{prefix}.slip_days"]
             p10, p50, p80, p90 = _date_quantiles(reps[f"{prefix}.delivered"])
+            closes = spans[i].closes
+            never_due = closes is not None and closes <= tranche.due
             rows.append(
                 {
                     "contract": name,
                     "tranche": i + 1,
                     "due": tranche.due,
-                    "p_on_time": float((slip <= 0).mean()),  # not delivered counts as late
+                    # not delivered counts as late
+                    "p_on_time": float((slip.notna() if never_due else slip <= 0).mean()),
                     "p10": p10,
                     "p50": p50,
                     "p80": p80,
@@ -159,8 +165,15 @@ def mc_summary(
     for name, contract in scenario.contracts.items():
         mine = on_time[on_time["contract"] == name]
         full = reps[f"{name}.full_delivery"]
-        tranches: Sequence[GpuTranche | ColoTranche] = contract.tranches
-        last_due = max(t.due for t in tranches)
+        spans = windows(contract)
+        last_due = max(
+            [
+                t.due
+                for t, w in zip(all_tranches(contract), spans, strict=True)
+                if w.closes is None or w.closes > t.due
+            ]
+            or [contract.tranches[0].due]
+        )
         p10, p50, p80, p90 = _date_quantiles(full)
         contracts[name] = {
             "full_delivery": {

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs.formats import days, money, percent, plural, signed_money
+from sim.outputs.headline import moves, since_sentence
 
 
 def wrote(folder: Path, replaced: bool) -> str:
@@ -37,7 +38,7 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
     lines = [f"{summary['scenario']['name']}: {wrote(folder, replaced)} in {elapsed:.2f} s"]
     tail: list[str] = []
     for name, c in _shown(summary["contracts"], tail, "  "):
-        late = [t for t in c["tranches"] if t["slip_days"] is None or t["slip_days"] > 0]
+        late = [t for t in c["tranches"] if t["on_time"] is False]  # None: removed, never due
         full = c["full_delivery"] or "not in horizon"
         lines.append(
             f"  {name} ({c['kind']}): {c['units_delivered']:g}/{c['units_contracted']:g} "
@@ -59,6 +60,15 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
             f"{finance['valuation_date']}) {money(total['npv_usd'])}; IRR "
             + (percent(total["irr"], 1) if total["irr"] is not None else "none (no sign change)")
         )
+    changes = summary.get("since_previous")
+    if changes and "skipped" in changes:
+        lines.append(f"  {since_sentence(changes)}")
+    elif changes:
+        lines.append(f"  {since_sentence(changes).split(': ', 1)[0]}:")
+        lines += [f"    {move}" for move in moves(changes)] or ["    nothing moved"]
+        new = changes.get("new_contracts") or []
+        if new:
+            lines.append(f"    new contract{'s' if len(new) > 1 else ''}: {', '.join(new)}")
     mc = summary.get("monte_carlo")
     if mc:
         reps = plural(mc["replications"], "replication")

@@ -13,7 +13,7 @@ import os
 import platform
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +24,13 @@ import yaml
 import sim
 from sim.errors import UsageError
 from sim.outputs.report import comparison_report, run_report
+from sim.scenario.topology import tranches
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
     from sim.result import Result
-    from sim.scenario.schema import ColoTranche, GpuTranche, Scenario
+    from sim.scenario.schema import Scenario
 
 
 class OutputError(UsageError):
@@ -318,8 +319,7 @@ def _dues(scenario: Scenario) -> list[tuple[str, int, dt.date]]:
     """(contract, tranche number, due date) for every contract tranche."""
     out: list[tuple[str, int, dt.date]] = []
     for c, spec in scenario.contracts.items():
-        tranches: Sequence[GpuTranche | ColoTranche] = spec.tranches
-        out += [(c, i + 1, t.due) for i, t in enumerate(tranches)]
+        out += [(c, i + 1, t.due) for i, t in enumerate(tranches(spec))]
     return out
 
 

@@ -1,5 +1,6 @@
 """The sentence at the top of every report: what is delivered to whom and when (plan, P50,
-P80), the chance the first tranche meets its date, and the constraint that binds most.
+P80), the chance the first tranche meets its date, and the constraint that binds most; for
+a status update, what moved since the previous status (`sim.since`).
 
 From a run's summary, scenario and Monte Carlo tables only.
 """
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.outputs.formats import percent, plural
+from sim.outputs.formats import days, percent, plural
 from sim.scenario.schema import Contract, Platform, Scenario
 from sim.scenario.topology import contract_halls, deliveries_at, units_per_rack
 
@@ -100,9 +101,58 @@ def binding_most(summary: dict[str, Any]) -> str:
     return f"the constraint that binds most is {what} ({count} of {plural(len(months), 'month')})"
 
 
+def moves(changes: dict[str, Any]) -> list[str]:
+    """What moved since the previous status, one phrase per tranche that moved: "aws tranche
+    2 plan 2027-01-08 (+26 d), P50 2027-01-10 (+28 d), P80 2027-02-01 (+14 d), on time 70% ->
+    41%" (a figure that did not move is left out)."""
+    out = []
+    for row in changes.get("tranches", []):
+        parts = [
+            f"{key.upper() if key != 'plan' else key} {_date_move(row[key])}"
+            for key in ("plan", "p50", "p80")
+            if key in row and _date_moved(row[key])
+        ]
+        chance = row.get("p_on_time")
+        if chance is not None and round(100 * chance["from"]) != round(100 * chance["to"]):
+            parts.append(f"on time {percent(chance['from'])} → {percent(chance['to'])}")
+        if parts:
+            parts[0] = f"{row['contract']} tranche {row['tranche']} {parts[0]}"
+            out.append(", ".join(parts))
+    return out
+
+
+def _date_moved(move: dict[str, Any]) -> bool:
+    return bool(move["days"]) or (move["from"] is None) != (move["to"] is None)
+
+
+def _date_move(move: dict[str, Any]) -> str:
+    now = move["to"] or "not in horizon"
+    return (
+        f"{now} ({days(move['days'])})"
+        if move["days"] is not None
+        else f"{now} (was {move['from'] or 'not in horizon'})"
+    )
+
+
+def since_sentence(changes: dict[str, Any]) -> str:
+    """The headline's second sentence: what moved since the previous status."""
+    what = f"Since {changes.get('previous', changes['file'])}"
+    if changes.get("previous_as_of"):
+        what += f" (as of {changes['previous_as_of']})"
+    if "skipped" in changes:
+        return f"Not compared with {changes['file']}: {changes['skipped']}."
+    moved = moves(changes)
+    new = changes.get("new_contracts") or []
+    text = f"{what}: " + ("; ".join(moved) if moved else "no tranche date or probability moved")
+    if new:
+        text += f"; new contract{'s' if len(new) > 1 else ''}: {', '.join(new)}"
+    return text + "."
+
+
 def headline(result: Result) -> str:
     """One sentence: the largest contract (by MW) delivered when, the chance its first
-    tranche meets its date, and the constraint that binds most."""
+    tranche meets its date, and the constraint that binds most. For a status update run
+    against the file it imports, a second one: what moved since then."""
     scenario = result.scenario
     names = sorted(scenario.contracts, key=lambda n: -(contract_mw(scenario, n) or 0.0))
     if names:
@@ -111,4 +161,6 @@ def headline(result: Result) -> str:
             text += f" (and {plural(len(names) - 1, 'more contract')}, below)"
     else:
         text = f"{plural(len(scenario.sites), 'site')}, no contracts"
-    return f"{text}; {binding_most(result.summary)}."
+    text = f"{text}; {binding_most(result.summary)}."
+    changes = result.summary.get("since_previous")
+    return f"{text} {since_sentence(changes)}" if changes else text

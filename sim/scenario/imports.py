@@ -32,6 +32,17 @@ def read_scenario_source(path: Path) -> YamlSource:
     return _read(path, ())
 
 
+def layered_on(path: Path) -> Path | None:
+    """The one file ``path`` imports (the scenario or earlier status a status update is
+    layered on), or None when it imports none or several. For a file already loaded: its
+    imports were checked then."""
+    source = parse_yaml(read_text(path), str(path))
+    imports = source.data.get("imports") if isinstance(source.data, dict) else None
+    if not isinstance(imports, list) or len(imports) != 1 or not isinstance(imports[0], str):
+        return None
+    return (path.parent / imports[0]).resolve()
+
+
 def _read(path: Path, chain: tuple[Path, ...]) -> YamlSource:
     source = parse_yaml(read_text(path), str(path))
     if not isinstance(source.data, dict) or "imports" not in source.data:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sim.errors import Problem, ScenarioError, did_you_mean, render_path
 from sim.gcpause import paused_gc
 from sim.scenario.checks import check
-from sim.scenario.imports import read_scenario_source
+from sim.scenario.imports import layered_on, read_scenario_source
 from sim.scenario.schema import Scenario
 from sim.scenario.searchchecks import check as check_search
 from sim.scenario.statuschecks import check as check_status
@@ -55,6 +55,9 @@ class Loaded:
     """The variants applied, in order."""
     texts: dict[str, str] = field(default_factory=dict, repr=False)
     """The text of every file read, by name."""
+    previous: str | None = None
+    """For a status update that imports exactly one file: that file (the scenario or the
+    earlier status it is layered on), which a run re-runs to say what changed."""
 
 
 def load_file(
@@ -70,7 +73,11 @@ def load_file(
     """
     with paused_gc():  # the parsed file and models live on: see sim.gcpause
         source = read_scenario_source(Path(path))
-        return _choose(source, _validate_all(source), variant, overrides)
+        loaded = _choose(source, _validate_all(source), variant, overrides)
+    if loaded.scenario.status is None:
+        return loaded
+    previous = layered_on(Path(path))
+    return replace(loaded, previous=str(previous)) if previous is not None else loaded
 
 
 def load_all(path: str | Path) -> dict[str | None, Loaded]:

@@ -11,6 +11,7 @@ from typing import Any
 from sim.errors import did_you_mean
 from sim.scenario.checks import Finding
 from sim.scenario.schema import Scenario
+from sim.scenario.topology import tranches
 from sim.scenario.variants import parse_path
 
 PORTFOLIO_KPIS = (
@@ -101,7 +102,7 @@ def _tranche(scenario: Scenario, name: str) -> tuple[str, str] | None:
         return (f"no contract `{contract}`", did_you_mean(contract, list(scenario.contracts)))
     if not tranche:
         return None
-    count = len(scenario.contracts[contract].tranches)
+    count = len(tranches(scenario.contracts[contract]))
     number = tranche.removeprefix("tranche_")
     if not number.isdigit() or not 1 <= int(number) <= count:
         return (

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from sim.scenario.amendments import all_tranches
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColoTranche, GpuTranche
 from sim.scenario.schema.progress import Acceptance, Revision
@@ -132,7 +133,7 @@ def _hall_actuals(
 
 def revisions(scenario: Scenario, contract: str, index: int) -> list[Revision]:
     """A tranche's revised due dates: those in the scenario, then those in the status."""
-    tranche = scenario.contracts[contract].tranches[index]
+    tranche = all_tranches(scenario.contracts[contract])[index]
     found = list(tranche.revised)
     status = scenario.status
     if status is not None and contract in status.contracts:
@@ -157,7 +158,7 @@ def acceptance(scenario: Scenario, contract: str, index: int) -> Acceptance:
     """The acceptance that applies to a tranche: its own, the contract's, or the default
     (each lot accepted the day it is ready)."""
     c = scenario.contracts[contract]
-    return c.tranches[index].acceptance or c.acceptance or Acceptance()
+    return all_tranches(c)[index].acceptance or c.acceptance or Acceptance()
 
 
 def _phase(scenario: Scenario, site: str, phase: str) -> GridPhase | None:

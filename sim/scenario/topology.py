@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol
 
+from sim.scenario.amendments import all_tranches
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario
 from sim.scenario.schema.contract import ColocationContract
 
@@ -24,7 +25,7 @@ from sim.scenario.schema.contract import ColocationContract
 def named_halls(scenario: Scenario) -> dict[str, list[str]]:
     """Contract -> the halls its tranches name, in tranche order."""
     return {
-        name: list(dict.fromkeys(t.hall for t in c.tranches if t.hall is not None))
+        name: list(dict.fromkeys(t.hall for t in tranches(c) if t.hall is not None))
         for name, c in scenario.contracts.items()
     }
 
@@ -170,5 +171,6 @@ class Tranche(Protocol):
 
 
 def tranches(contract: Contract) -> Sequence[Tranche]:
-    """A contract's tranches, in file order."""
-    return contract.tranches
+    """A contract's tranches: those written, in file order, then those its amendments add
+    (`sim.scenario.amendments`)."""
+    return all_tranches(contract)

@@ -20,6 +20,7 @@ from sim.analysis.kpis import PORTFOLIO_KPIS
 from sim.compare import plan_kpis
 from sim.runner import RunOptions, run
 from sim.scenario.schema import Scenario
+from sim.scenario.topology import tranches
 
 DATE_QUANTILES = (50, 80)
 """The delivery-date percentiles in a row: P50 and P80 (a planner's commit date)."""
@@ -56,7 +57,7 @@ def distribution_columns(scenario: Scenario, reps: pd.DataFrame) -> dict[str, An
     """The Monte Carlo columns of a row, from the replications' KPI table."""
     out: dict[str, Any] = {}
     for name, contract in scenario.contracts.items():
-        for i in range(len(contract.tranches)):
+        for i in range(len(tranches(contract))):
             prefix = f"{name}.tranche_{i + 1}"
             out[f"{prefix}.p_on_time"] = float((reps[f"{prefix}.slip_days"] <= 0).mean())
             for q, day in zip(

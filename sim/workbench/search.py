@@ -25,6 +25,7 @@ from sim.runner import RunOptions
 from sim.scenario.loader import Loaded
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.search import Constraint, Search
+from sim.scenario.topology import tranches
 from sim.workbench.evaluate import Evaluation, evaluate, plain
 from sim.workbench.space import Axis, check_values, points, scenario_at, search_axes
 from sim.workbench.sweep import Progress, base_scenario
@@ -111,7 +112,7 @@ def _chance(scenario: Scenario, spec: Search, c: Constraint, ev: Evaluation) -> 
     assert reps is not None
     assert c.on_time is not None
     contract, _, tranche = c.on_time.partition(".")
-    count = len(scenario.contracts[contract].tranches)
+    count = len(tranches(scenario.contracts[contract]))
     numbers = [int(tranche.removeprefix("tranche_"))] if tranche else range(1, count + 1)
     out = []
     for number in numbers:

@@ -96,8 +96,8 @@ class _ContractBase(StrictModel):
     delivered, each day after their due date); 0 when the contract defines none. Days late
     before the scenario start count too, in the first row."""
     signed: dt.date | None = None
-    """Date the contract was signed (a lease signed after the scenario was first written);
-    for reports and for amendments, which cannot come before it."""
+    """Date the contract was signed (a lease signed after the scenario was first written):
+    nothing bills, is due or is prepaid before it, and no amendment comes before it."""
     acceptance: Acceptance | None = None
     """Customer acceptance of delivered units; none means each lot is accepted the day it is
     ready (per lot, no extra time)."""
@@ -113,16 +113,21 @@ class _AmendmentBase(StrictModel):
     note: str = ""
     """What changed and where it was published, for reports."""
     term: Annotated[FixedDuration, Field(gt=0)] | None = None
-    """New billing term of each unit."""
+    """New billing term of each unit: from `date`, a unit bills while this term has not run
+    out since its billing start."""
     value_usd: PositiveFloat | None = None
-    """New total contract value (over the new term, at full delivery)."""
+    """New total contract value: what the tranches in force after the amendment bill over the
+    new term when delivered on their due dates. Without it (or a new price), the price per
+    unit stays."""
     remove_tranches: list[Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=list)
-    """Tranches dropped, by position in the contract's `tranches` (0 is the first)."""
+    """Tranches dropped, by position in the contract's `tranches` (0 is the first): from `date`
+    they take no more units, and what of them was not delivered is no longer owed (no late
+    credits; a prepayment received for it is refunded)."""
 
 
 class GpuCloudAmendment(_AmendmentBase):
-    """A dated change to a GPU cloud contract. The simulation does not apply it yet: it is
-    validated and kept with the scenario."""
+    """A dated change to a GPU cloud contract: billing follows the old terms before `date`
+    and the new ones from it (`sim.scenario.amendments`)."""
 
     RULES = (
         "`value_usd` or `price_usd_per_gpu_hour`, not both.",
@@ -132,7 +137,8 @@ class GpuCloudAmendment(_AmendmentBase):
     price_usd_per_gpu_hour: PositiveFloat | None = None
     """New price per billed GPU-hour."""
     add_tranches: list[GpuTranche] = Field(default_factory=list)
-    """Tranches added, in the contract's unit."""
+    """Tranches added, in the contract's unit: in force from `date` (due on their `due`, or
+    on `date` if later), numbered after the contract's own tranches."""
 
     @model_validator(mode="after")
     def _changes(self) -> GpuCloudAmendment:
@@ -141,8 +147,8 @@ class GpuCloudAmendment(_AmendmentBase):
 
 
 class ColocationAmendment(_AmendmentBase):
-    """A dated change to a colocation lease. The simulation does not apply it yet: it is validated
-    and kept with the scenario."""
+    """A dated change to a colocation lease: rent follows the old terms before `date` and the
+    new ones from it (`sim.scenario.amendments`)."""
 
     RULES = (
         "`value_usd` or `rent_usd_per_mw_year`, not both.",
@@ -152,7 +158,8 @@ class ColocationAmendment(_AmendmentBase):
     rent_usd_per_mw_year: PositiveFloat | None = None
     """New first-year rent per MW."""
     add_tranches: list[ColoTranche] = Field(default_factory=list)
-    """Tranches of MW added."""
+    """Tranches of MW added: in force from `date` (due on their `due`, or on `date` if later),
+    numbered after the contract's own tranches."""
 
     @model_validator(mode="after")
     def _changes(self) -> ColocationAmendment:

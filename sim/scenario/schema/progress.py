@@ -3,8 +3,7 @@ amendments, approval gates, pause windows and dated mining retirements.
 
 Every field here has a default that means "as before": acceptance per lot with no extra
 time, no revisions, no amendments, no gates, no pauses, mining retiring only as halls take
-its power. docs/status-updates.md says what the engine does with each (amendments are
-validated and carried, not applied yet).
+its power. docs/status-updates.md says what the engine does with each.
 """
 
 from __future__ import annotations

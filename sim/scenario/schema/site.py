@@ -85,9 +85,14 @@ class Construction(StrictModel):
     lag: Duration = 0.0
     """With `after`: time between that hall's construction finishing and this one starting."""
     duration: Duration
-    """Time from construction start to mechanical completion."""
+    """Planned time from construction start to mechanical completion."""
     delay: Duration = 0.0
     """Delay of the start past its date (or past `after` plus `lag`)."""
+    slip: Duration = 0.0
+    """Slip of mechanical completion past the planned `duration` (construction takes
+    `duration` + `slip`): where a reference-class prior of completion against plan goes. A
+    construction under way at a status's data date draws it given that the work is not yet
+    finished."""
 
     @model_validator(mode="after")
     def _one_anchor(self) -> Construction:
