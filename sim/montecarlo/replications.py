@@ -165,10 +165,10 @@ class Aggregator:
         return out.reshape(len(QUANTILES), *shape), self._sum / self._count
 
 
-def chunks(n: int, jobs: int, replication_bytes: int = 0) -> list[list[int]]:
+def chunks(n: int, jobs: int, item_bytes: int = 0) -> list[list[int]]:
     """Replication indices split into tasks: a few per worker, at most 50 per task and at
-    most `CHUNK_BYTES` of timelines per task."""
-    size = max(1, min(50, math.ceil(n / (jobs * 8)), CHUNK_BYTES // max(replication_bytes, 1)))
+    most `CHUNK_BYTES` of timelines per task (each replication's are ``item_bytes``)."""
+    size = max(1, min(50, math.ceil(n / (jobs * 8)), CHUNK_BYTES // max(item_bytes, 1)))
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
