@@ -25,6 +25,7 @@ block of cells at a time, so a run's peak memory does not grow with its replicat
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -116,8 +117,19 @@ def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headlin
 def run_chunk(
     scenario: Scenario, seed: int, indices: list[int], bands: Bands = "headline"
 ) -> list[Replication]:
-    """Several replications in one task (amortizes the cost of shipping the scenario)."""
-    return [replicate(scenario, seed, i, bands) for i in indices]
+    """Several replications in one task (amortizes the cost of shipping the scenario).
+
+    While they run, the objects alive before them (modules, the scenario) are frozen out of
+    the garbage collector's scans (`gc.freeze`), which saves about a tenth of a
+    replication's time; they are unfrozen after, unless the caller had frozen some itself."""
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
+    try:
+        return [replicate(scenario, seed, i, bands) for i in indices]
+    finally:
+        if frozen:
+            gc.unfreeze()
 
 
 @dataclass
