@@ -12,7 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+    from sim.scenario.schema.search import Search
 
 Adder = Callable[..., None]
 
@@ -63,6 +67,14 @@ def add_commands(commands: Any, monte_carlo_options: Adder, set_option: Adder) -
     search.add_argument(
         "--trials", type=_positive, default=None, metavar="T", help="override the block's trials"
     )
+    goal = search.add_mutually_exclusive_group()
+    goal.add_argument(
+        "--minimize",
+        metavar="NAME",
+        help="override the block's objective: minimise a KPI (cost_usd: capex, power and crew "
+        "cost in the horizon) or a decision variable",
+    )
+    goal.add_argument("--maximize", metavar="NAME", help="override the block's objective")
     _common(search, "search", monte_carlo_options, set_option)
     search.add_argument("--debug", **hidden)
     search.set_defaults(handler=run_search)
@@ -169,12 +181,29 @@ def run_search(args: argparse.Namespace) -> int:
     spec = loaded.scenario.search
     if spec is None:
         raise UsageError(f"{args.file} has no `search:` block; add one (see the README)")
+    if args.minimize is not None or args.maximize is not None:
+        spec = _objective(loaded.scenario, spec, args.minimize, args.maximize)
     with _points_bar() as show:
         result = search(
-            loaded, options=options, progress=show, method=args.method, trials=args.trials
+            loaded, spec, options=options, progress=show, method=args.method, trials=args.trials
         )
     name = loaded.scenario.scenario.name
     out = args.out if args.out is not None else Path("results") / f"{name}-search"
     folder = write_search(result, out, source=loaded, force=args.force, replace=args.out is None)
     print(search_lines(result, folder))
     return 0
+
+
+def _objective(scenario: Scenario, spec: Search, low: str | None, high: str | None) -> Search:
+    """``spec`` with the objective ``--minimize``/``--maximize`` give, checked as the
+    block's own objective is."""
+    from sim.errors import UsageError
+    from sim.scenario.schema.search import Objective
+    from sim.scenario.searchchecks import check
+
+    spec = spec.model_copy(update={"objective": Objective(minimize=low, maximize=high)})
+    for finding in check(scenario.model_copy(update={"search": spec})):
+        if finding.path[:2] == ("search", "objective"):
+            option = "--minimize" if low is not None else "--maximize"
+            raise UsageError(f"{option}: {finding.message}; {finding.hint}")
+    return spec

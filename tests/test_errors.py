@@ -545,7 +545,7 @@ def test_yaml_problems_are_all_reported_together() -> None:
             10,
             "sites.north.crews.size",
             "unknown key `size`",
-            "valid names: `count`, `lot_racks`, `racks_per_week`",
+            "valid names: `cost_usd_per_week`, `count`, `lot_racks`, `racks_per_week`",
         ),
         (
             edit("price_usd_per_gpu_hour", "price_usd_per_gpu_hr"),

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.analysis.criticality import NOT_FILLED, STAGES
 from sim.analysis.timeline import PORTFOLIO
 from sim.engine import Random
 from sim.engine.realize import Streams, realize
@@ -71,6 +72,10 @@ def check_invariants(result: sim.Result) -> None:
         assert (np.diff(delivered) >= -EPS).all()
         assert delivered.max() <= result.scenario.contracts[str(name)].total_units + EPS
     _tranches_wait_for_their_halls(result)
+    for c in result.summary["contracts"].values():
+        for t in c["tranches"]:
+            assert t["critical_stage"] in STAGES
+            assert (t["critical_stage"] == NOT_FILLED) == (t["delivered"] is None), t
 
 
 def _tranches_wait_for_their_halls(result: sim.Result) -> None:
@@ -111,7 +116,10 @@ def check_plan_and_a_replication(data: dict[str, Any]) -> None:
     for rep in reps:
         aggregator.add(rep)
         assert {k for k in rep.kpis if not k.startswith("input.")} == set(plan.summary["kpis"])
-    mc = assemble(scenario, seed, aggregator.rows, *aggregator.percentiles())
+    mc = assemble(scenario, seed, aggregator.rows, *aggregator.percentiles(), aggregator.critical)
+    shares = mc.criticality.groupby(["contract", "tranche"])["share"].sum()
+    assert len(shares) == sum(len(c.tranches) for c in scenario.contracts.values())
+    assert np.allclose(shares, 1.0)
     for name, contract in mc.summary["contracts"].items():
         assert 0.0 <= contract["p_full_delivery_by_last_due"] <= contract["p_delivered_in_horizon"]
         assert (contract["full_delivery"]["p50"] is None) == (

@@ -228,6 +228,7 @@ def test_money_columns_are_whole_cents_and_totals_are_the_sums_of_their_parts(na
         + cents(portfolio["mining_revenue_usd"])
         - cents(portfolio["power_cost_usd"])
         - cents(portfolio["capex_usd"])
+        - cents(portfolio["crew_cost_usd"])
     )
     assert (np.cumsum(net) == cents(portfolio["cash_usd"])).all()
 

@@ -156,10 +156,11 @@ def test_dcsim_run_excel_writes_one_workbook_that_reconciles(tmp_path: Path) -> 
     assert [m[0] for m in months[1:3]] == [dt.datetime(2026, 1, 31), dt.datetime(2026, 2, 28)]
     assert months[1][6] == pytest.approx(2e6)  # January's capex, to the cent
     assert months[2][1] == pytest.approx(5.5 * 24_192)  # February's revenue
-    present = sum(m[9] for m in months[1:-1])
+    assert months[0][7] == "crew cost (less)"
+    present = sum(m[10] for m in months[1:-1])
     assert present == pytest.approx(npv["npv_usd"], abs=0.01)
     assert months[-1][0] == "NPV"
-    assert months[-1][9] == f"=SUM(J2:J{len(months) - 1})"
+    assert months[-1][10] == f"=SUM(K2:K{len(months) - 1})"
     assert book["portfolio"]["B2"].number_format.startswith('"$"#,##0.00')
 
 

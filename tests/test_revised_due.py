@@ -33,6 +33,7 @@ def test_a_revised_due_date_changes_the_reported_slip_but_not_the_late_credits()
             "delivered": "2026-02-27",
             "slip_days": 7,
             "on_time": False,
+            "critical_stage": "hall",
         }
     ]
     row = after.summary["contracts"]["c"]["tranches"][0]

@@ -62,6 +62,7 @@ def test_story_summary_dates_slip_and_revenue() -> None:
         "delivered": "2026-02-27",
         "slip_days": -2,
         "on_time": True,
+        "critical_stage": "hall",  # racks waited 20 days for it, 7 for the crew
     }
     assert contract["first_delivery"] == "2026-02-20"
     assert contract["half_delivery"] == "2026-02-20"

@@ -10,8 +10,8 @@ that NPV is zero (XIRR); it exists only when the flows change sign, and it is re
 None otherwise (a contract's own flows are revenue, with no investment, so it rarely has one).
 
 A site's net flow is its `cash_usd` flow: contract revenue, less late credits, plus net
-prepayments, plus mining revenue, less power cost and capex. A contract's is its revenue,
-less its late credits, plus its net prepayments.
+prepayments, plus mining revenue, less power cost, capex and crew cost. A contract's is its
+revenue, less its late credits, plus its net prepayments.
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ MONEY_COLUMNS = [
     "mining_revenue_usd",
     "power_cost_usd",
     "capex_usd",
+    "crew_cost_usd",
 ]
 """The timeline's per-period money, in the order they add up to the net cash flow (revenue,
-less late credits, plus net prepayments, plus mining revenue, less power cost and capex)."""
+less late credits, plus net prepayments, plus mining revenue, less power cost, capex and
+crew cost)."""
 
 
 def monthly_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:

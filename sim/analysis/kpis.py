@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
+from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.finance import finance_kpis, finance_summary
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
@@ -42,6 +43,9 @@ class KPI(StrEnum):
     IDLE_MW_DAYS = "idle_mw_days"
     RACK_DAYS_WAITING = "rack_days_waiting"
     CASH = "cash_usd"
+    COST = "cost_usd"
+    """What the portfolio spends in the horizon: capex, power cost and crew cost (the
+    summary's `money` totals of the three)."""
     NPV = "npv_usd"
     IRR = "irr"
     """The portfolio's IRR: the plan's only (``summary["finance"]``), in a comparison's
@@ -60,6 +64,7 @@ PORTFOLIO_KPIS = (
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
     KPI.CASH,
+    KPI.COST,
     KPI.NPV,
 )
 DATE_KPIS = (KPI.DELIVERED, KPI.FULL_DELIVERY)
@@ -72,6 +77,7 @@ LOWER_IS_BETTER = (
     KPI.LOST_TO_SLIPS,
     KPI.IDLE_MW_DAYS,
     KPI.RACK_DAYS_WAITING,
+    KPI.COST,
 )
 HIGHER_IS_BETTER = (KPI.REVENUE, KPI.GPU_MONTHS, KPI.CASH, KPI.NPV, KPI.IRR)
 """Which way is better; peak facility MW is neither."""
@@ -135,8 +141,11 @@ MONEY = {
     "mining_revenue_given_up_usd": "mining_given_up_usd",
     "power_cost_usd": "power_cost_usd",
     "capex_usd": "capex_usd",
+    "crew_cost_usd": "crew_cost_usd",
 }
 """Summary money total -> the timeline's per-period column it sums."""
+COST_COLUMNS = ("capex_usd", "power_cost_usd", "crew_cost_usd")
+"""The timeline's money columns that `KPI.COST` adds up."""
 
 
 def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -261,6 +270,7 @@ def kpi_row(
     out[KPI.IDLE_MW_DAYS] = float(columns["idle_mw_days"][-1][-1])
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
+    out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
     out.update(finance_kpis(scenario, recorder, rows))  # <contract>.npv_usd and npv_usd
     return out
 
@@ -297,6 +307,7 @@ def _contracts(
                     "delivered": delivered.isoformat() if delivered else None,
                     "slip_days": (delivered - tranche.due).days if delivered else None,
                     "on_time": bool(delivered is not None and t is not None and t < due_t + 1),
+                    "critical_stage": str(recorder.critical.get((name, i + 1), NOT_FILLED)),
                 }
             )
             if reports_revisions(scenario):

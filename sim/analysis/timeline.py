@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, due_schedule, late_credits, prepayments
 from sim.analysis.records import LEVELS, LevelRows, level_rows
@@ -37,6 +38,7 @@ MONEY_COLUMNS = [
     "mining_revenue_usd",
     "power_cost_usd",
     "capex_usd",
+    "crew_cost_usd",
     "prepayment_usd",
     "late_credits_usd",
     "cash_usd",
@@ -73,6 +75,7 @@ TIMELINE_COLUMNS = [
     "mining_revenue_usd",
     "power_cost_usd",
     "capex_usd",
+    "crew_cost_usd",
     "prepayment_usd",
     "late_credits_usd",
     "cash_usd",
@@ -170,6 +173,7 @@ def compute_arrays(
     site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
     site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
     site_cols.update(_site_money(scenario, sites, level, integral, before))
+    site_cols["crew_cost_usd"] = cents(crew_cost(scenario, recorder, sites, grid))
     apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
@@ -185,6 +189,7 @@ def compute_arrays(
         + site_cols["mining_revenue_usd"]
         - site_cols["power_cost_usd"]
         - site_cols["capex_usd"]
+        - site_cols["crew_cost_usd"]
     )
     site_cols["cash_usd"] = np.cumsum(net, axis=1)
 

@@ -14,10 +14,14 @@ import simpy
 from sim.engine.ledger import due_order
 from sim.engine.plan import ContractPlan
 from sim.engine.rollout import AcceptancePlan
+from sim.engine.vocabulary import Stage
 from sim.units import QUANTITY_EPS, Days
 
-Accept = Callable[[], None]
-"""Accepts one block of ready units (called at the moment of acceptance)."""
+Accept = Callable[[Stage], None]
+"""Accepts one block of ready units (called at the moment of acceptance with the stage that
+set that moment)."""
+Block = tuple[Accept, Stage]
+"""A block of ready units waiting: how to accept it, and the stage that set its readiness."""
 
 
 class Acceptor:
@@ -36,8 +40,8 @@ class Acceptor:
             self._thresholds.append(total)
         self.ready_units = 0.0
         self._next = 0  # the tranche being filled, in fill order
-        self._pool: list[Accept] = []
-        self._halls: dict[str, list[Accept]] = {}
+        self._pool: list[Block] = []
+        self._halls: dict[str, list[Block]] = {}
         self._hall_wait: dict[str, Days] = {}
 
     def _current(self) -> AcceptancePlan:
@@ -58,21 +62,22 @@ class Acceptor:
         self.ready_units += units
         self._advance()
 
-    def ready(self, hall: str, units: float, accept: Accept) -> None:
-        """``units`` of ``hall`` are ready; ``accept`` accepts them when the customer does."""
+    def ready(self, hall: str, units: float, accept: Accept, stage: Stage) -> None:
+        """``units`` of ``hall`` are ready, at a time ``stage`` set; ``accept`` accepts them
+        when the customer does."""
         plan = self._current()
         beyond = self._next >= len(self._thresholds)
         self.ready_units += units
         filled = self._advance()
         if plan.per == "lot" or beyond:
-            self._release([accept], plan.duration)
+            self._release([(accept, stage)], plan.duration)
         elif plan.per == "tranche":
-            self._pool.append(accept)
+            self._pool.append((accept, stage))
             if filled:
                 pool, self._pool = self._pool, []
                 self._release(pool, plan.duration)
         else:
-            self._halls.setdefault(hall, []).append(accept)
+            self._halls.setdefault(hall, []).append((accept, stage))
             self._hall_wait[hall] = max(self._hall_wait.get(hall, 0.0), plan.duration)
 
     def hall_complete(self, hall: str) -> None:
@@ -81,13 +86,16 @@ class Acceptor:
         if pool:
             self._release(pool, self._hall_wait.pop(hall))
 
-    def _release(self, accepts: list[Accept], duration: Days) -> None:
-        self.env.process(self._accept_later(accepts, duration))
+    def _release(self, blocks: list[Block], duration: Days) -> None:
+        self.env.process(self._accept_later(blocks, duration))
 
-    def _accept_later(self, accepts: list[Accept], duration: Days):  # type: ignore[no-untyped-def]
+    def _accept_later(self, blocks: list[Block], duration: Days):  # type: ignore[no-untyped-def]
+        """Accept ``blocks`` (in the order they were ready) ``duration`` from now. The last
+        block's readiness released them all: the others waited for it, held by the
+        customer's acceptance of the whole tranche or hall."""
         t = self.env.now + duration
         if self.not_before is not None:
             t = max(t, self.not_before)
         yield self.env.timeout(t - self.env.now)
-        for accept in accepts:
-            accept()
+        for i, (accept, stage) in enumerate(blocks):
+            accept(stage if i == len(blocks) - 1 else Stage.ACCEPTANCE)

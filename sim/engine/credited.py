@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.engine.ledger import Ledger
+from sim.engine.vocabulary import Stage
 from sim.units import Days
 
 
@@ -24,9 +25,11 @@ class CreditedLedger(Ledger):
     def record(self, t: Days, units: float, gpus_per_unit: float, hall: str | None) -> None:
         """Units of the contract recorded as accepted at ``t`` (``hall``: the tranche's)."""
         self.credit[hall] = self.credit.get(hall, 0.0) + units
-        super().deliver(t, units, gpus_per_unit, hall)
+        super().deliver(t, units, gpus_per_unit, hall, Stage.RECORDED)
 
-    def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str | None) -> None:
+    def deliver(
+        self, t: Days, units: float, gpus_per_unit: float, hall: str | None, stage: Stage
+    ) -> None:
         left = units
         for key in dict.fromkeys([hall, None]):
             matched = min(left, self.credit.get(key, 0.0))
@@ -34,4 +37,4 @@ class CreditedLedger(Ledger):
                 self.credit[key] -= matched
                 left -= matched
         if left > 0:
-            super().deliver(t, left, gpus_per_unit, hall)
+            super().deliver(t, left, gpus_per_unit, hall, stage)

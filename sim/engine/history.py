@@ -17,7 +17,7 @@ from sim.engine.ledger import Ledger
 from sim.engine.plan import DeliveryPlan, DeliveryTranchePlan, HallPlan, PlatformPlan
 from sim.engine.site import SiteModel
 from sim.engine.state import HallState, Process
-from sim.engine.vocabulary import Kind, Level, Milestone
+from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import QUANTITY_EPS, Days
 
 
@@ -43,14 +43,16 @@ class StatusSiteModel(SiteModel):
             self.env.process(self._retire(day, mw))
 
     # -- acceptance --------------------------------------------------------------------
-    def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+    def _accept(
+        self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level, stage: Stage
+    ) -> None:
         """Racks through burn-in or rework are ready: they wait for the customer's acceptance
         when the hall's contract has one."""
         acceptor = hall.acceptor
         hall.pending -= racks
         self.racks_ready += racks
         if acceptor is None:
-            super()._accept(hall, platform, racks, frm)
+            super()._accept(hall, platform, racks, frm, stage)
             return
         t = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_READY, racks)
@@ -60,9 +62,10 @@ class StatusSiteModel(SiteModel):
         acceptor.ready(
             hall.plan.name,
             units,
-            lambda: super(StatusSiteModel, self)._accept(
-                hall, platform, racks, Level.RACKS_AWAITING_ACCEPTANCE
+            lambda held: super(StatusSiteModel, self)._accept(
+                hall, platform, racks, Level.RACKS_AWAITING_ACCEPTANCE, held
             ),
+            stage,
         )
         everything = self.racks_ready >= self.racks_expected
         for h in self.halls:
@@ -86,23 +89,28 @@ class StatusSiteModel(SiteModel):
         plan = hall.plan
         if plan.handover_day is not None:
             yield self._at(plan.handover_day)
-            self._hand_over(plan, ledger)
+            self._hand_over(plan, ledger, Stage.RECORDED)
             if hall.acceptor is not None:
                 hall.acceptor.counted(plan.basis_mw)
             return
         if self.site.as_of is not None:
             yield self._at(self.site.as_of)
         if hall.acceptor is None:
-            self._hand_over(plan, ledger)
+            self._hand_over(plan, ledger, hall.stage)
             return
-        self._hand_over(plan, ledger, accepted=False)
+        self._hand_over(plan, ledger, hall.stage, accepted=False)
         self._level(self.env.now, {Level.COLO_AWAITING_ACCEPTANCE_MW: plan.it_mw})
-        hall.acceptor.ready(plan.name, plan.basis_mw, lambda: self._tenant_accepts(plan, ledger))
+        hall.acceptor.ready(
+            plan.name,
+            plan.basis_mw,
+            lambda held: self._tenant_accepts(plan, ledger, held),
+            hall.stage,
+        )
         hall.acceptor.hall_complete(plan.name)
 
-    def _tenant_accepts(self, plan: HallPlan, ledger: Ledger) -> None:
+    def _tenant_accepts(self, plan: HallPlan, ledger: Ledger, stage: Stage) -> None:
         self._level(self.env.now, {Level.COLO_AWAITING_ACCEPTANCE_MW: -plan.it_mw})
-        ledger.deliver(self.env.now, plan.basis_mw, 0.0, plan.name)
+        ledger.deliver(self.env.now, plan.basis_mw, 0.0, plan.name, stage)
 
     # -- a status update's recorded past ---------------------------------------------
     def _retire(self, day: Days, mw: float) -> Process:
@@ -168,7 +176,7 @@ class StatusSiteModel(SiteModel):
                 while racks and burning:
                     cohort = burning[0]
                     n = min(racks, cohort[2])
-                    super()._accept(hall, cohort[1], n, Level.RACKS_BURN_IN)  # as recorded
+                    super()._accept(hall, cohort[1], n, Level.RACKS_BURN_IN, Stage.RECORDED)
                     hall.pending -= n
                     self.racks_ready += n
                     if hall.acceptor is not None and hall.ledger is not None:
@@ -206,4 +214,4 @@ class StatusSiteModel(SiteModel):
     ) -> Process:
         as_of = self.site.as_of if self.site.as_of is not None else 0.0
         yield self._at(max(installed + platform.burn_in, as_of))
-        self._burnt_in(hall, platform, racks)
+        self._burnt_in(hall, platform, racks, Stage.RECORDED)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sim.engine.plan import ContractPlan, TranchePlan
 from sim.engine.recorder import Recorder
-from sim.engine.vocabulary import Kind, Milestone
+from sim.engine.vocabulary import Kind, Milestone, Stage
 from sim.units import QUANTITY_EPS, Days
 
 
@@ -49,10 +49,13 @@ class Ledger:
     def __post_init__(self) -> None:
         self._left = {t.number: t.units for t in self.contract.tranches}
 
-    def deliver(self, t: Days, units: float, gpus_per_unit: float, hall: str | None) -> None:
+    def deliver(
+        self, t: Days, units: float, gpus_per_unit: float, hall: str | None, stage: Stage
+    ) -> None:
         """Add ``units`` delivered by ``hall`` at time ``t``, each billing ``gpus_per_unit``
         GPUs (for a contract billing available GPUs, less the share out for repair); only what
-        fills a tranche that hall may serve counts."""
+        fills a tranche that hall may serve counts. ``stage`` set the units' time: a tranche
+        they fill records it as its critical stage."""
         counted = 0.0
         order = self._orders.get(hall)
         if order is None:
@@ -68,14 +71,14 @@ class Ledger:
             self._left[tranche.number] = left - take
             if left - take <= QUANTITY_EPS:
                 self._left[tranche.number] = 0.0
-                self._filled(t, tranche)
+                self._filled(t, tranche, stage)
         if counted <= 0.0:
             return
         self.delivered += counted
         self.recorder.delivered(t, self.contract.name, counted, counted * gpus_per_unit)
 
-    def _filled(self, t: Days, tranche: TranchePlan) -> None:
-        self.recorder.filled(t, self.contract.name, tranche.number)
+    def _filled(self, t: Days, tranche: TranchePlan, stage: Stage) -> None:
+        self.recorder.filled(t, self.contract.name, tranche.number, stage)
         self.recorder.event(
             t,
             self.contract.site,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sim.engine.vocabulary import Kind, Level, Milestone
+from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import Days
 
 
@@ -41,6 +41,8 @@ class Recorder:
     levels: list[LevelRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
     fills: list[FillRow] = field(default_factory=list)
+    critical: dict[tuple[str, int], Stage] = field(default_factory=dict)
+    """(contract, tranche number) -> the stage that set the tranche's fill date."""
 
     def event(
         self,
@@ -63,9 +65,11 @@ class Recorder:
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))
 
-    def filled(self, t: Days, contract: str, tranche: int) -> None:
-        """Tranche number ``tranche`` of ``contract`` is filled at ``t``."""
+    def filled(self, t: Days, contract: str, tranche: int, stage: Stage) -> None:
+        """Tranche number ``tranche`` of ``contract`` is filled at ``t``; ``stage`` set the
+        time of the units that filled it (see `Stage`)."""
         self.fills.append((t, contract, tranche))
+        self.critical[(contract, tranche)] = stage
 
 
 @dataclass(frozen=True)

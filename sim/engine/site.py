@@ -16,6 +16,7 @@ The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain num
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping
 
@@ -35,9 +36,9 @@ from sim.engine.plan import (
 )
 from sim.engine.recorder import Recorder, Stages
 from sim.engine.sampler import Sampler
-from sim.engine.state import HallState, Lot, Process, Until
-from sim.engine.vocabulary import Kind, Level, Milestone
-from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, Days
+from sim.engine.state import HallState, Lot, Process, Until, job_stage
+from sim.engine.vocabulary import Kind, Level, Milestone, Stage
+from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, TIME_EPS, Days
 
 
 class SiteModel:
@@ -79,6 +80,8 @@ class SiteModel:
         self.crews_busy = 0
         """Crews on a job. The dispatcher gives a crew a job only when one is free, so a job
         never queues for a crew: a count is all a crew `Resource` would hold."""
+        self.crew_freed = -math.inf
+        """When a crew last finished a job (a job that starts then waited for it)."""
         self._wake = env.event()
         self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in site.grid}
         self.built: dict[str, simpy.Event] = {h.name: env.event() for h in site.halls}
@@ -99,17 +102,19 @@ class SiteModel:
 
     def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
-        its delay. Returns the time reached."""
+        its delay. Returns the time reached, and whether the approval gate set it."""
         if start.day is not None:
             t = start.day + start.delay
         else:
             assert start.after is not None
             yield done[start.after]
             t = self.env.now + start.lag + start.delay
-        t = max([t, *(d for d in (start.not_before, start.gate) if d is not None)])
+        floor = t if start.not_before is None else max(t, start.not_before)
+        gated = start.gate is not None and start.gate > floor
+        t = start.gate if start.gate is not None and gated else floor
         t += stretch(t, 0.0, self.site.pauses, work)
         yield self._at(t)
-        return t
+        return t, gated
 
     def _stretch(self, work: Days, kind: str) -> Days:  # pause windows included
         return stretch(self.env.now, work, self.site.pauses, kind)
@@ -126,7 +131,7 @@ class SiteModel:
 
     # -- grid and mining ---------------------------------------------------------------
     def _grid_phase(self, phase: GridPhasePlan) -> Process:
-        t = yield from self._until(phase.start, self.energized, "grid")
+        t, _ = yield from self._until(phase.start, self.energized, "grid")
         self._event(t, Kind.GRID, phase.name, Milestone.ENERGIZED, phase.mw)
         self._level(t, {Level.GRID_MW: phase.mw})
         self.grid_mw += phase.mw
@@ -158,9 +163,17 @@ class SiteModel:
 
     # -- halls -------------------------------------------------------------------------
     def _hall(self, hall: HallState) -> Process:
-        start = yield from self._until(hall.plan.construction_start, self.built, "construction")
+        begins = hall.plan.construction_start
+        start, gated = yield from self._until(begins, self.built, "construction")
+        if gated or begins.after is None:  # else as its predecessor, built before it starts
+            hall.stage = Stage.GATE if gated else Stage.HALL
+        else:
+            hall.stage = next(h.stage for h in self.halls if h.plan.name == begins.after)
         yield from self._build(hall.plan, start)  # capex; building -> waiting for power
+        built = self.env.now
         yield self.power.get(hall.plan.grid_mw)  # first come, first served
+        if self.env.now > built + TIME_EPS:
+            hall.stage = Stage.GRID  # built, then waited for a phase to energize
         self._reserve(hall.plan)  # -> commissioning; mining gives way
         if hall.plan.ready_day is not None:  # recorded
             yield self._at(hall.plan.ready_day)
@@ -206,9 +219,11 @@ class SiteModel:
             self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
             self._notify()
         elif hall.ledger is not None:
-            self._hand_over(hall.plan, hall.ledger)
+            self._hand_over(hall.plan, hall.ledger, hall.stage)
 
-    def _hand_over(self, hall: HallPlan, ledger: Ledger, accepted: bool = True) -> None:
+    def _hand_over(
+        self, hall: HallPlan, ledger: Ledger, stage: Stage, accepted: bool = True
+    ) -> None:
         """A colocation hall goes to its tenant, who brings (and may pay for) the load."""
         now, contract = self.env.now, ledger.contract
         load = hall.it_mw * contract.tenant_load_factor
@@ -224,7 +239,7 @@ class SiteModel:
             },
         )
         if accepted:  # else the tenant accepts later (see `sim.engine.history`)
-            ledger.deliver(now, hall.basis_mw, 0.0, hall.name)
+            ledger.deliver(now, hall.basis_mw, 0.0, hall.name, stage)
 
     # -- deliveries --------------------------------------------------------------------
     def deliver(self, delivery: DeliveryPlan, tranche: DeliveryTranchePlan) -> None:
@@ -250,7 +265,7 @@ class SiteModel:
             tranche=tranche.number,
         )
         self._level(t, {Level.RACKS_DELIVERED: tranche.racks, Level.RACKS_WAITING: tranche.racks})
-        self.inventory.append(Lot(delivery.name, platform, tranche.racks))
+        self.inventory.append(Lot(delivery.name, platform, tranche.racks, self.env.now))
         self._notify()
 
     # -- installation ------------------------------------------------------------------
@@ -286,7 +301,7 @@ class SiteModel:
         free crew has one."""
         crews = self.site.crews
         assert crews is not None
-        jobs: list[tuple[HallState, PlatformPlan, int]] = []
+        jobs: list[tuple[HallState, PlatformPlan, int, Stage]] = []
         while self.crews_busy < crews.count and self.inventory:
             job = self._next_job()
             if job is None:
@@ -303,16 +318,15 @@ class SiteModel:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
             self.crews_busy += 1  # a free crew takes the job at once
-            jobs.append((hall, lot.platform, racks))
-        for hall, platform, racks in jobs:
-            self._install(hall, platform, racks)
+            jobs.append((hall, lot.platform, racks, job_stage(lot, hall, self.crew_freed)))
+        for hall, platform, racks, stage in jobs:
+            self._install(hall, platform, racks, stage)
 
-    # A job is three steps on the crew's clock: it starts (`_install`), its racks are
-    # installed (`_job_done`) and, after their burn-in, accepted or sent to rework
-    # (`_burnt_in`). Each step schedules the next as a timeout with a callback rather than
-    # running in a SimPy process of its own: a process per job cost two more events (its
-    # start and its end) and changed no date.
-    def _install(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+    # A job is three steps on the crew's clock, each a timeout with a callback (a SimPy
+    # process per job cost two more events and changed no date): it starts (`_install`), its
+    # racks are installed (`_job_done`), and after burn-in they are accepted or reworked
+    # (`_burnt_in`). ``stage`` (`sim.engine.state.job_stage`) goes with them to acceptance.
+    def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
         t = self.env.now
@@ -321,41 +335,43 @@ class SiteModel:
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
         work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
-        self._after(work, lambda: self._job_done(hall, platform, racks))
+        self._after(work, lambda: self._job_done(hall, platform, racks, stage))
 
-    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
+    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """The crew is done and free again; the racks draw power and start their burn-in."""
         self.crews_busy -= 1
-        t = self.env.now
+        t = self.crew_freed = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
         self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
         self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
         self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._notify()
-        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks))
+        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks, stage))
 
     def _after(self, delay: Days, then: Callable[[], None]) -> None:
-        """Call ``then`` ``delay`` days from now (a timeout with a callback)."""
-        self.env.timeout(delay).callbacks.append(lambda _: then())
+        self.env.timeout(delay).callbacks.append(lambda _: then())  # ``then`` in ``delay`` days
 
-    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int) -> None:
-        """Burn-in ends: a fallout share goes to rework, the rest is accepted."""
+    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
+        """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set
+        the time the racks' job started, and so the time they are accepted."""
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
             self._event(t, Kind.HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
             self.stages.move(t, failed, frm=Level.RACKS_BURN_IN, to=Level.RACKS_REWORK)
             self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
-            self.env.process(self._rework(hall, platform, failed))
+            self.env.process(self._rework(hall, platform, failed, stage))
         if racks - failed:
-            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN)
+            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN, stage)
 
-    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int) -> Process:
+    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> Process:
         yield self.env.timeout(platform.rework)
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._accept(hall, platform, racks, Level.RACKS_REWORK)
+        self._accept(hall, platform, racks, Level.RACKS_REWORK, stage)
 
-    def _accept(self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level) -> None:
+    def _accept(
+        self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level, stage: Stage
+    ) -> None:
         """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
         online, less the share out for repair."""
         t = self.env.now
@@ -380,4 +396,4 @@ class SiteModel:
             billed = counts.gpus_per_unit
             if hall.ledger.contract.bills_available:
                 billed *= up / racks  # the GPUs out for repair do not bill
-            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name)
+            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name, stage)

@@ -89,3 +89,25 @@ HALL_PHASES = (
     Milestone.READY,
 )
 """The milestones that bound a hall's phases: building, waiting for power, commissioning."""
+
+
+class Stage(StrEnum):
+    """The pipeline stage that set a contract tranche's fill date (its criticality: see
+    `sim.engine.state.job_stage` and docs/criticality.md), in pipeline order."""
+
+    GRID = "grid"
+    """The hall waited for grid power (a phase energized) after it was built."""
+    GATE = "gate"
+    """An approval gate held the hall's construction start."""
+    HALL = "hall"
+    """The hall's construction and commissioning."""
+    DELIVERY = "delivery"
+    """The racks arrived after the hall was ready (and no crew held them longer)."""
+    CREWS = "crews"
+    """Once the racks and the hall were there, the job waited for a free crew longer than
+    the later of the two had held it."""
+    ACCEPTANCE = "acceptance"
+    """The units were ready; the customer's acceptance of a whole tranche or hall held them
+    for other units."""
+    RECORDED = "recorded"
+    """A status update recorded the units that filled the tranche (the past set it)."""

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.criticality import critical_stages, criticality_summary, criticality_table
 from sim.analysis.kpis import DATE_KPIS, kpi_row
 from sim.analysis.records import level_rows
 from sim.analysis.steps import row_grid
@@ -91,6 +92,8 @@ class Replication:
     """float32, shape (metric, site or portfolio, date)."""
     kpis: dict[str, float]
     """Dates as days since the scenario start (NaN when not reached in the horizon)."""
+    critical: dict[str, str] = field(default_factory=dict)
+    """``<contract>.tranche_<n>`` -> the stage that set its fill date (`critical_stages`)."""
 
 
 def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headline") -> Replication:
@@ -106,7 +109,7 @@ def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headlin
         kpis.update({f"input.{k}": v for k, v in draws.items()})
         columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
         metrics = np.stack(columns).astype(np.float32)
-        return Replication(index, metrics, kpis)
+        return Replication(index, metrics, kpis, critical_stages(concrete, recorder))
     except Exception as exc:
         raise ReplicationError(
             f"replication {index} (seed {seed}) failed: {type(exc).__name__}: {exc}; "
@@ -143,6 +146,7 @@ class Aggregator:
     _sum: np.ndarray | None = None
     _count: int = 0
     rows: list[dict[str, float]] = field(default_factory=list)
+    critical: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, rep: Replication) -> None:
         if rep.index != self._count:
@@ -153,6 +157,7 @@ class Aggregator:
             self._kept.append(rep.metrics)
         self._count += 1
         self.rows.append({"replication": rep.index, "seed": self.seed, **rep.kpis})
+        self.critical.append(rep.critical)
 
     @property
     def band_replications(self) -> int:
@@ -209,6 +214,9 @@ class MonteCarlo:
     summary: dict[str, Any]
     tornado: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Drivers in days and dollars (`sim.montecarlo.tornado`)."""
+    criticality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per tranche and stage, the share of replications in which that stage set the
+    tranche's fill date (`sim.analysis.criticality`)."""
 
 
 def monte_carlo(
@@ -228,7 +236,7 @@ def monte_carlo(
         if progress is not None:
             progress(1)
     quantiles, mean = aggregator.percentiles()
-    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, bands)
+    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, aggregator.critical, bands)
     if aggregator.band_replications < n:
         mc.summary["bands"] = band_note(aggregator.band_replications)
     return mc
@@ -252,10 +260,11 @@ def assemble(
     rows: list[dict[str, float]],
     quantiles: np.ndarray,
     mean: np.ndarray,
+    critical: Sequence[dict[str, str]] = (),
     bands: Bands = "headline",
 ) -> MonteCarlo:
     """The Monte Carlo tables and summary from the aggregated arrays (of the ``bands``
-    metrics) and KPI rows."""
+    metrics), KPI rows and critical stages."""
     from sim.montecarlo.summary import drivers_table, mc_summary, on_time_table, percentile_table
     from sim.montecarlo.tornado import tornado_summary, tornado_table
 
@@ -276,4 +285,8 @@ def assemble(
     tornado = tornado_table(reps, start, scenario.scenario.end)
     summary["tornado"] = tornado_summary(tornado)
     summary["band_metrics"] = {"set": bands, "metrics": metrics}
-    return MonteCarlo(scenario, seed, reps, percentiles, on_time, drivers, summary, tornado)
+    criticality = criticality_table(scenario, critical)
+    summary["criticality"] = criticality_summary(criticality)
+    return MonteCarlo(
+        scenario, seed, reps, percentiles, on_time, drivers, summary, tornado, criticality
+    )

@@ -28,6 +28,8 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
             f"{c['unit']} delivered, full delivery {full}, {len(late)} of "
             f"{plural(len(c['tranches']), 'tranche')} late, revenue {money(c['revenue_usd'])}"
         )
+        stages = [f"{t['tranche']} {t['critical_stage']}" for t in c["tranches"]]
+        lines.append("    date set by (tranche stage): " + ", ".join(stages))
     lines.append(
         f"  revenue in horizon {money(summary['revenue_usd'])}; "
         f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
@@ -51,6 +53,12 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
                 f"P80 {p.get('p80', 'not in horizon')}, P90 {p['p90']}; "
                 f"on time by the last due date {100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
+        for name, tranches in mc.get("criticality", {}).items():
+            for tranche, shares in tranches.items():
+                ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+                cells = [f"{stage} {percent(share, 0)}" for stage, share in ranked]
+                number = tranche.removeprefix("tranche_")
+                lines.append(f"    {name} tranche {number} date set by: " + ", ".join(cells))
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ MONTHLY = [
     ("mining_revenue_usd", "mining revenue", MONEY),
     ("power_cost_usd", "power cost (less)", MONEY),
     ("capex_usd", "capex (less)", MONEY),
+    ("crew_cost_usd", "crew cost (less)", MONEY),
     ("net_cash_flow_usd", "net cash flow", MONEY),
     ("discount_factor", "discount factor", "0.000000"),
     ("present_value_usd", "present value", MONEY),
@@ -146,14 +147,15 @@ def _summary(sheet: Worksheet, result: Result) -> None:
             m["mining_revenue_usd"],
             m["power_cost_usd"],
             m["capex_usd"],
+            m["crew_cost_usd"],
             m["cash_usd"],
             finance["sites"][site]["npv_usd"],
             finance["sites"][site]["irr"],
         ]
         for site, m in s["money"].items()
     ]
-    headers = ["site", "revenue", "mining revenue", "power cost", "capex", "cash at end"]
-    _rows(sheet, [*headers, "NPV", "IRR"], sites, ["", *[MONEY] * 6, PERCENT])
+    headers = ["site", "revenue", "mining revenue", "power cost", "capex", "crew cost"]
+    _rows(sheet, [*headers, "cash at end", "NPV", "IRR"], sites, ["", *[MONEY] * 7, PERCENT])
     sheet.column_dimensions["A"].width = 24
 
 
@@ -182,6 +184,8 @@ def _tranches(sheet: Worksheet, result: Result) -> None:
 
 
 def _monthly(sheet: Worksheet, rows: Any) -> None:
+    from openpyxl.utils import get_column_letter
+
     columns = [c for c, _, _ in MONTHLY]
     _rows(
         sheet,
@@ -190,6 +194,7 @@ def _monthly(sheet: Worksheet, rows: Any) -> None:
         [f for _, _, f in MONTHLY],
     )
     last = sheet.max_row
-    sheet.append(["NPV"] + [None] * (len(MONTHLY) - 2) + [f"=SUM(J2:J{last})"])
+    column = get_column_letter(len(MONTHLY))  # the present values
+    sheet.append(["NPV"] + [None] * (len(MONTHLY) - 2) + [f"=SUM({column}2:{column}{last})"])
     sheet.cell(sheet.max_row, len(MONTHLY)).number_format = MONEY
     sheet.freeze_panes = "B2"

@@ -203,6 +203,7 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
         mc.scenario.status.as_of if mc.scenario.status is not None else None,
     )
     mc.tornado.to_csv(folder / "tornado.csv", index=False, float_format="%.6f")
+    mc.criticality.to_csv(folder / "criticality.csv", index=False, float_format="%.6f")
     name, n = mc.scenario.scenario.name, len(mc.replications)
     title = f"{name}: what each input moves, in days and dollars ({n} replications)"
     plot_tornado(mc.tornado, title, folder / "plots" / "tornado.png")

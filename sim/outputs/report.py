@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.outputs import formats
 from sim.outputs.headline import headline
-from sim.outputs.reportparts import finance_rows, risk_rows, tranche_rows
+from sim.outputs.reportparts import criticality_rows, finance_rows, risk_rows, tranche_rows
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
@@ -185,6 +185,7 @@ def run_report(result: Result, folder: Path) -> str:
                     t["due"],
                     t["delivered"] or "–",
                     _slip(t["slip_days"]),
+                    t["critical_stage"].replace("_", " "),
                 ]
                 + ([t["due_revised"], _slip(t["slip_revised_days"])] if "due_revised" in t else [])
             )
@@ -192,7 +193,7 @@ def run_report(result: Result, folder: Path) -> str:
     parts.append(
         "<h2>Contract tranches</h2>"
         + _table(
-            ["contract", "kind", "tranche", "hall", "units", "due", "delivered", "slip"]
+            ["contract", "kind", "tranche", "hall", "units", "due", "delivered", "slip", "set by"]
             + (["revised due", "slip vs revised"] if revised else []),
             rows,
         )
@@ -228,6 +229,7 @@ def run_report(result: Result, folder: Path) -> str:
                 "mining revenue",
                 "power cost",
                 "capex",
+                "crew cost",
                 "cash at end",
                 "GPU-months",
                 "peak facility MW",
@@ -238,6 +240,7 @@ def run_report(result: Result, folder: Path) -> str:
                     _money(money["mining_revenue_usd"]),
                     _money(money["power_cost_usd"]),
                     _money(money["capex_usd"]),
+                    _money(money["crew_cost_usd"]),
                     _money(money["cash_usd"]),
                     f"{s['gpu_months']:,.0f}",
                     f"{s['peak_facility_mw']['all']['mw']:,.1f}",
@@ -276,6 +279,8 @@ def run_report(result: Result, folder: Path) -> str:
                 ],
             )
         )
+        caption, (headers, critical) = criticality_rows(mc.criticality)
+        parts.append(f"<h2>Criticality</h2><p>{_e(caption)}</p>" + _table(headers, critical))
     parts.append(
         "<h2>What limited the ramp</h2>"
         + _table(

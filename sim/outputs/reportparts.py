@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from sim.outputs.formats import days, money, percent, signed_money
 
 if TYPE_CHECKING:
@@ -36,6 +38,26 @@ def finance_rows(result: Result) -> tuple[str, Rows]:
     total = f["sites"]["all"]
     rows.append(["portfolio", money(total["npv_usd"]), _irr(total["irr"])])
     return caption, (["", "NPV", "IRR"], rows)
+
+
+def criticality_rows(table: pd.DataFrame) -> tuple[str, Rows]:
+    """(caption, table) of the criticality index: per tranche, the share of replications in
+    which each stage set its fill date (the stages that ever did, in pipeline order)."""
+    caption = (
+        "The share of replications in which each stage set the tranche's date: what held "
+        "the units that filled it longest (the hall, and the grid or gate behind it, the "
+        "racks, a crew, the customer's acceptance), as docs/criticality.md states. Each row "
+        "adds up to 100%."
+    )
+    seen = table[table["share"] > 0]
+    stages = [s for s in dict.fromkeys(table["stage"]) if s in set(seen["stage"])]
+    rows: list[list[Any]] = []
+    for (contract, tranche), mine in table.groupby(["contract", "tranche"], sort=False):
+        shares = dict(zip(mine["stage"], mine["share"], strict=True))
+        rows.append(
+            [contract, tranche, *(percent(shares[s]) if shares[s] else "–" for s in stages)]
+        )
+    return caption, (["contract", "tranche", *(s.replace("_", " ") for s in stages)], rows)
 
 
 def _irr(value: float | None) -> str:

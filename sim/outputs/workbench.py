@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sim
 from sim.outputs.files import write_atomically
+from sim.outputs.formats import money
 
 if TYPE_CHECKING:
     from sim.scenario.loader import Loaded
@@ -157,7 +158,9 @@ def search_lines(result: SearchResult, folder: Path) -> str:
         lines.append(f"  no point run meets every constraint; the closest is {closest}:")
     else:
         point = ", ".join(f"{k}={v}" for k, v in result.best.items())
-        lines.append(f"  best: {point} ({result.spec.objective.target} = {_objective(result)})")
+        target, value = result.spec.objective.target, _objective(result)
+        shown = money(value) if target.endswith("_usd") and target not in result.best else value
+        lines.append(f"  best: {point} ({target} = {shown})")
     for e in result.certainty:
         if e.n:
             lines.append(

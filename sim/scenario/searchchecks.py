@@ -20,6 +20,7 @@ PORTFOLIO_KPIS = (
     "idle_mw_days",
     "rack_days_waiting",
     "cash_usd",
+    "cost_usd",
     "npv_usd",
 )
 """The KPIs an objective or a `kpi` constraint may name, besides `<contract>.revenue_usd` and

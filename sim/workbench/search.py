@@ -160,10 +160,13 @@ def search(
     file = scenario.file if isinstance(scenario, Loaded) else scenario
     path = file if isinstance(file, str | Path) else None
     base = base_scenario(scenario)
-    located = spec is None and path is not None
     spec = spec if spec is not None else base.search
     if spec is None:
         raise UsageError(f"{path or 'the scenario'} has no `search:` block; add one (README)")
+    # The file's own variables (its block, perhaps with another objective) are located in it.
+    located = (
+        path is not None and base.search is not None and spec.variables == base.search.variables
+    )
     changes = {"method": method, "trials": trials}
     spec = spec.model_copy(update={k: v for k, v in changes.items() if v is not None})
     if any(c.on_time is not None for c in spec.constraints) and options.replications < 1:

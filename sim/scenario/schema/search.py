@@ -91,9 +91,9 @@ class Objective(StrictModel):
     RULES = ("Exactly one of `minimize` and `maximize`.",)
 
     minimize: str | None = None
-    """A decision variable's key path, or a KPI: `revenue_usd`, `cash_usd`, `gpu_months`,
-    `peak_facility_mw`, `idle_mw_days`, `rack_days_waiting`, `npv_usd`, `<contract>.revenue_usd`,
-    `<contract>.npv_usd`."""
+    """A decision variable's key path, or a KPI: `cost_usd` (capex, power and crew cost in the
+    horizon), `revenue_usd`, `cash_usd`, `gpu_months`, `peak_facility_mw`, `idle_mw_days`,
+    `rack_days_waiting`, `npv_usd`, `<contract>.revenue_usd`, `<contract>.npv_usd`."""
     maximize: str | None = None
     """As `minimize`, to make as large as possible."""
 

@@ -13,6 +13,7 @@ from sim.scenario.schema.progress import Gate, HashpricePoint, MiningRetirement,
 from sim.scenario.schema.types import (
     Duration,
     Name,
+    NonNegativeFloat,
     Number,
     PositiveFloat,
     PositiveInt,
@@ -187,6 +188,10 @@ class Crews(StrictModel):
     """Racks one crew installs (and plumbs) per week."""
     lot_racks: PositiveInt | None = None
     """Racks one crew takes per job; defaults to one week of work (`racks_per_week`, at least 1)."""
+    cost_usd_per_week: NonNegativeFloat = 0.0
+    """What one crew costs per week while the site's installation campaign lasts: from its
+    first rack's arrival until its last rack is installed (to the end of the horizon while
+    racks still wait). Counted as `crew_cost_usd` in the money table and in `cost_usd`."""
 
     @property
     def job_racks(self) -> int:
