@@ -36,7 +36,8 @@ examples:
 
 
 def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
-    """--replications, --seed, --jobs, --executor and --scheduler, for run and compare."""
+    """--replications, --seed, --jobs, --executor, --scheduler and --bands, for every command
+    that runs."""
     mc = parser.add_argument_group(
         "Monte Carlo",
         "Run the scenario N more times with uncertain inputs drawn from their distributions. "
@@ -72,6 +73,13 @@ def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="ADDRESS",
         help="dask.distributed scheduler address, with --executor dask (e.g. tcp://10.0.0.5:8786)",
+    )
+    mc.add_argument(
+        "--bands",
+        choices=["headline", "all"],
+        default="headline",
+        help="timeline metrics with percentile bands: the headline ones the plots draw "
+        "(default), or all of them (slower, more memory)",
     )
 
 

@@ -121,6 +121,7 @@ def run_options(args: argparse.Namespace) -> Any:
         jobs=args.jobs,
         executor=args.executor,
         scheduler=args.scheduler,
+        bands=args.bands,
         progress=args.replications > 0 and sys.stderr.isatty(),
     )
 

@@ -18,7 +18,14 @@ from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulat
 from sim.engine.realize import realize
 from sim.errors import ScenarioError, UsageError
 from sim.montecarlo.executors import EXECUTORS, Executor
-from sim.montecarlo.replications import MonteCarlo, chunks, monte_carlo
+from sim.montecarlo.replications import (
+    BANDS,
+    Bands,
+    MonteCarlo,
+    chunks,
+    monte_carlo,
+    replication_bytes,
+)
 from sim.result import Result
 from sim.scenario.loader import Loaded, load_file
 from sim.scenario.schema import Scenario, Step
@@ -42,6 +49,9 @@ class RunOptions:
     """The dask.distributed scheduler address (the dask executor only, and required there)."""
     progress: bool = False
     """Show a progress bar of the replications (on stderr)."""
+    bands: Bands = "headline"
+    """Which timeline metrics get percentile bands: "headline" (those the plots and report
+    draw: `sim.montecarlo.replications.HEADLINE_METRICS`) or "all"."""
 
     def __post_init__(self) -> None:
         for name in ("replications", "seed", "jobs"):
@@ -58,6 +68,8 @@ class RunOptions:
             raise UsageError(
                 f"executor must be one of {', '.join(EXECUTORS)} (got {self.executor!r})"
             )
+        if self.bands not in BANDS:
+            raise UsageError(f"bands must be one of {', '.join(BANDS)} (got {self.bands!r})")
         if self.executor == "dask" and not self.scheduler:
             raise UsageError("--executor dask needs --scheduler ADDRESS")
         if self.executor != "dask" and self.scheduler is not None:
@@ -172,20 +184,21 @@ def monte_carlo_run(
 
     from sim.montecarlo import executors
 
-    n, seed = options.replications, options.seed
+    n, seed, bands = options.replications, options.seed, options.bands
+    size = replication_bytes(scenario, bands)
     if options.executor == "dask":
         scheduler = options.scheduler
         assert scheduler is not None  # RunOptions checked it
-        work = chunks(n, 8)
+        work = chunks(n, 8, size)
 
         def results(c: list[list[int]]) -> Any:
-            return executors.dask(scenario, seed, c, scheduler)
+            return executors.dask(scenario, seed, c, scheduler, bands)
     else:
-        work = chunks(n, options.jobs)
+        work = chunks(n, options.jobs, size)
 
         def results(c: list[list[int]]) -> Any:
-            return executors.local(scenario, seed, c, options.jobs)
+            return executors.local(scenario, seed, c, options.jobs, bands)
 
     desc = f"{label}: replications" if label else "replications"
     with tqdm(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False) as bar:
-        return monte_carlo(scenario, n, seed, results, work, bar.update)
+        return monte_carlo(scenario, n, seed, results, work, bar.update, bands)

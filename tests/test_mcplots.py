@@ -178,3 +178,24 @@ def test_input_labels_are_short_but_unambiguous(inputs: list[str], expected: lis
     from sim.outputs.plots.bands import short_labels
 
     assert short_labels(inputs) == expected
+
+
+def test_above_twenty_sites_only_the_portfolio_bands_are_drawn(tmp_path: Path) -> None:
+    from sim.outputs.plots.bands import plot_monte_carlo
+    from sim.outputs.plots.run import MAX_SITE_PLOTS
+
+    one = _percentiles()
+    site = one[one["site"] == "childress"]
+    portfolio = one[one["site"] == "all"]
+
+    def bands(sites: int) -> list[str]:
+        many = [site.assign(site=f"s{i:02d}") for i in range(sites)]
+        table = pd.concat([*many, portfolio], ignore_index=True)
+        folder = tmp_path / str(sites)
+        paths = plot_monte_carlo("demo", table, _replications(), _on_time(), _drivers(), folder)
+        return sorted(p.name for p in paths if p.name.startswith("bands_"))
+
+    assert bands(MAX_SITE_PLOTS) == sorted(
+        [*(f"bands_s{i:02d}.png" for i in range(MAX_SITE_PLOTS)), "bands_portfolio.png"]
+    )
+    assert bands(MAX_SITE_PLOTS + 1) == ["bands_portfolio.png"]

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 import sim
-from sim.analysis.timeline import LEVELS
+from sim.analysis.records import LEVELS
 from sim.engine import build_plan
 from sim.engine.realize import realize
 from sim.engine.recorder import Recorder, Stages

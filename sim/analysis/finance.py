@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.records import LevelRows
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
@@ -47,11 +48,13 @@ class MonthlyFlows:
     """Each money column of the timeline, summed by month (site rows, then the portfolio)."""
 
 
-def monthly_flows(scenario: Scenario, recorder: Recorder) -> MonthlyFlows:
-    """The run's net cash flows by calendar month (exact: evaluated at month ends)."""
+def monthly_flows(
+    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None
+) -> MonthlyFlows:
+    """The run's net cash flows by calendar month (exact: evaluated at month ends); ``rows``
+    as for `sim.analysis.timeline.compute_arrays`."""
     info = scenario.scenario
-    monthly = scenario.model_copy(update={"scenario": info.model_copy(update={"step": "month"})})
-    arrays = compute_arrays(monthly, recorder)
+    arrays = compute_arrays(scenario, recorder, "month", rows)
     # Month-end rows, plus the start's row (in the first month) and the end's (in the last).
     months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
     keys, bucket = np.unique(months, return_inverse=True)
@@ -171,9 +174,11 @@ def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
     }
 
 
-def finance_kpis(scenario: Scenario, recorder: Recorder) -> dict[str, float]:
+def finance_kpis(
+    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None
+) -> dict[str, float]:
     """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's."""
-    flows = monthly_flows(scenario, recorder)
+    flows = monthly_flows(scenario, recorder, rows)
     years = years_from(flows.dates, valuation_date(scenario))
     rate = scenario.scenario.discount_rate
     out = {

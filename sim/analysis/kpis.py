@@ -19,6 +19,7 @@ from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.finance import finance_kpis, finance_summary
 from sim.analysis.money import Billing, billing, due_schedule
+from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
@@ -245,10 +246,13 @@ def revenue_lost_to_slips(
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
-def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str, float]:
+def kpi_row(
+    scenario: Scenario, recorder: Recorder, arrays: Arrays, rows: LevelRows | None = None
+) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
-    start, NaN when not reached in the horizon."""
+    start, NaN when not reached in the horizon. ``rows``: the recorder's level changes as
+    arrays, when the caller has them (`sim.analysis.records`)."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
     counted = deliveries(recorder)
@@ -275,7 +279,7 @@ def kpi_row(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> dict[str,
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
-    out.update(finance_kpis(scenario, recorder))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, rows))  # <contract>.npv_usd and npv_usd
     return out
 
 

@@ -9,6 +9,7 @@ per-day loop, and cost grows with the number of changes plus the grid size.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,21 @@ def date_grid(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
 def sample_times(grid: list[dt.date], start: dt.date) -> np.ndarray:
     """Sample time of each row: the end of its date, in days since the start."""
     return np.array([to_days(d, start) + 1.0 for d in grid])
+
+
+@lru_cache(maxsize=64)
+def _cached_grid(start: dt.date, end: dt.date, step: Step) -> tuple[list[dt.date], np.ndarray]:
+    dates = date_grid(start, end, step)
+    times = sample_times(dates, start)
+    times.flags.writeable = False  # shared by every run of the same horizon
+    return dates, times
+
+
+def row_grid(start: dt.date, end: dt.date, step: Step) -> tuple[list[dt.date], np.ndarray]:
+    """The row dates and their sample times (read-only), computed once per horizon: every
+    replication of a Monte Carlo run shares them."""
+    dates, times = _cached_grid(start, end, step)
+    return list(dates), times
 
 
 def levels_and_integrals(

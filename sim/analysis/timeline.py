@@ -23,10 +23,11 @@ import pandas as pd
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
-from sim.analysis.steps import cents, date_grid, levels_and_integrals, sample_times
+from sim.analysis.records import LEVELS, LevelRows, level_rows
+from sim.analysis.steps import cents, levels_and_integrals, row_grid
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, Step
 from sim.scenario.schema.types import plan
 from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
@@ -55,9 +56,6 @@ CONTRACT_COLUMNS = [
     "gpus_due",
     *CONTRACT_FLOWS,
 ]
-
-LEVELS: list[str] = [level.value for level in Level]
-"""Level columns recorded by the engine (MW, counts, a spending rate, cumulative payments)."""
 
 TIMELINE_COLUMNS = [
     "date",
@@ -152,14 +150,19 @@ def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
     )
 
 
-def compute_arrays(scenario: Scenario, recorder: Recorder) -> Arrays:
-    """Every timeline and contract column as arrays, from one run's records (numpy only)."""
+def compute_arrays(
+    scenario: Scenario, recorder: Recorder, step: Step | None = None, rows: LevelRows | None = None
+) -> Arrays:
+    """Every timeline and contract column as arrays, from one run's records (numpy only):
+    one row per ``step`` (default: the scenario's). ``rows``, the recorder's level changes
+    as arrays (`sim.analysis.records`), may be passed when several tables share them."""
     info = scenario.scenario
-    dates = date_grid(info.start, info.end, info.step)
-    grid = sample_times(dates, info.start)
+    dates, grid = row_grid(info.start, info.end, step or info.step)
     sites = list(scenario.sites)
-    level, integral = _levels(recorder, sites, grid)
-    before = _capex_before_start(recorder, sites)
+    if rows is None:
+        rows = level_rows(recorder, sites)
+    level, integral = _levels(rows, grid)
+    before = _capex_before_start(rows)
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
@@ -267,49 +270,30 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _levels(
-    recorder: Recorder, sites: list[str], grid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(site, column, row) arrays of levels and of their integrals since the start."""
     n_cols = len(LEVELS)
-    if recorder.levels:
-        t, site, column, delta = zip(*recorder.levels, strict=True)
-        site_index = {s: i for i, s in enumerate(sites)}
-        col_index = {c: i for i, c in enumerate(LEVELS)}
-        unknown = set(column) - set(col_index)
-        if unknown:
-            raise ValueError(f"engine recorded unknown level columns: {sorted(unknown)}")
-        keys = np.fromiter(
-            (site_index[s] * n_cols + col_index[c] for s, c in zip(site, column, strict=True)),
-            dtype=np.int64,
-            count=len(site),
-        )
-        level, integral = levels_and_integrals(
-            np.asarray(t, dtype=float),
-            keys,
-            np.asarray(delta, dtype=float),
-            len(sites) * n_cols,
-            grid,
-        )
+    n_sites = len(rows.sites)
+    if len(rows.t):
+        level, integral = levels_and_integrals(rows.t, rows.key, rows.delta, rows.n_keys, grid)
     else:
-        level = integral = np.zeros((len(sites) * n_cols, len(grid)))
-    shape = (len(sites), n_cols, len(grid))
+        level = integral = np.zeros((n_sites * n_cols, len(grid)))
+    shape = (n_sites, n_cols, len(grid))
     return level.reshape(shape), integral.reshape(shape)
 
 
-def _capex_before_start(recorder: Recorder, sites: list[str]) -> np.ndarray:
+def _capex_before_start(rows: LevelRows) -> np.ndarray:
     """Per site: capex spent before the start by halls whose construction began earlier.
 
     The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
     its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
     into the first row so that capex reconciles with the halls' MW x capex per MW.
     """
-    out = np.zeros((len(sites), 1))
-    index = {s: i for i, s in enumerate(sites)}
-    for t, site, column, delta in recorder.levels:
-        if column == Level.CAPEX_RATE_USD_PER_DAY and t < 0:
-            out[index[site], 0] += delta * -t
-    return out
+    site, t, delta = rows.of(Level.CAPEX_RATE_USD_PER_DAY)
+    early = t < 0
+    # bincount adds each site's terms in recording order, as a running sum would
+    spent = np.bincount(site[early], weights=delta[early] * -t[early], minlength=len(rows.sites))
+    return spent.reshape(-1, 1) + 0.0
 
 
 def _site_money(

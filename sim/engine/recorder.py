@@ -64,9 +64,7 @@ class Recorder:
 
     def level(self, t: Days, site: str, deltas: Mapping[Level, float]) -> None:
         """Change levels of ``site`` at ``t`` (zero deltas are not recorded)."""
-        for column, delta in deltas.items():
-            if delta:
-                self.levels.append((t, site, column, delta))
+        self.levels.extend([(t, site, column, delta) for column, delta in deltas.items() if delta])
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))

@@ -5,7 +5,7 @@ waits (first come, first served) to reserve its grid MW, then commissions. Minin
 energized MW that no hall has reserved; MW it gives up to a hall are decommissioned for good.
 
 Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher hands work to
-the crews (a `Resource`): a job is up to `lot_racks` racks of one lot into the first ready
+the free crews (a count): a job is up to `lot_racks` racks of one lot into the first ready
 hall (in order of readiness, then name) with room and the right cooling. Installed racks
 burn in; a fallout fraction goes to rework and is accepted later. Accepted racks are online,
 less the share out for repair (failure rate x repair time): expected values in a plan run,
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import simpy
-from simpy.resources.resource import Request
 
 from sim.engine.acceptance import Acceptor
 from sim.engine.calendar import stretch
@@ -78,7 +77,9 @@ class SiteModel:
         self.mining_mw = 0.0
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
-        self.crews = simpy.Resource(env, capacity=site.crews.count) if site.crews else None
+        self.crews_busy = 0
+        """Crews on a job. The dispatcher gives a crew a job only when one is free, so a job
+        never queues for a crew: a count is all a crew `Resource` would hold."""
         self.crew_freed = -math.inf
         """When a crew last finished a job (a job that starts then waited for it)."""
         self._wake = env.event()
@@ -93,7 +94,7 @@ class SiteModel:
         # power and take racks in an order that does not depend on the lines of the file.
         for hall in sorted(self.halls, key=lambda h: h.plan.name):
             self.env.process(self._hall(hall))
-        if self.crews is not None:
+        if self.site.crews is not None:
             self.env.process(self._dispatcher())
 
     def _at(self, t: Days) -> simpy.Timeout:
@@ -296,18 +297,18 @@ class SiteModel:
         return None
 
     def _dispatch(self) -> None:
-        """Give free crews jobs while waiting racks fit somewhere."""
-        assert self.crews is not None
-        assert self.site.crews is not None
-        while self.crews.count < self.crews.capacity and self.inventory:
+        """Give free crews jobs while waiting racks fit somewhere; the jobs start once every
+        free crew has one."""
+        crews = self.site.crews
+        assert crews is not None
+        jobs: list[tuple[HallState, PlatformPlan, int, Stage]] = []
+        while self.crews_busy < crews.count and self.inventory:
             job = self._next_job()
             if job is None:
-                return  # nothing waiting fits anywhere yet
+                break  # nothing waiting fits anywhere yet
             lot, hall = job
             kw = lot.platform.hall_kw_per_rack
-            racks = min(
-                self.site.crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw)
-            )
+            racks = min(crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw))
             lot.racks -= racks
             if lot.racks == 0:
                 self.inventory.remove(lot)
@@ -316,38 +317,39 @@ class SiteModel:
             if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
                 # Too little left for any rack delivered here: not room, whatever the level.
                 self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
-            request = self.crews.request()  # granted at once: a crew is free
-            stage = job_stage(lot, hall, self.crew_freed)
-            self.env.process(self._install(request, hall, lot.platform, racks, stage))
+            self.crews_busy += 1  # a free crew takes the job at once
+            jobs.append((hall, lot.platform, racks, job_stage(lot, hall, self.crew_freed)))
+        for hall, platform, racks, stage in jobs:
+            self._install(hall, platform, racks, stage)
 
-    def _install(
-        self, request: Request, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage
-    ) -> Process:
-        assert self.crews is not None
+    # A job is three steps on the crew's clock, each a timeout with a callback (a SimPy
+    # process per job cost two more events and changed no date): it starts (`_install`), its
+    # racks are installed (`_job_done`), and after burn-in they are accepted or reworked
+    # (`_burnt_in`). ``stage`` (`sim.engine.state.job_stage`) goes with them to acceptance.
+    def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
+        """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
         t = self.env.now
         self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
         self._level(
             t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
         )
-        yield request
-        yield self.env.timeout(
-            self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
-        )
-        self.crews.release(request)
+        work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        self._after(work, lambda: self._job_done(hall, platform, racks, stage))
+
+    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
+        """The crew is done and free again; the racks draw power and start their burn-in."""
+        self.crews_busy -= 1
         t = self.crew_freed = self.env.now
         self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
         self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
         self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
         self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._notify()
-        yield from self._burn_in(hall, platform, racks, stage)  # the same lot, one process
+        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks, stage))
 
-    def _burn_in(
-        self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage
-    ) -> Process:
-        yield self.env.timeout(platform.burn_in)
-        self._burnt_in(hall, platform, racks, stage)
+    def _after(self, delay: Days, then: Callable[[], None]) -> None:
+        self.env.timeout(delay).callbacks.append(lambda _: then())  # ``then`` in ``delay`` days
 
     def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
 from sim.errors import UsageError
-from sim.montecarlo.replications import Replication, run_chunk
+from sim.montecarlo.replications import Bands, Replication, run_chunk
 from sim.scenario.schema import Scenario
 
 Executor = Literal["local", "dask"]
@@ -28,10 +28,10 @@ class WorkerLost(UsageError):
 
 
 def serial(
-    scenario: Scenario, seed: int, chunks: list[list[int]]
+    scenario: Scenario, seed: int, chunks: list[list[int]], bands: Bands = "headline"
 ) -> Iterator[tuple[int, list[Replication]]]:
     for number, indices in enumerate(chunks):
-        yield number, run_chunk(scenario, seed, indices)
+        yield number, run_chunk(scenario, seed, indices, bands)
 
 
 def _quiet_worker() -> None:
@@ -41,13 +41,13 @@ def _quiet_worker() -> None:
 
 
 def local(
-    scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int
+    scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int, bands: Bands = "headline"
 ) -> Iterator[tuple[int, list[Replication]]]:
     """Run chunks in ``jobs`` worker processes, a few chunks ahead of the results. On a
     failure, an interrupt, a worker that dies, or the consumer stopping early, the workers
     are terminated: none is left behind and nothing hangs."""
     if jobs <= 1:
-        yield from serial(scenario, seed, chunks)
+        yield from serial(scenario, seed, chunks, bands)
         return
     pool = ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context(), initializer=_quiet_worker
@@ -57,7 +57,8 @@ def local(
     done_chunks: set[int] = set()
     try:
         for number, indices in pending:
-            running[pool.submit(run_chunk_numbered, number, scenario, seed, indices)] = number
+            future = pool.submit(run_chunk_numbered, number, scenario, seed, indices, bands)
+            running[future] = number
             if len(running) >= 2 * jobs:
                 break
         while running:
@@ -77,7 +78,9 @@ def local(
                 done_chunks.add(number)
                 yield number, reps
                 for next_number, indices in pending:
-                    future = pool.submit(run_chunk_numbered, next_number, scenario, seed, indices)
+                    future = pool.submit(
+                        run_chunk_numbered, next_number, scenario, seed, indices, bands
+                    )
                     running[future] = next_number
                     break
     except BaseException:
@@ -90,9 +93,9 @@ def local(
 
 
 def run_chunk_numbered(
-    number: int, scenario: Scenario, seed: int, indices: list[int]
+    number: int, scenario: Scenario, seed: int, indices: list[int], bands: Bands = "headline"
 ) -> tuple[int, list[Replication]]:
-    return number, run_chunk(scenario, seed, indices)
+    return number, run_chunk(scenario, seed, indices, bands)
 
 
 def _ranges(indices: list[int]) -> str:
@@ -107,7 +110,11 @@ def _ranges(indices: list[int]) -> str:
 
 
 def dask(
-    scenario: Scenario, seed: int, chunks: list[list[int]], scheduler: str
+    scenario: Scenario,
+    seed: int,
+    chunks: list[list[int]],
+    scheduler: str,
+    bands: Bands = "headline",
 ) -> Iterator[tuple[int, list[Replication]]]:
     """Run chunks on a dask.distributed cluster; tasks on a worker that dies are retried."""
     try:
@@ -129,7 +136,7 @@ def dask(
         # lives only on the workers that hold it, and is lost for good with them when they
         # die, while a task's own arguments come back with its retry.
         futures = {
-            client.submit(run_chunk, scenario, seed, indices, pure=False, retries=2): number
+            client.submit(run_chunk, scenario, seed, indices, bands, pure=False, retries=2): number
             for number, indices in enumerate(chunks)
         }
         try:

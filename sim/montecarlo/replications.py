@@ -14,30 +14,69 @@ the 95% error of the bands' ranks, 1.96 * sqrt(p (1 - p) / M) (for example +-0.9
 points at P80 with M = 7,500). Tranche dates and every other KPI are kept for every
 replication, so their percentiles are always exact. (Averaging per-batch percentiles, as
 earlier versions did, is biased for step-shaped outcomes.)
+
+By default bands cover the headline metrics only (`HEADLINE_METRICS`: those the band plots,
+the comparison overlays and the report draw); ``bands="all"`` (``dcsim run --bands all``)
+sends back every timeline metric. Either way a replication's tranche dates and KPIs are
+complete. Memory is bounded in bytes, not counts: the kept timelines by `KEEP_BYTES`, the
+replications a task sends back at once by `CHUNK_BYTES`, and the percentiles are computed a
+block of cells at a time, so a run's peak memory does not grow with its replications.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.criticality import critical_stages, criticality_summary, criticality_table
 from sim.analysis.kpis import DATE_KPIS, kpi_row
-from sim.analysis.timeline import TIMELINE_COLUMNS, compute_arrays, with_datetimes
+from sim.analysis.records import level_rows
+from sim.analysis.steps import row_grid
+from sim.analysis.timeline import compute_arrays, timeline_columns, with_datetimes
 from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
 
-METRICS = TIMELINE_COLUMNS[2:]
-"""Every numeric timeline column gets percentile bands."""
+Bands = Literal["headline", "all"]
+BANDS: tuple[Bands, ...] = ("headline", "all")
+HEADLINE_METRICS = (
+    "grid_mw",
+    "ready_it_mw",
+    "ai_it_mw",
+    "facility_mw",
+    "gpus_online",
+    "revenue_usd",
+    "cash_usd",
+)
+"""The metrics that get bands by default: the ramp-up the band plots draw (grid, halls ready,
+AI IT load), GPUs online and revenue (band plots and comparison overlays), and the facility
+draw and cash behind the peak-MW and cash KPIs."""
 QUANTILES = (10.0, 50.0, 80.0, 90.0)
 KEEP_BYTES = 512 * 2**20
 """Memory for the replications' timelines the bands are computed from."""
+CHUNK_BYTES = 16 * 2**20
+"""At most this many bytes of timelines in one task's answer (and so in flight per task)."""
+BLOCK_BYTES = 32 * 2**20
+"""Percentiles are computed over blocks of cells of at most this many bytes of kept data."""
+
+
+def band_metrics(scenario: Scenario, bands: Bands) -> list[str]:
+    """The timeline metrics that get percentile bands, in timeline order."""
+    columns = timeline_columns(scenario)[2:]
+    return columns if bands == "all" else [c for c in columns if c in HEADLINE_METRICS]
+
+
+def replication_bytes(scenario: Scenario, bands: Bands) -> int:
+    """The bytes of one replication's band timelines (float32 metric x site x date)."""
+    info = scenario.scenario
+    dates, _ = row_grid(info.start, info.end, info.step)
+    return 4 * len(band_metrics(scenario, bands)) * (len(scenario.sites) + 1) * len(dates)
 
 
 class ReplicationError(RuntimeError):
@@ -57,16 +96,19 @@ class Replication:
     """``<contract>.tranche_<n>`` -> the stage that set its fill date (`critical_stages`)."""
 
 
-def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
-    """Run replication ``index`` of ``scenario`` under root seed ``seed``."""
+def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headline") -> Replication:
+    """Run replication ``index`` of ``scenario`` under root seed ``seed``; its timelines are
+    those of the ``bands`` metrics (see `band_metrics`)."""
     try:
         streams = Streams(seed, index)
         concrete, draws = realize(scenario, streams)
         recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
-        arrays = compute_arrays(concrete, recorder)
-        kpis = kpi_row(concrete, recorder, arrays)
+        rows = level_rows(recorder, list(concrete.sites))
+        arrays = compute_arrays(concrete, recorder, rows=rows)
+        kpis = kpi_row(concrete, recorder, arrays, rows)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
-        metrics = np.stack(list(arrays.columns.values())).astype(np.float32)
+        columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
+        metrics = np.stack(columns).astype(np.float32)
         return Replication(index, metrics, kpis, critical_stages(concrete, recorder))
     except Exception as exc:
         raise ReplicationError(
@@ -75,9 +117,22 @@ def replicate(scenario: Scenario, seed: int, index: int) -> Replication:
         ) from exc
 
 
-def run_chunk(scenario: Scenario, seed: int, indices: list[int]) -> list[Replication]:
-    """Several replications in one task (amortizes the cost of shipping the scenario)."""
-    return [replicate(scenario, seed, i) for i in indices]
+def run_chunk(
+    scenario: Scenario, seed: int, indices: list[int], bands: Bands = "headline"
+) -> list[Replication]:
+    """Several replications in one task (amortizes the cost of shipping the scenario).
+
+    While they run, the objects alive before them (modules, the scenario) are frozen out of
+    the garbage collector's scans (`gc.freeze`), which saves about a tenth of a
+    replication's time; they are unfrozen after, unless the caller had frozen some itself."""
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
+    try:
+        return [replicate(scenario, seed, i, bands) for i in indices]
+    finally:
+        if frozen:
+            gc.unfreeze()
 
 
 @dataclass
@@ -110,17 +165,27 @@ class Aggregator:
         return len(self._kept)
 
     def percentiles(self) -> tuple[np.ndarray, np.ndarray]:
-        """(the `QUANTILES` stacked, mean), each shaped like one replication's metrics."""
+        """(the `QUANTILES` stacked, mean), each shaped like one replication's metrics.
+
+        Computed a block of cells at a time (each cell's percentiles depend on that cell
+        only), so the kept timelines are never copied whole."""
         assert self._sum is not None
         kept = len(self._kept)
-        q = np.percentile(np.stack(self._kept), QUANTILES, axis=0) * kept
-        quantiles = np.sort(q / kept, axis=0)
-        return quantiles, self._sum / self._count
+        shape = self._kept[0].shape
+        flat = [k.reshape(-1) for k in self._kept]
+        cells = flat[0].size
+        block = max(1, BLOCK_BYTES // (kept * flat[0].itemsize))
+        out = np.empty((len(QUANTILES), cells))
+        for a in range(0, cells, block):
+            q = np.percentile(np.stack([f[a : a + block] for f in flat]), QUANTILES, axis=0)
+            out[:, a : a + block] = np.sort(q * kept / kept, axis=0)
+        return out.reshape(len(QUANTILES), *shape), self._sum / self._count
 
 
-def chunks(n: int, jobs: int) -> list[list[int]]:
-    """Replication indices split into tasks: a few per worker, at most 50 per task."""
-    size = max(1, min(50, math.ceil(n / (jobs * 8))))
+def chunks(n: int, jobs: int, item_bytes: int = 0) -> list[list[int]]:
+    """Replication indices split into tasks: a few per worker, at most 50 per task and at
+    most `CHUNK_BYTES` of timelines per task (each replication's are ``item_bytes``)."""
+    size = max(1, min(50, math.ceil(n / (jobs * 8)), CHUNK_BYTES // max(item_bytes, 1)))
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
@@ -161,15 +226,17 @@ def monte_carlo(
     results: Callable[[list[list[int]]], Iterable[tuple[int, list[Replication]]]],
     chunk_list: list[list[int]],
     progress: Callable[[int], object] | None = None,  # its return value is ignored
+    bands: Bands = "headline",
 ) -> MonteCarlo:
-    """Aggregate ``n`` replications produced by ``results`` (an executor's map)."""
+    """Aggregate ``n`` replications produced by ``results`` (an executor's map), whose
+    timelines are those of the ``bands`` metrics."""
     aggregator = Aggregator(seed)
     for rep in in_order(results(chunk_list)):
         aggregator.add(rep)
         if progress is not None:
             progress(1)
     quantiles, mean = aggregator.percentiles()
-    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, aggregator.critical)
+    mc = assemble(scenario, seed, aggregator.rows, quantiles, mean, aggregator.critical, bands)
     if aggregator.band_replications < n:
         mc.summary["bands"] = band_note(aggregator.band_replications)
     return mc
@@ -194,9 +261,10 @@ def assemble(
     quantiles: np.ndarray,
     mean: np.ndarray,
     critical: Sequence[dict[str, str]] = (),
+    bands: Bands = "headline",
 ) -> MonteCarlo:
-    """The Monte Carlo tables and summary from the aggregated arrays, KPI rows and critical
-    stages."""
+    """The Monte Carlo tables and summary from the aggregated arrays (of the ``bands``
+    metrics), KPI rows and critical stages."""
     from sim.montecarlo.summary import drivers_table, mc_summary, on_time_table, percentile_table
     from sim.montecarlo.tornado import tornado_summary, tornado_table
 
@@ -205,7 +273,8 @@ def assemble(
     day_columns = [c for c in reps.columns if c.endswith(tuple(f".{k}" for k in DATE_KPIS))]
     for column in day_columns:
         reps[column] = pd.Timestamp(start) + pd.to_timedelta(reps[column], unit="D")
-    percentiles = percentile_table(scenario, quantiles, mean)
+    metrics = band_metrics(scenario, bands)
+    percentiles = percentile_table(scenario, quantiles, mean, metrics)
     on_time = on_time_table(scenario, reps)
     drivers = drivers_table(reps)
     summary = mc_summary(scenario, seed, reps, on_time, drivers)
@@ -215,6 +284,7 @@ def assemble(
     on_time = with_datetimes(on_time, dates)
     tornado = tornado_table(reps, start, scenario.scenario.end)
     summary["tornado"] = tornado_summary(tornado)
+    summary["band_metrics"] = {"set": bands, "metrics": metrics}
     criticality = criticality_table(scenario, critical)
     summary["criticality"] = criticality_summary(criticality)
     return MonteCarlo(

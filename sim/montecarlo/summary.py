@@ -21,11 +21,15 @@ from sim.scenario.schema import Scenario
 TOP_DRIVERS = 10
 
 
-def percentile_table(scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray) -> pd.DataFrame:
-    """Long table: date, site, metric, p10, p50, p80, p90, mean."""
+def percentile_table(
+    scenario: Scenario, quantiles: np.ndarray, mean: np.ndarray, metrics: list[str] | None = None
+) -> pd.DataFrame:
+    """Long table: date, site, metric, p10, p50, p80, p90, mean; ``metrics`` are those the
+    arrays hold (default: every timeline metric)."""
     info = scenario.scenario
     dates = date_grid(info.start, info.end, info.step)
-    metrics = timeline_columns(scenario)[2:]
+    if metrics is None:
+        metrics = timeline_columns(scenario)[2:]
     sites = [*scenario.sites, PORTFOLIO]
     shape = mean.shape  # (metric, site, date)
     index = np.indices(shape).reshape(3, -1)

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
 
 if TYPE_CHECKING:
@@ -40,10 +41,13 @@ def plot_monte_carlo(
     folder: Path,
     as_of: dt.date | None = None,
 ) -> list[Path]:
-    """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths."""
+    """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths.
+    Above `MAX_SITE_PLOTS` sites only the portfolio's bands are drawn, as in a plan run."""
     folder.mkdir(parents=True, exist_ok=True)
     n = len(replications)
     paths = []
+    if percentiles["site"].nunique() - 1 > MAX_SITE_PLOTS:  # the sites, less the portfolio
+        percentiles = percentiles[percentiles["site"] == PORTFOLIO]
     for site, rows in percentiles.groupby("site", sort=False):
         site = str(site)
         label = "portfolio" if site == PORTFOLIO else site
