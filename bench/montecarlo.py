@@ -13,7 +13,7 @@ Each part prints JSON lines:
 - replication: one replication in process, by stage (drawing inputs, plan, SimPy, tables,
   KPIs, packing), its SimPy event count, and a bare SimPy loop with the same number of events
   (one process, a timeout per event) timed in the same run; the ratio of the two is the
-  replication's cost against its floor (each the best of three passes);
+  replication's cost against its floor (each the best of three passes, in CPU time);
 - end-to-end: the real `dcsim run` command (load, replications, aggregation, files, plots),
   its wall time and the peak of the summed resident memory of it and its workers (sampled
   every 50 ms with psutil when installed, else the largest single process).
@@ -77,9 +77,9 @@ def bare_simpy(events: int) -> float:
 
     env = simpy.Environment()
     env.process(loop(env))
-    start = time.perf_counter()
+    start = time.process_time()
     env.run()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def count_events(run: Callable[[], object]) -> int:
@@ -110,17 +110,18 @@ class Laps:
         self.last = 0.0
 
     def start(self) -> None:
-        self.last = time.perf_counter()
+        self.last = time.process_time()
 
     def lap(self, stage: str) -> None:
-        now = time.perf_counter()
+        now = time.process_time()
         self.total[stage] += now - self.last
         self.last = now
 
 
 def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, Any]:
     """One replication by stage, beside the bare SimPy floor: each figure is the best of
-    three passes' means over ``reps`` replications (the machine may be shared)."""
+    three passes' means over ``reps`` replications, in CPU time of this process (the
+    machine may be shared: wall time would count the other processes' turns)."""
     import numpy as np
 
     import sim
@@ -156,10 +157,10 @@ def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, 
             columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
             np.stack(columns).astype(np.float32)
             laps.lap("pack")
-        start = time.perf_counter()
+        start = time.process_time()
         for i in range(reps):
             replicate(loaded, seed, i, bands)
-        laps.total["replication"] = time.perf_counter() - start
+        laps.total["replication"] = time.process_time() - start
         best = {k: min(v, laps.total[k] / reps) for k, v in best.items()}
     streams = Streams(seed, 0)
     concrete, _ = realize(loaded, streams)

@@ -129,3 +129,19 @@ def test_cli_refuses_an_unknown_band_set(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--bands" in result.stderr
     assert "headline" in result.stderr
+
+
+def test_a_task_leaves_the_garbage_collector_as_it_found_it(example: sim.Scenario) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    reps = replications.run_chunk(example, 5, [0, 1])
+    assert gc.get_freeze_count() == 0  # frozen while it ran, unfrozen after
+    assert [r.kpis for r in reps] == [replicate(example, 5, i).kpis for i in (0, 1)]
+    gc.freeze()  # a caller that froze objects itself keeps them frozen
+    try:
+        assert gc.get_freeze_count() > 0
+        replications.run_chunk(example, 5, [0])
+        assert gc.get_freeze_count() > 0  # an unfreeze would have emptied the frozen set
+    finally:
+        gc.unfreeze()

@@ -322,11 +322,12 @@ class SiteModel:
         for hall, platform, racks, stage in jobs:
             self._install(hall, platform, racks, stage)
 
-    # A job is three steps on the crew's clock: it starts (`_install`), its racks are
-    # installed (`_job_done`), then burnt in (`_burnt_in`); each schedules the next as a
-    # timeout with a callback (a process per job cost two more events and changed no date).
+    # A job is three steps on the crew's clock, each a timeout with a callback (a SimPy
+    # process per job cost two more events and changed no date): it starts (`_install`), its
+    # racks are installed (`_job_done`), and after burn-in they are accepted or reworked
+    # (`_burnt_in`). ``stage`` (`sim.engine.state.job_stage`) goes with them to acceptance.
     def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
-        """A crew starts installing ``racks`` of ``platform`` in ``hall`` (see `job_stage`)."""
+        """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
         t = self.env.now
         self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
@@ -348,8 +349,7 @@ class SiteModel:
         self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks, stage))
 
     def _after(self, delay: Days, then: Callable[[], None]) -> None:
-        """Call ``then`` ``delay`` days from now (a timeout with a callback)."""
-        self.env.timeout(delay).callbacks.append(lambda _: then())
+        self.env.timeout(delay).callbacks.append(lambda _: then())  # ``then`` in ``delay`` days
 
     def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set

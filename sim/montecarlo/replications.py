@@ -25,6 +25,7 @@ block of cells at a time, so a run's peak memory does not grow with its replicat
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,8 +120,19 @@ def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headlin
 def run_chunk(
     scenario: Scenario, seed: int, indices: list[int], bands: Bands = "headline"
 ) -> list[Replication]:
-    """Several replications in one task (amortizes the cost of shipping the scenario)."""
-    return [replicate(scenario, seed, i, bands) for i in indices]
+    """Several replications in one task (amortizes the cost of shipping the scenario).
+
+    While they run, the objects alive before them (modules, the scenario) are frozen out of
+    the garbage collector's scans (`gc.freeze`), which saves about a tenth of a
+    replication's time; they are unfrozen after, unless the caller had frozen some itself."""
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
+    try:
+        return [replicate(scenario, seed, i, bands) for i in indices]
+    finally:
+        if frozen:
+            gc.unfreeze()
 
 
 @dataclass
@@ -170,10 +182,10 @@ class Aggregator:
         return out.reshape(len(QUANTILES), *shape), self._sum / self._count
 
 
-def chunks(n: int, jobs: int, replication_bytes: int = 0) -> list[list[int]]:
+def chunks(n: int, jobs: int, item_bytes: int = 0) -> list[list[int]]:
     """Replication indices split into tasks: a few per worker, at most 50 per task and at
-    most `CHUNK_BYTES` of timelines per task."""
-    size = max(1, min(50, math.ceil(n / (jobs * 8)), CHUNK_BYTES // max(replication_bytes, 1)))
+    most `CHUNK_BYTES` of timelines per task (each replication's are ``item_bytes``)."""
+    size = max(1, min(50, math.ceil(n / (jobs * 8)), CHUNK_BYTES // max(item_bytes, 1)))
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
