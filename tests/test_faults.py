@@ -22,7 +22,7 @@ def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
     scenario = sim.load(SCENARIOS / "portfolio.yaml")
     expected = monte_carlo_run(scenario, RunOptions(120, seed=21, jobs=1))
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         killed: list[int] = []
 
