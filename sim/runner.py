@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.finance import monthly_table
+from sim.analysis.finance import monthly_flows, monthly_table
 from sim.analysis.kpis import summarize
+from sim.analysis.records import level_rows
 from sim.analysis.timeline import build_tables, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
 from sim.engine.realize import realize
 from sim.errors import ScenarioError, UsageError
+from sim.gcpause import paused_gc
 from sim.montecarlo.executors import EXECUTORS, Executor
 from sim.montecarlo.replications import (
     BANDS,
@@ -84,19 +86,22 @@ class RunOptions:
 def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     """Simulate the scenario once (uncertain inputs at their plan values) and build its
     tables and KPIs."""
-    concrete, _ = realize(scenario)
-    plan = apply_status(build_plan(concrete), concrete)
-    recorder = simulate(plan, sampler if sampler is not None else Deterministic())
-    tables = build_tables(concrete, recorder)
-    summary = summarize(concrete, recorder, tables)
-    return Result(
-        scenario,
-        with_datetimes(tables.timeline, ["date"]),
-        with_datetimes(tables.contracts, ["date"]),
-        with_datetimes(tables.events, ["date"]),
-        summary,
-        monthly=monthly_table(concrete, recorder),
-    )
+    with paused_gc():  # long-lived objects only: see sim.gcpause
+        concrete, _ = realize(scenario)
+        plan = apply_status(build_plan(concrete), concrete)
+        recorder = simulate(plan, sampler if sampler is not None else Deterministic())
+        rows = level_rows(recorder, list(concrete.sites))  # shared by the tables below
+        tables = build_tables(concrete, recorder, rows)
+        flows = monthly_flows(concrete, recorder, rows)
+        summary = summarize(concrete, recorder, tables, flows)
+        return Result(
+            scenario,
+            with_datetimes(tables.timeline, ["date"]),
+            with_datetimes(tables.contracts, ["date"]),
+            with_datetimes(tables.events, ["date"]),
+            summary,
+            monthly=monthly_table(concrete, recorder, flows),
+        )
 
 
 def run(

@@ -1076,3 +1076,18 @@ def test_duplicate_phase_name_reports_no_cycle_at_a_missing_key() -> None:
     assert found[0].path == "sites.north.grid[1].name"
     # BUG: also "cycle: g1 -> g1" at sites.north.grid[0].after (line 8), a key grid[0] lacks
     assert "sites.north.grid[0].after" not in [p.path for p in found]
+
+
+def test_a_large_file_written_out_is_not_an_alias_bomb() -> None:
+    """The value limit grows with the file: a portfolio written out in full reads whole
+    (10,000 generated sites are about 550,000 values), an expanding alias does not."""
+    from sim.scenario.yamlsource import MAX_VALUES, parse_yaml
+
+    n = MAX_VALUES + 1000
+    text = "a: [" + ", ".join(["1"] * n) + "]\n"
+    assert parse_yaml(text, "big.yaml").data["a"] == [1] * n
+    bomb = text + "b: [" + ", ".join(["*x"] * 10) + "]\n"
+    bomb = bomb.replace("a: [", "a: &x [", 1)
+    [p] = problems(bomb)
+    assert p.message == f"the document expands to more than {len(bomb)} values"
+    assert p.path == "b"

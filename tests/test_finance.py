@@ -146,3 +146,39 @@ def test_the_monte_carlo_summary_gives_the_npv_distribution() -> None:
     assert portfolio["p90"] == pytest.approx(expected, abs=0.01)
     contract = result.monte_carlo.summary["contracts"]["c"]["npv_usd"]
     assert contract["mean"] == pytest.approx(expected + 2e6 / 1.1 ** (30 / 365), abs=0.01)
+
+
+def test_brentq_finds_scipys_root_bit_for_bit() -> None:
+    """IRR's root finder is a port of SciPy's brentq (so a plan run need not import
+    scipy.optimize): on random cash flows, the same rate to the last bit."""
+    from scipy.optimize import brentq as scipy_brentq
+
+    from sim.analysis.roots import brentq
+
+    rng = np.random.default_rng(14)
+    found = 0
+    for _ in range(300):
+        n = int(rng.integers(2, 40))
+        flows = rng.normal(0, 1e6, n)
+        flows[0] = -abs(flows[0]) * rng.uniform(1, 20)
+        years = np.sort(rng.uniform(0, 15, n))
+        years[0] = 0.0
+
+        def f(rate: float, flows: np.ndarray = flows, years: np.ndarray = years) -> float:
+            return float(npv(flows, years, rate))
+
+        lo, hi = -0.99, 100.0
+        if f(lo) * f(hi) > 0:
+            continue
+        found += 1
+        ours = brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
+        assert ours == scipy_brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
+    assert found > 100
+
+
+def test_brentq_needs_a_sign_change() -> None:
+    from sim.analysis.roots import brentq
+
+    with pytest.raises(ValueError, match="different signs"):
+        brentq(lambda x: x * x + 1.0, -1.0, 1.0)
+    assert brentq(lambda x: x - 0.25, 0.25, 3.0) == 0.25  # a root at an end

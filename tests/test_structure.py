@@ -13,7 +13,7 @@ from tests.helpers import ROOT
 SIM = ROOT / "sim"
 
 STAGES = [
-    ("sim.units", "sim.errors"),
+    ("sim.units", "sim.errors", "sim.gcpause"),
     ("sim.scenario",),
     ("sim.calibration",),
     ("sim.engine",),

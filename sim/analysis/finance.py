@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.records import LevelRows
+from sim.analysis.roots import brentq
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
@@ -89,10 +90,13 @@ less late credits, plus net prepayments, plus mining revenue, less power cost, c
 crew cost)."""
 
 
-def monthly_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
+def monthly_table(
+    scenario: Scenario, recorder: Recorder, flows: MonthlyFlows | None = None
+) -> pd.DataFrame:
     """Per site (then `all`) and calendar month: each money flow, the net cash flow, its
-    discount factor and present value; the present values add up to the summary's NPV."""
-    flows = monthly_flows(scenario, recorder)
+    discount factor and present value; the present values add up to the summary's NPV.
+    ``flows``: the run's `monthly_flows`, when already built."""
+    flows = flows or monthly_flows(scenario, recorder)
     rate = scenario.scenario.discount_rate
     factors = (1.0 + rate) ** -years_from(flows.dates, valuation_date(scenario))
     n = len(flows.dates)
@@ -133,8 +137,6 @@ def npv(flows: np.ndarray, years: np.ndarray, rate: float) -> np.ndarray:
 def irr(flows: np.ndarray, years: np.ndarray) -> float | None:
     """The annual rate at which the NPV of ``flows`` is zero, or None when there is none
     (flows that never change sign, or no root between -99% and +10,000% a year)."""
-    from scipy.optimize import brentq
-
     flows = np.asarray(flows, dtype=float)
     nonzero = flows[np.abs(flows) > 0.005]  # less than a cent is no flow
     if not (nonzero > 0).any() or not (nonzero < 0).any():
@@ -154,10 +156,12 @@ def _entry(flows: np.ndarray, years: np.ndarray, rate: float) -> dict[str, Any]:
     return {"npv_usd": round(float(npv(flows, years, rate)), 2), "irr": irr(flows, years)}
 
 
-def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
+def finance_summary(
+    scenario: Scenario, recorder: Recorder, flows: MonthlyFlows | None = None
+) -> dict[str, Any]:
     """The summary's `finance` block: the convention, and NPV and IRR per contract, per site
-    and for the portfolio (`all`)."""
-    flows = monthly_flows(scenario, recorder)
+    and for the portfolio (`all`). ``flows``: the run's `monthly_flows`, when already built."""
+    flows = flows or monthly_flows(scenario, recorder)
     rate = scenario.scenario.discount_rate
     origin = valuation_date(scenario)
     years = years_from(flows.dates, origin)
@@ -175,10 +179,15 @@ def finance_summary(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
 
 
 def finance_kpis(
-    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None
+    scenario: Scenario,
+    recorder: Recorder,
+    rows: LevelRows | None = None,
+    flows: MonthlyFlows | None = None,
 ) -> dict[str, float]:
-    """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's."""
-    flows = monthly_flows(scenario, recorder, rows)
+    """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's.
+    ``rows`` as for `monthly_flows`; ``flows``: the run's `monthly_flows`, when already
+    built."""
+    flows = flows or monthly_flows(scenario, recorder, rows)
     years = years_from(flows.dates, valuation_date(scenario))
     rate = scenario.scenario.discount_rate
     out = {

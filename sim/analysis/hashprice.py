@@ -31,18 +31,38 @@ def apply_hashprice_path(
 ) -> None:
     """Replace the mining revenue and revenue given up (per row) of each site with a
     hashprice path in ``columns`` (site, row arrays, whole cents)."""
+    paths = {n for n in sites if (m := scenario.sites[n].mining) and m.hashprice_path}
+    if not paths:
+        return
+    # the two mining levels' changes (few), found in one pass, in recording order
+    column = np.frombuffer(recorder.level_column, dtype=np.int8)
+    codes = list(Level)
+    rows = np.flatnonzero(np.isin(column, [codes.index(level) for level in _KEYS]))
+    site = np.frombuffer(recorder.level_site, dtype=np.intc)[rows]
+    t = np.frombuffer(recorder.level_t, dtype=float)[rows]
+    d = np.frombuffer(recorder.level_delta, dtype=float)[rows]
+    key = np.array([_KEYS[codes[c]] for c in column[rows]], dtype=np.int64)
+    code = {name: i for i, name in enumerate(recorder.level_sites)}
     for i, name in enumerate(sites):
         mining = scenario.sites[name].mining
-        if mining is None or not mining.hashprice_path:
+        if mining is None or name not in paths:
             continue
-        cumulative = _cumulative(scenario, recorder, name, grid) * (1000.0 / mining.j_per_th)
+        mine = site == code.get(name, -1)
+        cumulative = _cumulative(scenario, (t[mine], key[mine], d[mine]), name, grid)
+        cumulative *= 1000.0 / mining.j_per_th
         columns["mining_revenue_usd"][i] = cents(cumulative[0])
         columns["mining_given_up_usd"][i] = cents(cumulative[1] - cumulative[0])
 
 
-def _cumulative(scenario: Scenario, recorder: Recorder, site: str, grid: np.ndarray) -> np.ndarray:
+def _cumulative(
+    scenario: Scenario,
+    changes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    site: str,
+    grid: np.ndarray,
+) -> np.ndarray:
     """USD-per-PH-day x MW-days of the fleet running (row 0) and of what it could run (row 1),
-    from the start to each grid time."""
+    from the start to each grid time; ``changes``: (time, key in `_KEYS`, delta) of the
+    site's changes of those two levels."""
     mining = scenario.sites[site].mining
     assert mining is not None
     start = scenario.scenario.start
@@ -50,12 +70,9 @@ def _cumulative(scenario: Scenario, recorder: Recorder, site: str, grid: np.ndar
     values = [plan(mining.hashprice_usd_per_ph_day)] + [
         plan(p.usd_per_ph_day) for p in mining.hashprice_path
     ]
-    rows = [(t, _KEYS[c], d) for t, s, c, d in recorder.levels if s == site and c in _KEYS]
     times = np.unique(np.concatenate([grid, np.maximum(breaks, 0.0)]))
-    t, k, d = (np.array(x, dtype=float) for x in zip(*rows, strict=True)) if rows else ([],) * 3
-    _, integral = levels_and_integrals(
-        np.asarray(t, dtype=float), np.asarray(k, dtype=np.int64), np.asarray(d), 2, times
-    )
+    t, k, d = changes
+    _, integral = levels_and_integrals(t, k, d, 2, times)
 
     def at(x: np.ndarray) -> np.ndarray:  # the integral at times x (each 0 or in `times`)
         index = np.minimum(np.searchsorted(times, x), len(times) - 1)

@@ -17,14 +17,15 @@ import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
-from sim.analysis.finance import finance_kpis, finance_summary
+from sim.analysis.fills import NO_DELIVERIES, deliveries, fill_times, tranche_fills
+from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
 from sim.scenario.amendments import windows
-from sim.scenario.schema import Contract, Scenario
+from sim.scenario.schema import Scenario
 from sim.scenario.topology import due_gpus_per_unit, tranches
 from sim.units import DAYS_PER_YEAR, QUANTITY_EPS, TIME_EPS, to_date, to_days
 
@@ -104,12 +105,15 @@ def direction(name: str) -> int:
     return -1 if kpi in LOWER_IS_BETTER else 1 if kpi in HIGHER_IS_BETTER else 0
 
 
-def summarize(scenario: Scenario, recorder: Recorder, tables: Tables) -> dict[str, Any]:
-    """The summary of one run, as JSON-ready data."""
+def summarize(
+    scenario: Scenario, recorder: Recorder, tables: Tables, flows: MonthlyFlows | None = None
+) -> dict[str, Any]:
+    """The summary of one run, as JSON-ready data (``flows``: its `monthly_flows`, if built)."""
     info = scenario.scenario
     timeline = tables.timeline
-    row = kpi_row(scenario, recorder, tables.arrays)
-    finance = finance_summary(scenario, recorder)
+    flows = flows or monthly_flows(scenario, recorder)
+    row = kpi_row(scenario, recorder, tables.arrays, flows=flows)
+    finance = finance_summary(scenario, recorder, flows)
     return {
         "scenario": {
             "name": info.name,
@@ -171,43 +175,6 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
     return float(times[hit[0]]) if len(hit) else None
 
 
-def tranche_fills(
-    name: str, contract: Contract, recorder: Recorder, end: dt.date = dt.date.max
-) -> tuple[list[float | None], float | None]:
-    """When each tranche of contract ``name`` was filled (in file order, then those added by
-    amendments; None if never) and when the whole contract was (every tranche filled, but
-    those an amendment removed before they were, or adds only after the horizon ``end``),
-    as the engine's ledger recorded it (see `sim.engine.ledger`: a tranche that names a hall
-    fills only from that hall's units)."""
-    fills: list[float | None] = [None] * len(tranches(contract))
-    for t, contract_name, number in recorder.fills:
-        if contract_name == name:
-            fills[number - 1] = t
-    done = [t for t in fills if t is not None]
-    owed = [
-        t
-        for t, w in zip(fills, windows(contract), strict=True)
-        if t is not None or (w.closes is None and (w.opens is None or w.opens <= end))
-    ]
-    return fills, (max(done) if done and len(done) == len(owed) else None)
-
-
-def deliveries(recorder: Recorder) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Contract -> (times, units, GPUs) of the units counted for it, in time order."""
-    rows: dict[str, list[tuple[float, float, float]]] = {}
-    for t, name, units, gpus in recorder.units:
-        rows.setdefault(name, []).append((t, units, gpus))
-    out = {}
-    for name, mine in rows.items():
-        a = np.array(mine, dtype=float).reshape(-1, 3)
-        a = a[np.argsort(a[:, 0], kind="stable")]
-        out[name] = (a[:, 0], a[:, 1], a[:, 2])
-    return out
-
-
-NO_DELIVERIES = (np.zeros(0), np.zeros(0), np.zeros(0))
-
-
 def gpu_months(gpu_days: float) -> float:
     """GPU-months from GPU-days (a month is a twelfth of a year)."""
     return float(gpu_days / (DAYS_PER_YEAR / 12.0))
@@ -247,23 +214,30 @@ def revenue_lost_to_slips(
 
 
 def kpi_row(
-    scenario: Scenario, recorder: Recorder, arrays: Arrays, rows: LevelRows | None = None
+    scenario: Scenario,
+    recorder: Recorder,
+    arrays: Arrays,
+    rows: LevelRows | None = None,
+    flows: MonthlyFlows | None = None,
 ) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
     start, NaN when not reached in the horizon. ``rows``: the recorder's level changes as
-    arrays, when the caller has them (`sim.analysis.records`)."""
+    arrays, when the caller has them (`sim.analysis.records`); ``flows``: the run's
+    `monthly_flows`, when already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
     counted = deliveries(recorder)
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
+    filled = fill_times(recorder)
+    revised = reports_revisions(scenario)
     for row, (name, contract) in enumerate(scenario.contracts.items()):
-        fills, full = tranche_fills(name, contract, recorder, scenario.scenario.end)
+        fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
             day = _day(t)
             out[tranche_kpi(name, i, KPI.DELIVERED)] = day
             out[tranche_kpi(name, i, KPI.SLIP_DAYS)] = day - to_days(tranche.due, start)
-            if reports_revisions(scenario):
+            if revised:
                 due = to_days(revised_due(scenario, name, i), start)
                 out[tranche_kpi(name, i, KPI.SLIP_REVISED_DAYS)] = day - due
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
@@ -279,7 +253,7 @@ def kpi_row(
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
-    out.update(finance_kpis(scenario, recorder, rows))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, rows, flows))  # <contract>.npv_usd and npv_usd
     return out
 
 
@@ -297,13 +271,15 @@ def _contracts(
         ["revenue_usd", "prepayment_usd", "late_credits_usd"]
     ].sum()
     out: dict[str, Any] = {}
+    filled = fill_times(recorder)
+    revised = reports_revisions(scenario)
     for name, contract in scenario.contracts.items():
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
         # as amended: every tranche it ever had, less what removed tranches no longer owe
         dropped = sum(u for _, c, _, u in recorder.dropped if c == name)
         total = float(sum(t.units for t in tranches(contract))) - dropped
-        fills, full = tranche_fills(name, contract, recorder, scenario.scenario.end)
+        fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
         spans = windows(contract)
         for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
@@ -322,7 +298,7 @@ def _contracts(
                 }
             )
             tranche_rows[-1].update(amended_row(tranche.due, spans[i], delivered))
-            if reports_revisions(scenario):
+            if revised:
                 tranche_rows[-1].update(_revised_row(scenario, name, i, delivered))
         out[name] = {
             "kind": contract.kind,

@@ -23,8 +23,8 @@ import pandas as pd
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
-from sim.analysis.records import LEVELS, LevelRows, level_rows
-from sim.analysis.steps import cents, levels_and_integrals, row_grid
+from sim.analysis.records import LEVELS, LevelRows, level_rows, sampled_levels
+from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario, Step
@@ -139,9 +139,10 @@ class Arrays:
     contract_columns: dict[str, np.ndarray]
 
 
-def build_tables(scenario: Scenario, recorder: Recorder) -> Tables:
-    """Turn one run's records into its timeline, contract and event tables."""
-    arrays = compute_arrays(scenario, recorder)
+def build_tables(scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None) -> Tables:
+    """Turn one run's records into its timeline, contract and event tables (``rows`` as for
+    `compute_arrays`)."""
+    arrays = compute_arrays(scenario, recorder, rows=rows)
     return Tables(
         timeline_frame(arrays),
         contract_frame(scenario, arrays),
@@ -161,27 +162,27 @@ def compute_arrays(
     sites = list(scenario.sites)
     if rows is None:
         rows = level_rows(recorder, sites)
-    level, integral = _levels(rows, grid)
+    level, integral = sampled_levels(rows, grid)
     before = _capex_before_start(rows)
     col = {c: i for i, c in enumerate(LEVELS)}
     site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
     site_cols["idle_mw_days"] = (
-        integral[:, col[Level.GRID_MW]]
-        - integral[:, col[Level.AI_FACILITY_MW]]
-        - integral[:, col[Level.MINING_FACILITY_MW]]
+        integral[Level.GRID_MW]
+        - integral[Level.AI_FACILITY_MW]
+        - integral[Level.MINING_FACILITY_MW]
     )
-    site_cols["racks_waiting_days"] = integral[:, col[Level.RACKS_WAITING]]
-    site_cols["gpu_days"] = integral[:, col[Level.GPUS_ONLINE]]
+    site_cols["racks_waiting_days"] = integral[Level.RACKS_WAITING]
+    site_cols["gpu_days"] = integral[Level.GPUS_ONLINE]
     site_cols.update(_site_money(scenario, sites, level, integral, before))
     site_cols["crew_cost_usd"] = cents(crew_cost(scenario, recorder, sites, grid))
     apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
-    owner = np.zeros((len(sites), len(contracts)))
-    for j, name in enumerate(contracts):
-        owner[sites.index(scenario.contracts[name].site), j] = 1.0
-    for column in [*CONTRACT_FLOWS, "gpus_due"]:
-        site_cols[column] = owner @ contract_cols[column]
+    index = {site: i for i, site in enumerate(sites)}
+    owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
+    for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
+        site_cols[column] = np.zeros((len(sites), len(grid)))
+        np.add.at(site_cols[column], owner, contract_cols[column])
     net = (
         site_cols["revenue_usd"]
         - site_cols["late_credits_usd"]
@@ -194,6 +195,7 @@ def compute_arrays(
     site_cols["cash_usd"] = np.cumsum(net, axis=1)
 
     columns = {c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items()}
+    del site_cols, level, integral  # copied into columns: free them before the rest
     columns["facility_mw"] = columns["ai_facility_mw"] + columns["mining_facility_mw"]
     columns["idle_mw"] = columns["grid_mw"] - columns["facility_mw"]
     columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
@@ -203,7 +205,7 @@ def compute_arrays(
         columns[column] = columns[column] / 100.0
     for column in CONTRACT_FLOWS:
         contract_cols[column] = contract_cols[column] / 100.0
-    columns = {c: _clean(columns[c]) for c in timeline_columns(scenario)[2:]}
+    columns = {c: _clean(columns.pop(c)) for c in timeline_columns(scenario)[2:]}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
 
@@ -217,7 +219,8 @@ def timeline_frame(arrays: Arrays) -> pd.DataFrame:
         "site": np.repeat(names, n),
     }
     data.update({c: v.reshape(-1) for c, v in arrays.columns.items()})
-    return pd.DataFrame(data)[["date", "site", *arrays.columns]]
+    # the columns are views of the arrays, not a copy of them (pandas copies on write)
+    return pd.DataFrame(data, copy=False)
 
 
 def contract_frame(scenario: Scenario, arrays: Arrays) -> pd.DataFrame:
@@ -270,18 +273,6 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(site, column, row) arrays of levels and of their integrals since the start."""
-    n_cols = len(LEVELS)
-    n_sites = len(rows.sites)
-    if len(rows.t):
-        level, integral = levels_and_integrals(rows.t, rows.key, rows.delta, rows.n_keys, grid)
-    else:
-        level = integral = np.zeros((n_sites * n_cols, len(grid)))
-    shape = (n_sites, n_cols, len(grid))
-    return level.reshape(shape), integral.reshape(shape)
-
-
 def _capex_before_start(rows: LevelRows) -> np.ndarray:
     """Per site: capex spent before the start by halls whose construction began earlier.
 
@@ -300,7 +291,7 @@ def _site_money(
     scenario: Scenario,
     sites: list[str],
     level: np.ndarray,
-    integral: np.ndarray,
+    integral: dict[Level, np.ndarray],
     capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Per-period mining revenue, revenue given up, power cost and capex of each site, in
@@ -316,12 +307,12 @@ def _site_money(
             usd_per_mw_day[i] = (
                 1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
             )
-    mining = integral[:, col[Level.MINING_MW]]
-    potential = integral[:, col[Level.MINING_POTENTIAL_MW]]
+    mining = integral[Level.MINING_MW]
+    potential = integral[Level.MINING_POTENTIAL_MW]
     billed_mw_days = (
-        integral[:, col[Level.AI_FACILITY_MW]]
-        + integral[:, col[Level.MINING_FACILITY_MW]]
-        - integral[:, col[Level.TENANT_FACILITY_MW]]
+        integral[Level.AI_FACILITY_MW]
+        + integral[Level.MINING_FACILITY_MW]
+        - integral[Level.TENANT_FACILITY_MW]
     )
     return {
         "mining_revenue_usd": flow(mining * usd_per_mw_day),
@@ -329,7 +320,7 @@ def _site_money(
         "power_cost_usd": flow(billed_mw_days * price),
         "capex_usd": flow(
             capex_before
-            + integral[:, col[Level.CAPEX_RATE_USD_PER_DAY]]
+            + integral[Level.CAPEX_RATE_USD_PER_DAY]
             + level[:, col[Level.CAPEX_PAID_USD]]
         ),
     }
@@ -342,8 +333,11 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _clean(values: np.ndarray) -> np.ndarray:
-    """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x)."""
-    return np.round(values, 9) + 0.0
+    """Round away float noise from summing deltas (e.g. 1e-13 MW left after +x then -x), in
+    place (``values`` is a fresh array of the caller's)."""
+    np.round(values, 9, out=values)
+    values += 0.0  # no negative zeros
+    return values
 
 
 def _contract_arrays(

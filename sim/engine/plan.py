@@ -27,6 +27,7 @@ from sim.scenario.schema.contract import ColocationContract
 from sim.scenario.topology import (
     basis_mw,
     contract_halls,
+    deliveries_at,
     gpus_per_unit,
     rack_halls,
     tranches,
@@ -272,11 +273,7 @@ def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]
     )
     mining = MiningPlan(site.mining.it_mw, site.mining.pue) if site.mining else None
     crews = site.crews
-    kws = [
-        scenario.platforms[d.platform].hall_kw_per_rack
-        for d in scenario.deliveries.values()
-        if d.site == name
-    ]
+    kws = [scenario.platforms[d.platform].hall_kw_per_rack for d in deliveries_at(scenario, name)]
     return SitePlan(
         name,
         grid,

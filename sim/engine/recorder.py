@@ -1,7 +1,14 @@
-"""Plain rows appended during a run; tables are built from them afterwards (timeline.py)."""
+"""Plain rows appended during a run; tables are built from them afterwards (timeline.py).
+
+Level changes, by far the most numerous rows (about 2,000 a site), are kept as columns of
+plain numbers (`array.array`): about 25 bytes a row instead of some 140 as a tuple of
+Python objects, so a 10,000-site run keeps half a gigabyte of them rather than nearly three,
+and the tables read them without converting a Python object per row.
+"""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -36,17 +43,43 @@ DropRow = tuple[Days, str, int, float]
 amendment that were not delivered by then, no longer owed."""
 
 
+_LEVELS = list(Level)
+_LEVEL_CODE = {level: i for i, level in enumerate(_LEVELS)}
+
+
 @dataclass
 class Recorder:
     """Collects what happens in one run, in the order it happens."""
 
     events: list[EventRow] = field(default_factory=list)
-    levels: list[LevelRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
     fills: list[FillRow] = field(default_factory=list)
     dropped: list[DropRow] = field(default_factory=list)
     critical: dict[tuple[str, int], Stage] = field(default_factory=dict)
     """(contract, tranche number) -> the stage that set the tranche's fill date."""
+    level_t: array[float] = field(default_factory=lambda: array("d"))
+    """Time of each level change, in recording order."""
+    level_site: array[int] = field(default_factory=lambda: array("i"))
+    """Site of each level change, as an index in `level_sites`."""
+    level_column: array[int] = field(default_factory=lambda: array("b"))
+    """Level of each change, as an index in `Level` (definition order)."""
+    level_delta: array[float] = field(default_factory=lambda: array("d"))
+    """Amount of each level change."""
+    level_sites: list[str] = field(default_factory=list)
+    """The sites that changed a level, in order of their first change."""
+    _site_code: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def levels(self) -> list[LevelRow]:
+        """Every level change as a (time, site, level, delta) row, in recording order (built
+        on each call: for tests and small runs; tables read the columns)."""
+        sites = self.level_sites
+        return [
+            (t, sites[s], _LEVELS[c], d)
+            for t, s, c, d in zip(
+                self.level_t, self.level_site, self.level_column, self.level_delta, strict=True
+            )
+        ]
 
     def event(
         self,
@@ -64,7 +97,16 @@ class Recorder:
 
     def level(self, t: Days, site: str, deltas: Mapping[Level, float]) -> None:
         """Change levels of ``site`` at ``t`` (zero deltas are not recorded)."""
-        self.levels.extend([(t, site, column, delta) for column, delta in deltas.items() if delta])
+        code = self._site_code.get(site)
+        if code is None:
+            code = self._site_code[site] = len(self.level_sites)
+            self.level_sites.append(site)
+        for column, delta in deltas.items():
+            if delta:
+                self.level_t.append(t)
+                self.level_site.append(code)
+                self.level_column.append(_LEVEL_CODE[column])
+                self.level_delta.append(delta)
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
         self.units.append((t, contract, units, gpus))

@@ -18,10 +18,26 @@ def wrote(folder: Path, replaced: bool) -> str:
     return f"wrote {folder}/" + (" (replacing the earlier run there)" if replaced else "")
 
 
+MAX_CONTRACT_LINES = 20
+"""A run prints a line per contract up to this many contracts, then how many more there are
+(summary.json has every one): a 10,000-site portfolio is not read on a terminal."""
+
+
+def _shown(contracts: dict[str, Any], lines: list[str], indent: str) -> list[tuple[str, Any]]:
+    """The contracts to print a line for; when some are left out, a closing line says so."""
+    items = list(contracts.items())
+    if len(items) > MAX_CONTRACT_LINES:
+        more = len(items) - MAX_CONTRACT_LINES
+        lines.append(f"{indent}... {plural(more, 'more contract')} in summary.json")
+    return items[:MAX_CONTRACT_LINES]
+
+
 def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: bool) -> str:
-    """The console summary of a run: where it wrote, each contract, and its Monte Carlo."""
+    """The console summary of a run: where it wrote, each contract (the first
+    `MAX_CONTRACT_LINES`), and its Monte Carlo."""
     lines = [f"{summary['scenario']['name']}: {wrote(folder, replaced)} in {elapsed:.2f} s"]
-    for name, c in summary["contracts"].items():
+    tail: list[str] = []
+    for name, c in _shown(summary["contracts"], tail, "  "):
         late = [t for t in c["tranches"] if t["on_time"] is False]  # None: removed, never due
         full = c["full_delivery"] or "not in horizon"
         lines.append(
@@ -31,6 +47,7 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
         )
         stages = [f"{t['tranche']} {t['critical_stage']}" for t in c["tranches"]]
         lines.append("    date set by (tranche stage): " + ", ".join(stages))
+    lines += tail
     lines.append(
         f"  revenue in horizon {money(summary['revenue_usd'])}; "
         f"peak facility {summary['peak_facility_mw']['all']['mw']:.1f} MW"
@@ -56,19 +73,21 @@ def run_lines(summary: dict[str, Any], folder: Path, elapsed: float, replaced: b
     if mc:
         reps = plural(mc["replications"], "replication")
         lines.append(f"  Monte Carlo, {reps} (seed {mc['seed']}):")
-        for name, c in mc["contracts"].items():
+        tail = []
+        for name, c in _shown(mc["contracts"], tail, "    "):
             p = {q: v or "not in horizon" for q, v in c["full_delivery"].items()}
             lines.append(
                 f"    {name}: full delivery P10 {p['p10']}, P50 {p['p50']}, "
                 f"P80 {p.get('p80', 'not in horizon')}, P90 {p['p90']}; "
                 f"on time by the last due date {100 * c['p_full_delivery_by_last_due']:.0f}%"
             )
-        for name, tranches in mc.get("criticality", {}).items():
+        for name, tranches in list(mc.get("criticality", {}).items())[:MAX_CONTRACT_LINES]:
             for tranche, shares in tranches.items():
                 ranked = sorted(shares.items(), key=lambda kv: -kv[1])
                 cells = [f"{stage} {percent(share, 0)}" for stage, share in ranked]
                 number = tranche.removeprefix("tranche_")
                 lines.append(f"    {name} tranche {number} date set by: " + ", ".join(cells))
+        lines += tail
     return "\n".join(lines)
 
 

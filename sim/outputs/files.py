@@ -161,6 +161,11 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     )
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter where PyYAML has it: the same text as `yaml.safe_dump`, in a fraction of
+the time (the resolved scenario of 10,000 sites is half a million values)."""
+
+
 def _write_files(result: Result, folder: Path) -> None:
     from sim.outputs.plots.run import plot_run
 
@@ -176,7 +181,7 @@ def _write_files(result: Result, folder: Path) -> None:
     resolved = result.scenario.model_dump(mode="json", exclude_none=True)
     (folder / "scenario.yaml").write_text(
         "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
-        + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True),
+        + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )
     _write_json(folder / "manifest.json", manifest(result))

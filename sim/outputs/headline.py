@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.outputs.formats import days, percent, plural
 from sim.scenario.schema import Contract, Platform, Scenario
-from sim.scenario.topology import contract_halls, units_per_rack
+from sim.scenario.topology import contract_halls, deliveries_at, units_per_rack
 
 if TYPE_CHECKING:
     from sim.result import Result
@@ -40,11 +40,11 @@ def _platform(scenario: Scenario, name: str) -> Platform | None:
     racks its halls can take (cooling), as `due_gpus_per_unit` counts them."""
     contract = scenario.contracts[name]
     site = scenario.sites.get(contract.site)
-    halls = contract_halls(scenario).get(name, [])
+    halls = contract_halls(scenario).get(name, ())
     coolings = {site.halls[h].cooling for h in halls if h in site.halls} if site else set()
-    for delivery in scenario.deliveries.values():
+    for delivery in deliveries_at(scenario, contract.site):
         platform = scenario.platforms.get(delivery.platform)
-        if delivery.site != contract.site or platform is None:
+        if platform is None:
             continue
         if platform.cooling == "any" or platform.cooling in coolings:
             return platform

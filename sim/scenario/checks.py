@@ -16,6 +16,7 @@ from sim.scenario.schema.contract import ColocationContract, ColoTranche, GpuTra
 from sim.scenario.topology import (
     basis_mw,
     contract_halls,
+    deliveries_at,
     named_halls,
     rack_halls,
     units_per_rack,
@@ -251,7 +252,7 @@ def _contracts(scenario: Scenario) -> Iterator[Finding]:
             yield from _contract_capacity(scenario, name, served[name])
 
 
-def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Iterator[Finding]:
+def _contract_capacity(scenario: Scenario, name: str, halls: Sequence[str]) -> Iterator[Finding]:
     """Warn when a contract asks for more than its halls and deliveries can ever give."""
     contract = scenario.contracts[name]
     site = scenario.sites[contract.site]
@@ -264,9 +265,9 @@ def _contract_capacity(scenario: Scenario, name: str, halls: list[str]) -> Itera
         unit = contract.unit
         capacity = 0.0
         hall_kw = sum(site.halls[h].it_mw for h in halls) * 1000
-        for delivery in scenario.deliveries.values():
+        for delivery in deliveries_at(scenario, contract.site):
             platform = scenario.platforms.get(delivery.platform)
-            if delivery.site != contract.site or platform is None:
+            if platform is None:
                 continue
             racks = min(
                 sum(t.racks for t in delivery.tranches),

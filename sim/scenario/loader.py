@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, did_you_mean, render_path
+from sim.gcpause import paused_gc
 from sim.scenario.checks import check
 from sim.scenario.imports import layered_on, read_scenario_source
 from sim.scenario.schema import Scenario
@@ -70,8 +71,9 @@ def load_file(
 
     Raises ScenarioError listing every error (with file, line and key path).
     """
-    source = read_scenario_source(Path(path))
-    loaded = _choose(source, _validate_all(source), variant, overrides)
+    with paused_gc():  # the parsed file and models live on: see sim.gcpause
+        source = read_scenario_source(Path(path))
+        loaded = _choose(source, _validate_all(source), variant, overrides)
     if loaded.scenario.status is None:
         return loaded
     previous = layered_on(Path(path))

@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from sim.scenario.checks import RULES as CROSS_CHECKS
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.distributions import DurationDist, QuantityDist, risk_list
+from sim.scenario.schema.docstrings import document_fields
 from sim.scenario.schema.durations import fixed_duration, signed_duration
 from sim.scenario.schema.types import NAME_PATTERN, Duration
 from sim.scenario.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
@@ -158,7 +159,9 @@ def _default(info: FieldInfo) -> str:
 
 
 def walk(root: type[BaseModel] = Scenario) -> list[_Doc]:
-    """Every model reachable from ``root``, once each, depth first in field order."""
+    """Every model reachable from ``root``, once each, depth first in field order (their
+    fields described by their docstrings)."""
+    document_fields(root)
     docs: dict[type[BaseModel], _Doc] = {}
 
     def visit(model: type[BaseModel], path: str, depth: int) -> None:
@@ -220,8 +223,9 @@ This page lists every key the file accepts, starting from the top level.
 - **The file** is one YAML document of UTF-8 text, at most {max_bytes:,} bytes, whose top
   level is a mapping. Keys are text; a key given twice in one mapping is an error (YAML
   would keep the last silently). Only plain values are read: tags other than the standard
-  scalar ones, merge keys (`<<`), more than {max_values:,} values after expanding aliases
-  and nesting deeper than {max_depth} levels are errors.
+  scalar ones, merge keys (`<<`), more values after expanding aliases than {max_values:,}
+  or the file's size in bytes (whichever is more), and nesting deeper than {max_depth}
+  levels are errors.
 - **Numbers** are plain YAML numbers: `yes`, `true` or a quoted `"50"` is not a number, a
   whole number is needed where the type says integer, and an exponent needs a dot and a sign
   (`4.0e+6`; YAML reads `4e6` as text). `.nan` and `.inf` are errors.

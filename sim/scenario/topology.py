@@ -11,11 +11,14 @@ is in GPUs and racks, and whether a hall counts its IT or its gross MW toward a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Protocol
 
 from sim.scenario.amendments import all_tranches
-from sim.scenario.schema import Contract, Hall, Platform, Scenario
+from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario
 from sim.scenario.schema.contract import ColocationContract
 
 
@@ -27,37 +30,83 @@ def named_halls(scenario: Scenario) -> dict[str, list[str]]:
     }
 
 
-def contract_halls(scenario: Scenario) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Topology:
+    """Who serves whom in one scenario, worked out once in one pass over its contracts and
+    deliveries (see `topology`), so that questions asked per site or per contract cost the
+    same however many sites and contracts the scenario has."""
+
+    contract_halls: Mapping[str, tuple[str, ...]]
     """Contract -> the halls that serve it."""
+    colocation: frozenset[tuple[str, str]]
+    """(site, hall) pairs handed over to colocation tenants."""
+    deliveries_at: Mapping[str, tuple[str, ...]]
+    """Site -> the names of the deliveries to it, in file order."""
+
+
+_MEMO: dict[int, tuple[weakref.ref[Scenario], Topology]] = {}
+
+
+def topology(scenario: Scenario) -> Topology:
+    """The scenario's `Topology`. Scenarios are frozen, so it is remembered for as long as
+    the scenario object lives (a changed copy is a new object, with its own)."""
+    key = id(scenario)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0]() is scenario:
+        return hit[1]
+    found = _build(scenario)
+    _MEMO[key] = (weakref.ref(scenario, lambda _: _MEMO.pop(key, None)), found)
+    return found
+
+
+def _build(scenario: Scenario) -> Topology:
     named = named_halls(scenario)
     claimed = {(scenario.contracts[c].site, h) for c, halls in named.items() for h in halls}
-    out = {}
+    served: dict[str, tuple[str, ...]] = {}
     for name, contract in scenario.contracts.items():
         site = scenario.sites.get(contract.site)
         if named[name]:
-            out[name] = named[name]
+            served[name] = tuple(named[name])
         elif site is not None:
-            out[name] = [h for h in site.halls if (contract.site, h) not in claimed]
+            served[name] = tuple(h for h in site.halls if (contract.site, h) not in claimed)
         else:
-            out[name] = []
-    return out
-
-
-def colocation_halls(scenario: Scenario) -> set[tuple[str, str]]:
-    """(site, hall) pairs handed over to colocation tenants."""
-    halls = contract_halls(scenario)
-    return {
+            served[name] = ()
+    colocation = frozenset(
         (c.site, h)
         for name, c in scenario.contracts.items()
         if isinstance(c, ColocationContract)
-        for h in halls[name]
-    }
+        for h in served[name]
+    )
+    deliveries_at: dict[str, list[str]] = {}
+    for name, delivery in scenario.deliveries.items():
+        deliveries_at.setdefault(delivery.site, []).append(name)
+    return Topology(
+        MappingProxyType(served),
+        colocation,
+        MappingProxyType({s: tuple(names) for s, names in deliveries_at.items()}),
+    )
+
+
+def contract_halls(scenario: Scenario) -> Mapping[str, tuple[str, ...]]:
+    """Contract -> the halls that serve it."""
+    return topology(scenario).contract_halls
+
+
+def colocation_halls(scenario: Scenario) -> frozenset[tuple[str, str]]:
+    """(site, hall) pairs handed over to colocation tenants."""
+    return topology(scenario).colocation
 
 
 def rack_halls(scenario: Scenario, site_name: str) -> list[str]:
     """Halls at a site that take the operator's racks, in file order."""
     colo = colocation_halls(scenario)
     return [h for h in scenario.sites[site_name].halls if (site_name, h) not in colo]
+
+
+def deliveries_at(scenario: Scenario, site_name: str) -> list[Delivery]:
+    """The deliveries to a site, in file order."""
+    names = topology(scenario).deliveries_at.get(site_name, ())
+    return [scenario.deliveries[n] for n in names]
 
 
 def basis_mw(contract: Contract | None, hall: Hall) -> float:
@@ -95,12 +144,12 @@ def due_gpus_per_unit(scenario: Scenario, name: str) -> float:
     if contract.unit != "racks":
         return gpus_per_unit(contract, None)
     site = scenario.sites.get(contract.site)
-    halls = contract_halls(scenario).get(name, [])
+    halls = contract_halls(scenario).get(name, ())
     coolings = {site.halls[h].cooling for h in halls if h in site.halls} if site else set()
     racks = gpus = 0.0
-    for delivery in scenario.deliveries.values():
+    for delivery in deliveries_at(scenario, contract.site):
         platform = scenario.platforms.get(delivery.platform)
-        if delivery.site != contract.site or platform is None:
+        if platform is None:
             continue
         if platform.cooling != "any" and platform.cooling not in coolings:
             continue

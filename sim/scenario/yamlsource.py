@@ -18,6 +18,10 @@ from sim.errors import PathKey, Problem, ScenarioError, render_path
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_VALUES = 200_000
+"""Values a document may expand to, or one per byte of its text if that is more: aliases
+cannot blow a small file up (no "billion laughs"), while a large portfolio written out
+(10,000 sites are about 550,000 values in 7 MB) reads whole. Within `MAX_FILE_BYTES`, so
+never more than about ten million values."""
 MAX_DEPTH = 40
 
 _TAG = "tag:yaml.org,2002:"
@@ -157,7 +161,7 @@ def parse_yaml(text: str, name: str) -> YamlSource:
                 )
             ]
         )
-    builder = _Builder(name)
+    builder = _Builder(name, max(MAX_VALUES, len(text)))
     data = builder.build(root, (), 0)
     if builder.problems:
         raise ScenarioError(builder.problems)
@@ -186,8 +190,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
 class _Builder:
     """Turns a composed node graph into plain data, checking tags, keys and size."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, max_values: int) -> None:
         self.name = name
+        self.max_values = max_values
         self.lines: dict[PathKey, int | None] = {}
         self.problems: list[Problem] = []
         self.values = 0
@@ -206,12 +211,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         self.values += 1
-        if self.values > MAX_VALUES:
-            if self.values == MAX_VALUES + 1:
+        if self.values > self.max_values:
+            if self.values == self.max_values + 1:
                 self._problem(
                     node,
                     path[:1],  # the top-level key whose value expands
-                    f"the document expands to more than {MAX_VALUES} values",
+                    f"the document expands to more than {self.max_values} values",
                     "aliases (*name) that repeat large blocks are refused; write the data out",
                     line=self.lines.get(path[:1]),
                 )

@@ -13,13 +13,23 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        use_attribute_docstrings=True,
+        # Field docstrings become descriptions only when documenting: see docstrings.py
+        use_attribute_docstrings=False,
         allow_inf_nan=False,
         str_strip_whitespace=True,
     )
 
     RULES: ClassVar[tuple[str, ...]] = ()
     """Rules across the model's keys that validation enforces; the reference lists them."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON Schema, with each field described by its docstring (read on the
+        first call: see `sim.scenario.schema.docstrings`)."""
+        from sim.scenario.schema.docstrings import document_fields
+
+        document_fields(cls)
+        return super().model_json_schema(*args, **kwargs)
 
 
 def _given(key: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from sim.scenario.schema.docstrings import document_fields
 from sim.scenario.schema.scenario import Scenario
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -56,6 +57,7 @@ def scenario_json_schema() -> dict[str, Any]:
     has its type, its bounds and its name, but none is required, since the imported files
     may supply it (a status update that writes only `scenario: {name: ...}`, or an override
     of one key of an imported hall). The loader checks the merged file whole."""
+    document_fields(Scenario)
     schema = Scenario.model_json_schema(schema_generator=_Generator)
     defs = schema.pop("$defs", {})
     partial_defs = {f"{name}{PARTIAL}": _partial(d) for name, d in defs.items()}
