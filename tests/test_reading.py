@@ -151,6 +151,10 @@ def test_dcsim_run_excel_writes_one_workbook_that_reconciles(tmp_path: Path) -> 
         -2,
     )
     assert tranches[1][8] == 1.0  # P(on time)
+    assert (tranches[0][-1], tranches[1][-1]) == ("date set by (plan)", "hall")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    criticality = report[report.index("<h2>Criticality</h2>") :]
+    assert "<tr><td>Acme GPU cloud</td><td>1</td><td>100%</td></tr>" in criticality
     months = list(book["portfolio"].iter_rows(values_only=True))
     assert months[0][0] == "month end"
     assert [m[0] for m in months[1:3]] == [dt.datetime(2026, 1, 31), dt.datetime(2026, 2, 28)]

@@ -3,10 +3,11 @@ numbers from a spreadsheet.
 
 Sheets: `Summary` (the horizon, the discount rate, and per contract and per site the money,
 NPV and IRR), `Tranches` (due, delivered, slip; with replications P(on time) and the P50,
-P80 and P90 dates), and one sheet per site and one for the portfolio with the calendar
-months' money flows, net cash flow, discount factor and present value, ending in a formula
-that adds the present values up to the NPV. Values are the exact figures (money to the
-cent), formatted as money, percentages and dates.
+P80 and P90 dates; last, the stage that set each date in the plan run), and one sheet per
+site and one for the portfolio with the calendar months' money flows, net cash flow,
+discount factor and present value, ending in a formula that adds the present values up to
+the NPV. Values are the exact figures (money to the cent), formatted as money, percentages
+and dates.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def _tranches(sheet: Worksheet, result: Result) -> None:
     headers = ["contract", "tranche", "hall", "units", "unit", "due", "delivered", "slip days"]
     if mc is not None:
         headers += ["P(on time)", "P50", "P80", "P90"]
+    headers += ["date set by (plan)"]
     rows = []
     for name, c in result.summary["contracts"].items():
         for t in c["tranches"]:
@@ -178,8 +180,10 @@ def _tranches(sheet: Worksheet, result: Result) -> None:
                 delivered = mc.replications[f"{name}.tranche_{t['tranche']}.delivered"]
                 row += [float(mine["p_on_time"].iloc[0])]
                 row += [_day(date_quantile(delivered, q)) for q in (50, 80, 90)]
-            rows.append(row)
-    formats = ["", "", "", "", "", DATE, DATE, "0", PERCENT, DATE, DATE, DATE]
+            rows.append([*row, t["critical_stage"].replace("_", " ")])
+    formats = ["", "", "", "", "", DATE, DATE, "0"]
+    formats += [PERCENT, DATE, DATE, DATE] if mc is not None else []
+    formats += [""]
     _rows(sheet, headers, rows, formats)
 
 

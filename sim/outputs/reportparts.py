@@ -4,6 +4,7 @@ on-time probabilities; each variant's paired deltas against the base."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -40,9 +41,10 @@ def finance_rows(result: Result) -> tuple[str, Rows]:
     return caption, (["", "NPV", "IRR"], rows)
 
 
-def criticality_rows(table: pd.DataFrame) -> tuple[str, Rows]:
+def criticality_rows(table: pd.DataFrame, name: Callable[[str], str] = str) -> tuple[str, Rows]:
     """(caption, table) of the criticality index: per tranche, the share of replications in
-    which each stage set its fill date (the stages that ever did, in pipeline order)."""
+    which each stage set its fill date (the stages that ever did, in pipeline order).
+    ``name`` gives the name a contract is shown by (its label)."""
     caption = (
         "The share of replications in which each stage set the tranche's date: what held "
         "the units that filled it longest (the hall, and the grid or gate behind it, the "
@@ -55,7 +57,7 @@ def criticality_rows(table: pd.DataFrame) -> tuple[str, Rows]:
     for (contract, tranche), mine in table.groupby(["contract", "tranche"], sort=False):
         shares = dict(zip(mine["stage"], mine["share"], strict=True))
         rows.append(
-            [contract, tranche, *(percent(shares[s]) if shares[s] else "–" for s in stages)]
+            [name(contract), tranche, *(percent(shares[s]) if shares[s] else "–" for s in stages)]
         )
     return caption, (["contract", "tranche", *(s.replace("_", " ") for s in stages)], rows)
 
