@@ -57,7 +57,11 @@ def criticality_rows(table: pd.DataFrame, name: Callable[[str], str] = str) -> t
     for (contract, tranche), mine in table.groupby(["contract", "tranche"], sort=False):
         shares = dict(zip(mine["stage"], mine["share"], strict=True))
         rows.append(
-            [name(contract), tranche, *(percent(shares[s]) if shares[s] else "–" for s in stages)]
+            [
+                name(str(contract)),
+                tranche,
+                *(percent(shares[s]) if shares[s] else "–" for s in stages),
+            ]
         )
     return caption, (["contract", "tranche", *(s.replace("_", " ") for s in stages)], rows)
 
