@@ -279,9 +279,7 @@ def run_report(result: Result, folder: Path) -> str:
                 ],
             )
         )
-        caption, (headers, critical) = criticality_rows(
-            mc.criticality, lambda name: _contract_label(scenario, name)
-        )
+        caption, (headers, critical) = criticality_rows(mc.criticality, scenario)
         parts.append(f"<h2>Criticality</h2><p>{_e(caption)}</p>" + _table(headers, critical))
     parts.append(
         "<h2>What limited the ramp</h2>"

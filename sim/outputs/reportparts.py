@@ -4,7 +4,6 @@ on-time probabilities; each variant's paired deltas against the base."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -14,6 +13,7 @@ from sim.outputs.formats import days, money, percent, signed_money
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.result import Result
+    from sim.scenario.schema import Scenario
 
 Rows = tuple[list[str], list[list[Any]]]
 
@@ -41,10 +41,10 @@ def finance_rows(result: Result) -> tuple[str, Rows]:
     return caption, (["", "NPV", "IRR"], rows)
 
 
-def criticality_rows(table: pd.DataFrame, name: Callable[[str], str] = str) -> tuple[str, Rows]:
+def criticality_rows(table: pd.DataFrame, scenario: Scenario) -> tuple[str, Rows]:
     """(caption, table) of the criticality index: per tranche, the share of replications in
     which each stage set its fill date (the stages that ever did, in pipeline order).
-    ``name`` gives the name a contract is shown by (its label)."""
+    Contracts are named by their `label:`, else their key."""
     caption = (
         "The share of replications in which each stage set the tranche's date: what held "
         "the units that filled it longest (the hall, and the grid or gate behind it, the "
@@ -58,12 +58,16 @@ def criticality_rows(table: pd.DataFrame, name: Callable[[str], str] = str) -> t
         shares = dict(zip(mine["stage"], mine["share"], strict=True))
         rows.append(
             [
-                name(str(contract)),
+                _contract_name(scenario, str(contract)),
                 tranche,
                 *(percent(shares[s]) if shares[s] else "–" for s in stages),
             ]
         )
     return caption, (["contract", "tranche", *(s.replace("_", " ") for s in stages)], rows)
+
+
+def _contract_name(scenario: Scenario, name: str) -> str:
+    return scenario.contracts[name].label or name
 
 
 def _irr(value: float | None) -> str:
