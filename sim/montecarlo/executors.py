@@ -84,9 +84,12 @@ def local(
                     running[future] = next_number
                     break
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in (getattr(pool, "_processes", None) or {}).values():
+        # Stop the workers, then wait for the pool's manager thread to see them gone: a
+        # manager thread still closing a broken pool at interpreter exit races the exit hook
+        # of concurrent.futures (a "Bad file descriptor" traceback on Python 3.11).
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True)
