@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cliargs import non_negative, positive
 from sim.errors import UsageError  # options that do not go together; exit 2
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -46,18 +47,18 @@ def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
     mc.add_argument(
         "--replications",
         "-n",
-        type=_positive,
+        type=positive,
         default=0,
         metavar="N",
         help="number of replications (default: none, the plan run only)",
     )
     mc.add_argument(
-        "--seed", type=_non_negative, default=1, metavar="S", help="root random seed (default: 1)"
+        "--seed", type=non_negative, default=1, metavar="S", help="root random seed (default: 1)"
     )
     mc.add_argument(
         "--jobs",
         "-j",
-        type=_positive,
+        type=positive,
         default=1,
         metavar="J",
         help="local worker processes (default: 1; not with --executor dask)",
@@ -190,23 +191,6 @@ def _set_option(parser: argparse.ArgumentParser, where: str = "") -> None:
         help="override one value by key path, read as YAML, after any variant"
         f"{where}: --set sites.childress.crews.count=5 --set deliveries.dell.slip=60d",
     )
-
-
-def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative (got {text})")
-    return value
 
 
 class Terminated(KeyboardInterrupt):

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.cliargs import positive
+
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
     from sim.scenario.schema.search import Search
@@ -65,7 +67,7 @@ def add_commands(commands: Any, monte_carlo_options: Adder, set_option: Adder) -
         "`trials` points, else Optuna)",
     )
     search.add_argument(
-        "--trials", type=_positive, default=None, metavar="T", help="override the block's trials"
+        "--trials", type=positive, default=None, metavar="T", help="override the block's trials"
     )
     goal = search.add_mutually_exclusive_group()
     goal.add_argument(
@@ -78,16 +80,6 @@ def add_commands(commands: Any, monte_carlo_options: Adder, set_option: Adder) -
     _common(search, "search", monte_carlo_options, set_option)
     search.add_argument("--debug", **hidden)
     search.set_defaults(handler=run_search)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
-    return value
 
 
 def _common(parser: Any, what: str, monte_carlo_options: Adder, set_option: Adder) -> None:

@@ -67,16 +67,22 @@ def _date(text: str, file: str, line: int, column: str) -> dt.date:
         ) from None
 
 
-def read_records(path: str | Path) -> Records:
-    """The records of a CSV file; raises ScenarioError (file, line, column) on bad rows."""
+def read_csv_rows(path: str | Path, what: str) -> tuple[str, list[dict[str, str]]]:
+    """(the file's name, its rows by column) of a CSV file of ``what`` ("records",
+    "actuals"); raises ScenarioError when the file cannot be read."""
     file = str(path)
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+            return file, list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(
-            [Problem(file, None, "(file)", f"cannot be read ({exc})", "give a records CSV")]
+            [Problem(file, None, "(file)", f"cannot be read ({exc})", f"give {what} CSV")]
         ) from None
+
+
+def read_records(path: str | Path) -> Records:
+    """The records of a CSV file; raises ScenarioError (file, line, column) on bad rows."""
+    file, rows = read_csv_rows(path, "a records")
     missing = [c for c in REQUIRED if not rows or c not in rows[0]]
     if missing:
         raise ScenarioError(

@@ -20,7 +20,6 @@ when that range settles it and left blank (counted as unsettled) when it does no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.records import read_csv_rows
 from sim.errors import Problem, ScenarioError
 
 COLUMNS = [
@@ -137,14 +137,7 @@ def _p80_from_replications(table: pd.DataFrame, reps: pd.DataFrame) -> list[dt.d
 
 def read_actuals(path: str | Path) -> dict[tuple[str, int], Outcome]:
     """Outcomes by (contract, tranche); raises ScenarioError (file, line, column) on bad rows."""
-    file = str(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            [Problem(file, None, "(file)", f"cannot be read ({exc})", "give an actuals CSV")]
-        ) from None
+    file, rows = read_csv_rows(path, "an actuals")
     out: dict[tuple[str, int], Outcome] = {}
     problems = []
     for line, row in enumerate(rows, start=2):
