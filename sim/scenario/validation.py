@@ -179,7 +179,9 @@ def _describe_value(error: ErrorDetails) -> tuple[str, str] | None:
         return f"must be one of {ctx.get('expected', '?')} (got {_got(value)})", ""
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
-        return f"{message} (got {_got(value)})" if _is_scalar(value) else message, ""
+        named = isinstance(value, str) and repr(value) in message  # not named twice
+        shown = _is_scalar(value) and not named
+        return f"{message} (got {_got(value)})" if shown else message, ""
     if kind == "string_pattern_mismatch":
         return (
             f"{_got(value)} is not a valid name",
