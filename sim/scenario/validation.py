@@ -179,9 +179,9 @@ def _describe_value(error: ErrorDetails) -> tuple[str, str] | None:
         return f"must be one of {ctx.get('expected', '?')} (got {_got(value)})", ""
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
-        named = isinstance(value, str) and repr(value) in message  # not named twice
-        shown = _is_scalar(value) and not named
-        return f"{message} (got {_got(value)})" if shown else message, ""
+        quoted = isinstance(value, str) and repr(value) in message  # not named twice
+        with_value = _is_scalar(value) and not quoted
+        return f"{message} (got {_got(value)})" if with_value else message, ""
     if kind == "string_pattern_mismatch":
         return (
             f"{_got(value)} is not a valid name",
