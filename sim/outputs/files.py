@@ -23,6 +23,7 @@ import yaml
 
 import sim
 from sim.errors import UsageError
+from sim.outputs.csvtext import write_csv
 from sim.outputs.report import comparison_report, run_report
 from sim.scenario.topology import tranches
 
@@ -170,8 +171,8 @@ def _write_files(result: Result, folder: Path) -> None:
     from sim.outputs.plots.run import plot_run
 
     write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
-    as_dates(result.contracts).to_csv(folder / "contracts.csv", index=False, float_format="%.6f")
-    as_dates(result.events).to_csv(folder / "events.csv", index=False, float_format="%.6f")
+    write_csv(as_dates(result.contracts), folder / "contracts.csv")
+    write_csv(as_dates(result.events), folder / "events.csv")
     summary = dict(result.summary)
     mc = result.monte_carlo
     if mc is not None:
@@ -197,8 +198,8 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
 
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
-    as_dates(mc.on_time).to_csv(folder / "on_time.csv", index=False, float_format="%.6f")
-    mc.drivers.to_csv(folder / "drivers.csv", index=False, float_format="%.6f")
+    write_csv(as_dates(mc.on_time), folder / "on_time.csv")
+    write_csv(mc.drivers, folder / "drivers.csv")
     plot_monte_carlo(
         mc.scenario.scenario.name,
         mc.percentiles,
@@ -208,8 +209,8 @@ def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
         folder / "plots",
         mc.scenario.status.as_of if mc.scenario.status is not None else None,
     )
-    mc.tornado.to_csv(folder / "tornado.csv", index=False, float_format="%.6f")
-    mc.criticality.to_csv(folder / "criticality.csv", index=False, float_format="%.6f")
+    write_csv(mc.tornado, folder / "tornado.csv")
+    write_csv(mc.criticality, folder / "criticality.csv")
     name, n = mc.scenario.scenario.name, len(mc.replications)
     title = f"{name}: what each input moves, in days and dollars ({n} replications)"
     plot_tornado(mc.tornado, title, folder / "plots" / "tornado.png")
@@ -247,11 +248,11 @@ def write_comparison(
 def _comparison_files(comparison: Comparison, folder: Path) -> None:
     from sim.outputs.plots.comparison import RunView, plot_comparison
 
-    comparison.table.to_csv(folder / "comparison.csv", index=False, float_format="%.6f")
+    write_csv(comparison.table, folder / "comparison.csv")
     if comparison.tranches is not None:
-        comparison.tranches.to_csv(folder / "tranches.csv", index=False, float_format="%.6f")
+        write_csv(comparison.tranches, folder / "tranches.csv")
     if comparison.risk is not None:
-        comparison.risk.to_csv(folder / "risk.csv", index=False, float_format="%.6f")
+        write_csv(comparison.risk, folder / "risk.csv")
     _write_json(
         folder / "overrides.json",
         {
