@@ -23,6 +23,7 @@ import yaml
 
 import sim
 from sim.errors import UsageError
+from sim.gcpause import paused_gc
 from sim.outputs.csvtext import write_csv
 from sim.outputs.report import comparison_report, run_report
 from sim.scenario.topology import tranches
@@ -60,7 +61,8 @@ def write_run(
     target = Path(out) if out is not None else default_out(result)
 
     def fill(folder: Path) -> None:
-        _write_files(result, folder)
+        with paused_gc():  # many short-lived objects (YAML nodes), next to a large result
+            _write_files(result, folder)
         if excel:
             from sim.outputs.excel import write_workbook
 
