@@ -278,8 +278,8 @@ def _schema() -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.outputs import console
     from sim.gcpause import paused_gc
+    from sim.outputs import console
     from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
     from sim.runner import run
     from sim.scenario.loader import load_file
