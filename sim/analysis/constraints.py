@@ -30,10 +30,12 @@ def binding_constraints(scenario: Scenario, timeline: pd.DataFrame) -> dict[str,
     """
     names = list(scenario.sites)
     n_sites = len(names)
-    rows = timeline[timeline["site"] != PORTFOLIO]  # site by site, dates in order
+    # site by site, dates in order; each column read on its own (selecting the rows of the
+    # whole frame would copy all its columns: 0.9 GB at 10,000 sites)
+    mine = (timeline["site"] != PORTFOLIO).to_numpy()
 
     def grid(column: Level) -> np.ndarray:  # (site, date)
-        return rows[column].to_numpy(dtype=float).reshape(n_sites, -1)
+        return timeline[column].to_numpy(dtype=float)[mine].reshape(n_sites, -1)
 
     colo = colocation_halls(scenario)
     weight = np.array(
