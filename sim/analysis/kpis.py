@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
@@ -22,6 +21,7 @@ from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, mo
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
+from sim.analysis.sitetotals import final_values, money_totals, peaks, usd
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
 from sim.scenario.amendments import windows
@@ -125,45 +125,21 @@ def summarize(
         "contracts": _contracts(scenario, recorder, tables, row),
         "revenue_usd": row[KPI.REVENUE],
         "gpu_months": row[KPI.GPU_MONTHS],
-        "peak_facility_mw": _peaks(timeline, "facility_mw"),
+        "peak_facility_mw": peaks(timeline, "facility_mw"),
         "stranded": {
-            "idle_mw_days": _final(timeline, "idle_mw_days"),
-            "rack_days_waiting": _final(timeline, "racks_waiting_days"),
+            "idle_mw_days": final_values(timeline, "idle_mw_days"),
+            "rack_days_waiting": final_values(timeline, "racks_waiting_days"),
         },
-        "money": _money(timeline),
-        "unreserved_grid_mw": _final(timeline, "unreserved_mw"),
+        "money": money_totals(timeline),
+        "unreserved_grid_mw": final_values(timeline, "unreserved_mw"),
         "binding_constraint": binding_constraints(scenario, timeline),
         "kpis": {k: None if math.isnan(v) else v for k, v in row.items()},
         "finance": finance,
     }
 
 
-MONEY = {
-    "revenue_usd": "revenue_usd",
-    "late_credits_usd": "late_credits_usd",
-    "prepayment_net_usd": "prepayment_usd",
-    "mining_revenue_usd": "mining_revenue_usd",
-    "mining_revenue_given_up_usd": "mining_given_up_usd",
-    "power_cost_usd": "power_cost_usd",
-    "capex_usd": "capex_usd",
-    "crew_cost_usd": "crew_cost_usd",
-}
-"""Summary money total -> the timeline's per-period column it sums."""
 COST_COLUMNS = ("capex_usd", "power_cost_usd", "crew_cost_usd")
 """The timeline's money columns that `KPI.COST` adds up."""
-
-
-def _money(timeline: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Per site and for the portfolio: money totals over the horizon and the final cash."""
-    sums = timeline.groupby("site", sort=False)[list(MONEY.values())].sum()
-    cash = timeline.groupby("site", sort=False)["cash_usd"].last()
-    return {
-        str(site): {
-            **{key: usd(sums.loc[site, column]) for key, column in MONEY.items()},
-            "cash_usd": float(cash[site]),
-        }
-        for site in sums.index
-    }
 
 
 def _date(t: float | None, start: dt.date) -> str | None:
@@ -178,11 +154,6 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
 def gpu_months(gpu_days: float) -> float:
     """GPU-months from GPU-days (a month is a twelfth of a year)."""
     return float(gpu_days / (DAYS_PER_YEAR / 12.0))
-
-
-def usd(amount: float) -> float:
-    """A money total to the cent (sums of cent amounts carry float noise)."""
-    return round(float(amount), 2) + 0.0
 
 
 def actual_and_planned(
@@ -270,6 +241,10 @@ def _contracts(
     flows = tables.contracts.groupby("contract")[
         ["revenue_usd", "prepayment_usd", "late_credits_usd"]
     ].sum()
+    totals = dict(zip(flows.index, flows.to_numpy().tolist(), strict=True))  # no .loc per contract
+    dropped_units: dict[str, float] = {}  # in recording order, as a sum per contract would add
+    for _, c, _, u in recorder.dropped:
+        dropped_units[c] = dropped_units.get(c, 0) + u
     out: dict[str, Any] = {}
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
@@ -277,7 +252,7 @@ def _contracts(
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
         # as amended: every tranche it ever had, less what removed tranches no longer owe
-        dropped = sum(u for _, c, _, u in recorder.dropped if c == name)
+        dropped = dropped_units.get(name, 0)
         total = float(sum(t.units for t in tranches(contract))) - dropped
         fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
@@ -313,7 +288,11 @@ def _contracts(
             "full_delivery": _date(full, start),
             "revenue_usd": row[contract_kpi(name, KPI.REVENUE)],
             **_contract_money(
-                scenario, name, full, (times, units, gpus), cast("pd.Series[Any]", flows.loc[name])
+                scenario,
+                name,
+                full,
+                (times, units, gpus),
+                dict(zip(flows.columns, totals[name], strict=True)),
             ),
             "revenue_lost_to_slips_usd": row[contract_kpi(name, KPI.LOST_TO_SLIPS)],
         }
@@ -337,7 +316,7 @@ def _contract_money(
     name: str,
     full: float | None,
     counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-    flows: pd.Series,
+    flows: dict[str, float],
 ) -> dict[str, Any]:
     """Run-rate at full delivery, revenue on plan, and the contract's prepayment and credit
     totals (``flows``)."""
@@ -352,19 +331,3 @@ def _contract_money(
         "prepayment_net_usd": usd(flows["prepayment_usd"]),
         "late_credits_usd": usd(flows["late_credits_usd"]),
     }
-
-
-def _peaks(timeline: pd.DataFrame, column: str) -> dict[str, Any]:
-    out = {}
-    for site, rows in timeline.groupby("site", sort=False):
-        i = rows[column].to_numpy().argmax()
-        out[str(site)] = {
-            "mw": float(rows[column].iloc[i]),
-            "date": rows["date"].iloc[i].isoformat(),
-        }
-    return out
-
-
-def _final(timeline: pd.DataFrame, column: str) -> dict[str, float]:
-    last = timeline.groupby("site", sort=False)[column].last()
-    return {str(site): float(value) for site, value in last.items()}
