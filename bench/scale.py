@@ -60,8 +60,8 @@ def phases(path: Path) -> dict[str, Any]:
 
         def tables() -> None:
             rows = level_rows(recorder, list(concrete.sites))
-            built = build_tables(concrete, recorder, rows)
             flows = monthly_flows(concrete, recorder, rows)
+            built = build_tables(concrete, recorder, rows)
             summarize(concrete, recorder, built, flows)
             monthly_table(concrete, recorder, flows)
             for frame in (built.timeline, built.contracts, built.events):
