@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 import sim
 from sim.errors import UsageError
 from sim.gcpause import paused_gc
 from sim.outputs.csvtext import write_csv
 from sim.outputs.report import comparison_report, run_report
-from sim.outputs.yamltext import yaml_text
 from sim.scenario.topology import tranches
 
 if TYPE_CHECKING:
@@ -164,6 +164,11 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     )
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter where PyYAML has it: the same text as `yaml.safe_dump`, in a fraction of
+the time (the resolved scenario of 10,000 sites is half a million values)."""
+
+
 def _write_files(result: Result, folder: Path) -> None:
     from sim.outputs.plots.run import plot_run
 
@@ -179,7 +184,7 @@ def _write_files(result: Result, folder: Path) -> None:
     resolved = result.scenario.model_dump(mode="json", exclude_none=True)
     (folder / "scenario.yaml").write_text(
         "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
-        + yaml_text(resolved),
+        + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )
     _write_json(folder / "manifest.json", manifest(result))
