@@ -41,11 +41,12 @@ def crew_cost(
 ) -> np.ndarray:
     """Per site (rows) and grid time: the crews' cost from time 0 to then, in USD."""
     out = np.zeros((len(sites), len(grid)))
+    rows = {site: i for i, site in enumerate(sites)}  # not sites.index: linear per site
     for site, (begin, end) in campaigns(recorder, sites).items():
         crews = scenario.sites[site].crews
         if crews is None or not crews.cost_usd_per_week:
             continue
-        row = sites.index(site)
+        row = rows[site]
         per_day = crews.count * crews.cost_usd_per_week / 7.0
         out[row] = per_day * np.clip(np.minimum(grid, end) - max(begin, 0.0), 0.0, None)
     return out
