@@ -8,7 +8,6 @@ Exit codes: 0 success; 2 a scenario or usage problem (located messages, no trace
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -289,17 +288,18 @@ def _run(args: argparse.Namespace) -> int:
     from sim.cli_workbench import run_options
 
     options = run_options(args)
-    with paused_gc(keep=True):  # the scenario lives until the process ends: sim.gcpause
-        loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
-    for warning in loaded.warnings:
-        print(str(warning), file=sys.stderr)
-    out = args.out
-    if out is not None and out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a folder; choose another --out")
-    # so does the result; but replications' workers, forked from here, need the collector on
+    # The scenario, and the plan run's result, live until the process ends (sim.gcpause);
+    # replications run after, with the collector on: their workers are forked from here.
     plan_only = options.replications == 0
-    with paused_gc(keep=True) if plan_only else contextlib.nullcontext():
-        result = run(loaded, step=args.step, options=options)
+    with paused_gc(keep=True):
+        loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
+        for warning in loaded.warnings:
+            print(str(warning), file=sys.stderr)
+        out = args.out
+        if out is not None and out.exists() and not out.is_dir():
+            raise OutputError(f"{out} exists and is not a folder; choose another --out")
+        planned = run(loaded, step=args.step, options=options) if plan_only else None
+    result = planned if planned is not None else run(loaded, step=args.step, options=options)
     replaced = out is None and is_run_folder(default_out(result))
     folder = write_run(result, out, force=args.force, excel=args.excel)
     elapsed = time.perf_counter() - started

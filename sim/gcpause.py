@@ -30,10 +30,11 @@ def paused_gc(*, keep: bool = False) -> Iterator[None]:
     stay frozen, and the block's objects are left young.
 
     ``keep``: what the block leaves alive lives until the process ends (a command's scenario
-    and results), so it stays frozen out of every later collection, including the final one
-    at exit. Only for a process that ends after the block, and not before forking workers
-    that need the collector: frozen objects are never collected, even if they become garbage
-    (SimPy's processes of a finished run are a little of it)."""
+    and results). The block's garbage is collected once (a finished run's engine objects
+    form cycles: 0.65 GB at 10,000 sites), and what is left is frozen out of every later
+    collection, including the final one at exit. Only for a process that ends after the
+    block, and not before forking workers that need the collector: frozen objects are never
+    collected, even if they become garbage."""
     if not gc.isenabled():
         yield
         return
@@ -42,6 +43,7 @@ def paused_gc(*, keep: bool = False) -> Iterator[None]:
         yield
     finally:
         if keep:
+            gc.collect()
             gc.freeze()
         elif gc.get_freeze_count() == 0:
             gc.freeze()
