@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -237,7 +238,7 @@ number of a delivery or contract milestone (empty for the others)."""
 
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     """The milestone log, in time order (ties in the order they happened)."""
-    rows = sorted(recorder.events, key=lambda e: (e.t, e.seq))
+    rows = sorted(recorder.events, key=attrgetter("t", "seq"))  # a C key: 2.5 M rows, 10k sites
     start = pd.Timestamp(scenario.scenario.start)
     frame = pd.DataFrame(rows, columns=list(EventRow._fields))
     offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + TIME_EPS), unit="D")
