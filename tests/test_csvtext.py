@@ -13,8 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sim
 from sim.outputs import csvtext
 from sim.outputs.csvtext import FLOAT_FORMAT, float_text, write_csv
+from sim.outputs.files import as_dates
+from tests.helpers import SCENARIOS, dcsim
 
 HARD_FLOATS = [
     0.0,
@@ -167,3 +170,14 @@ def test_other_tables_go_through_pandas_with_the_same_bytes(
 ) -> None:
     assert not csvtext.vectorizable(frame)
     assert our_bytes(frame, tmp_path) == pandas_bytes(frame, tmp_path)
+
+
+def test_a_run_folder_holds_the_tables_as_pandas_writes_them(tmp_path: Path) -> None:
+    """The portfolio's contract table and event log (text, dates, missing tranches, money)
+    through `dcsim run`, against pandas' text of the same tables."""
+    result = sim.run(SCENARIOS / "portfolio.yaml")
+    folder = tmp_path / "run"
+    done = dcsim("run", SCENARIOS / "portfolio.yaml", "--out", folder)
+    assert done.returncode == 0, done.stderr
+    for name, table in (("contracts", result.contracts), ("events", result.events)):
+        assert (folder / f"{name}.csv").read_bytes() == pandas_bytes(as_dates(table), tmp_path)
