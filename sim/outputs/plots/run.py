@@ -118,9 +118,10 @@ def _plain_worker() -> None:
 def draw_all(jobs: list[Job]) -> None:
     """Draw independent figures, on every core when it pays: rendering dominates a run.
 
-    Each worker draws one batch, so it reuses its figures from chart to chart (see
-    `Figures`); the batches are dealt by kind of chart, so each gets its share of the
-    three-panel dashboards. Forked workers inherit the imported matplotlib, so they start
+    The charts are dealt into one batch per core by kind of chart, so each batch gets its
+    share of the three-panel dashboards; this process draws the first batch and forked
+    workers the others, each reusing its figures from chart to chart (see `Figures`).
+    Forked workers inherit the imported matplotlib and PIL's image formats, so they start
     in milliseconds; fork is used only when this process runs no other thread (forking
     threads is unsafe). The executor forks all its workers before it starts its own manager
     thread, and a worker that dies raises BrokenProcessPool here instead of leaving the run
@@ -128,17 +129,23 @@ def draw_all(jobs: list[Job]) -> None:
     holding a lock."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from PIL import Image
+
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers < 2 or len(jobs) < 4 or threading.active_count() > 1:
         _draw_batch(jobs)
         return
     by_kind = sorted(jobs, key=lambda job: job[0].__name__)  # stable: same kind, same order
     batches = [by_kind[i::workers] for i in range(workers)]
+    Image.preinit()  # once here, not once per worker
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
+        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
     )
     try:
-        list(pool.map(_draw_batch, batches))
+        drawing = [pool.submit(_draw_batch, batch) for batch in batches[1:]]
+        _draw_batch(batches[0])
+        for batch in drawing:
+            batch.result()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in list((getattr(pool, "_processes", None) or {}).values()):

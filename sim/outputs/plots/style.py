@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
-import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -63,9 +62,10 @@ def save(fig: Figure, path: Path) -> None:
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
     canvas.draw()
-    pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    width, height = canvas.get_width_height()
+    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     dpi = round(fig.dpi)
-    Image.fromarray(pixels).save(path, format="png", dpi=(dpi, dpi))
+    rgba.convert("RGB").save(path, format="png", dpi=(dpi, dpi))
 
 
 def figure(title: str, height: float = 5.5) -> tuple[Figure, Axes]:
