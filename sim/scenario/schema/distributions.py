@@ -77,7 +77,7 @@ class _DistBase(StrictModel):
     if TYPE_CHECKING:
         min: float | None
         max: float | None
-        risk: Sequence[DurationRisk | QuantityRisk]
+        risk: "Sequence[DurationRisk | QuantityRisk]"  # defined below
 
     def shape(self) -> tuple[str, Any]:
         for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
