@@ -125,8 +125,8 @@ def draw_all(jobs: list[Job]) -> None:
     in milliseconds; fork is used only when this process runs no other thread (forking
     threads is unsafe). The executor forks all its workers before it starts its own manager
     thread, and a worker that dies raises BrokenProcessPool here instead of leaving the run
-    waiting; on success the workers are shut down cleanly, never terminated, so none dies
-    holding a lock."""
+    waiting; on a failure here or in a worker (or Ctrl-C) the workers are ended at once; on
+    success they are shut down cleanly, never terminated, so none dies holding a lock."""
     from concurrent.futures import ProcessPoolExecutor
 
     from PIL import Image
@@ -147,9 +147,12 @@ def draw_all(jobs: list[Job]) -> None:
         for batch in drawing:
             batch.result()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # End the workers first (a shutdown forgets them, and one could go on drawing its
+        # batch), then wait for the pool's manager thread to see them gone, as the Monte
+        # Carlo executor does (sim.montecarlo.executors).
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
