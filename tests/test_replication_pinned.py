@@ -1,0 +1,70 @@
+"""A seeded replication's complete output, pinned: the Monte Carlo speed work must leave every
+drawn input, KPI, critical stage and timeline metric identical to the bit.
+
+Each shipped scenario (including the status-update ones, whose under-way durations are drawn
+conditionally) runs three replications with every timeline metric (``bands="all"``); the
+digest covers the metric arrays' bytes and every KPI's exact float (``float.hex``) in the
+order the replication lists them (that order is the order of the replications table's columns). A few
+values are also asserted in the clear, so a failure shows what moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+import sim
+from sim.montecarlo.replications import Replication, replicate
+from tests.helpers import SCENARIOS
+
+PINNED = {
+    "cipher.yaml": "c3d9e0bf4f0fa685c50ceb83cf2695de37f8166c1c27749c9ecd85aa8302f989",
+    "cipher_2026-06-30.yaml": "4f848f0b5b99bcfb0184fdbc2055a9fc2fdaef767de372ab224019cf8fa5de0f",
+    "example.yaml": "a66b8002a73bf30e77bda9b589a8a691edcb66caf6737226105a6af0903331e5",
+    "iren_childress.yaml": "66c419dbc7cb5016c847a1ebff11b6cb20ee77af26921a36d504b33a28ab08de",
+    "iren_childress_2026-06-30.yaml": "d820f01aa07993e79a9b1c60e9a6c51ebc2dd471f5ef317cb5286481470629aa",
+    "portfolio.yaml": "ac58ef05031d1c8313dce47b443f4b5357de0ad7e88f18d104ac9fb04b129c9f",
+}
+
+
+def digest(reps: list[Replication]) -> str:
+    h = hashlib.sha256()
+    for rep in reps:
+        h.update(f"{rep.index}|{rep.metrics.dtype}|{rep.metrics.shape}".encode())
+        h.update(rep.metrics.tobytes())
+        for key, value in rep.kpis.items():  # in order: it is the order of the table's columns
+            h.update(f"{key}={float(value).hex()};".encode())
+        for key in rep.critical:
+            h.update(f"{key}:{rep.critical[key]};".encode())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_seeded_replications_are_pinned(name: str) -> None:
+    scenario = sim.load(SCENARIOS / name)
+    reps = [replicate(scenario, 20261127, i, "all") for i in range(3)]
+    assert digest(reps) == PINNED[name]
+
+
+def test_a_portfolio_replication_in_the_clear() -> None:
+    rep = replicate(sim.load(SCENARIOS / "portfolio.yaml"), 20261127, 0)
+    kpis = rep.kpis
+    assert kpis["microsoft.tranche_4.delivered"] == 497.0
+    assert kpis["aws.tranche_2.slip_days"] == 6.0
+    assert kpis["microsoft.revenue_usd"] == 9584569658.49
+    assert kpis["revenue_usd"] == 13052832804.26
+    assert kpis["cost_usd"] == 13342908773.44
+    assert kpis["npv_usd"] == 636953264.7083863
+    assert kpis["input.deliveries.dell.slip"] == 17.362106163833083
+    assert kpis["input.factor.texas"] == 0.5104589393243113
+    inputs = [k for k in kpis if k.startswith("input.")]
+    assert inputs[:3] == [
+        "input.factor.campus_childress",
+        "input.factor.texas",
+        "input.sites.childress.halls.horizon_1.construction.slip",
+    ]
+    assert len(inputs) == 17
+    assert rep.metrics.shape == (7, 6, 323)  # headline metrics x (5 sites + portfolio) x dates
+    assert rep.critical["microsoft.tranche_4"] == "crews"
+    assert rep.critical["aws.tranche_1"] == "hall"
