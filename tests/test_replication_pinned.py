@@ -4,7 +4,7 @@ drawn input, KPI, critical stage and timeline metric identical to the bit.
 Each shipped scenario (including the status-update ones, whose under-way durations are drawn
 conditionally) runs three replications with every timeline metric (``bands="all"``); the
 digest covers the metric arrays' bytes and every KPI's exact float (``float.hex``) in the
-order the replication lists them (that order is the order of the replications table's columns). A few
+order the replication lists them (the order of the replications table's columns). A few
 values are also asserted in the clear, so a failure shows what moved.
 """
 
@@ -15,6 +15,12 @@ import hashlib
 import pytest
 
 import sim
+from sim.analysis.finance import monthly_flows
+from sim.analysis.kpis import KPI_COLUMNS, kpi_row
+from sim.analysis.records import level_rows
+from sim.analysis.timeline import compute_arrays
+from sim.engine import Random, apply_status, build_plan, simulate
+from sim.engine.realize import Streams, realize
 from sim.montecarlo.replications import Replication, replicate
 from tests.helpers import SCENARIOS
 
@@ -23,7 +29,9 @@ PINNED = {
     "cipher_2026-06-30.yaml": "4f848f0b5b99bcfb0184fdbc2055a9fc2fdaef767de372ab224019cf8fa5de0f",
     "example.yaml": "a66b8002a73bf30e77bda9b589a8a691edcb66caf6737226105a6af0903331e5",
     "iren_childress.yaml": "66c419dbc7cb5016c847a1ebff11b6cb20ee77af26921a36d504b33a28ab08de",
-    "iren_childress_2026-06-30.yaml": "d820f01aa07993e79a9b1c60e9a6c51ebc2dd471f5ef317cb5286481470629aa",
+    "iren_childress_2026-06-30.yaml": (
+        "d820f01aa07993e79a9b1c60e9a6c51ebc2dd471f5ef317cb5286481470629aa"
+    ),
     "portfolio.yaml": "ac58ef05031d1c8313dce47b443f4b5357de0ad7e88f18d104ac9fb04b129c9f",
 }
 
@@ -68,3 +76,30 @@ def test_a_portfolio_replication_in_the_clear() -> None:
     assert rep.metrics.shape == (7, 6, 323)  # headline metrics x (5 sites + portfolio) x dates
     assert rep.critical["microsoft.tranche_4"] == "crews"
     assert rep.critical["aws.tranche_1"] == "hall"
+
+
+@pytest.mark.parametrize("name", ["portfolio.yaml", "iren_childress_2026-06-30.yaml"])
+def test_the_columns_a_replication_computes_equal_the_full_tables(name: str) -> None:
+    scenario = sim.load(SCENARIOS / name)
+    streams = Streams(4, 2)
+    concrete, _ = realize(scenario, streams)
+    recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
+    rows = level_rows(recorder, list(concrete.sites))
+    full = compute_arrays(concrete, recorder, rows=rows)
+    only = {"idle_mw", "power_utilization", "cash_usd", "capex_usd"}
+    some = compute_arrays(concrete, recorder, rows=rows, only=only)
+    assert list(some.columns) == [c for c in full.columns if c in only]  # timeline order
+    for column in only:
+        assert some.columns[column].tobytes() == full.columns[column].tobytes()
+    for column, values in full.contract_columns.items():
+        assert some.contract_columns[column].tobytes() == values.tobytes()
+    monthly = monthly_flows(concrete, recorder, rows)
+    net = monthly_flows(concrete, recorder, rows, by_column=False)
+    assert net.money == {}
+    assert net.dates == monthly.dates
+    assert net.site_flows.tobytes() == monthly.site_flows.tobytes()
+    assert net.contract_flows.tobytes() == monthly.contract_flows.tobytes()
+    for_kpis = compute_arrays(concrete, recorder, rows=rows, only=KPI_COLUMNS)
+    fast = kpi_row(concrete, recorder, for_kpis, rows)  # its NPVs from the net flows only
+    slow = kpi_row(concrete, recorder, full, rows, monthly)
+    assert list(fast.items()) == list(slow.items())
