@@ -20,7 +20,9 @@ from sim.analysis.kpis import KPI_COLUMNS, kpi_row
 from sim.analysis.records import level_rows
 from sim.analysis.timeline import compute_arrays
 from sim.engine import Random, apply_status, build_plan, simulate
+from sim.engine import recorder as recorder_module
 from sim.engine.realize import Streams, realize
+from sim.engine.vocabulary import Level
 from sim.montecarlo.replications import Replication, replicate
 from tests.helpers import SCENARIOS
 
@@ -103,3 +105,19 @@ def test_the_columns_a_replication_computes_equal_the_full_tables(name: str) -> 
     fast = kpi_row(concrete, recorder, for_kpis, rows)  # its NPVs from the net flows only
     slow = kpi_row(concrete, recorder, full, rows, monthly)
     assert list(fast.items()) == list(slow.items())
+
+
+def test_level_rows_moved_into_the_columns_in_small_batches_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recorder's pending rows move into its columns every `PENDING_ROWS` rows (a shipped
+    scenario records fewer than that per run): in batches of 3, nothing changes."""
+    monkeypatch.setattr(recorder_module, "PENDING_ROWS", 3)
+    scenario = sim.load(SCENARIOS / "portfolio.yaml")
+    reps = [replicate(scenario, 20261127, i, "all") for i in range(3)]
+    assert digest(reps) == PINNED["portfolio.yaml"]
+    rec = recorder_module.Recorder()
+    rec.level(1.0, "a", {Level.GRID_MW: 5.0, Level.AI_IT_MW: 0.0})
+    rec.level(2.5, "b", {Level.AI_IT_MW: 2})
+    assert rec.levels == [(1.0, "a", Level.GRID_MW, 5.0), (2.5, "b", Level.AI_IT_MW, 2.0)]
+    assert list(rec.level_site) == [0, 1]
