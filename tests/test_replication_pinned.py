@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.analysis.finance import monthly_flows
 from sim.analysis.kpis import KPI_COLUMNS, kpi_row
 from sim.analysis.records import level_rows
+from sim.analysis.steps import cents
 from sim.analysis.timeline import compute_arrays
 from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine import recorder as recorder_module
@@ -121,3 +125,20 @@ def test_level_rows_moved_into_the_columns_in_small_batches_are_the_same(
     rec.level(2.5, "b", {Level.AI_IT_MW: 2})
     assert rec.levels == [(1.0, "a", Level.GRID_MW, 5.0), (2.5, "b", Level.AI_IT_MW, 2.0)]
     assert list(rec.level_site) == [0, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_subnormal=False),
+        max_size=12,
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_cents_are_the_differences_of_the_rounded_cumulative_amounts(
+    amounts: list[float], rows: int
+) -> None:
+    cumulative = np.array(amounts * rows).reshape(rows, -1)
+    expected = np.diff(np.round(cumulative * 100.0), prepend=0.0) + 0.0
+    assert cents(cumulative).tobytes() == expected.tobytes()
+    assert cents(cumulative[0]).tobytes() == expected[0].tobytes()
