@@ -11,11 +11,13 @@ values are also asserted in the clear, so a failure shows what moved.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import sim
 from sim.analysis.finance import monthly_flows
@@ -28,7 +30,9 @@ from sim.engine import recorder as recorder_module
 from sim.engine.realize import Streams, realize
 from sim.engine.vocabulary import Level
 from sim.montecarlo.replications import Replication, replicate
+from sim.scenario.schema.distributions import DurationDist, QuantityDist
 from tests.helpers import SCENARIOS
+from tests.strategies import scenarios
 
 PINNED = {
     "cipher.yaml": "c3d9e0bf4f0fa685c50ceb83cf2695de37f8166c1c27749c9ecd85aa8302f989",
@@ -142,3 +146,38 @@ def test_cents_are_the_differences_of_the_rounded_cumulative_amounts(
     expected = np.diff(np.round(cumulative * 100.0), prepend=0.0) + 0.0
     assert cents(cumulative).tobytes() == expected.tobytes()
     assert cents(cumulative[0]).tobytes() == expected[0].tobytes()
+
+
+def _distributions(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, distribution) of every distribution in a scenario, by the paths realize keys."""
+    if isinstance(value, DurationDist | QuantityDist):
+        return [(path, value)]
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        items = [(f"{path}.{k}" if path else k, getattr(value, k)) for k in fields]
+    elif isinstance(value, dict):
+        items = [(f"{path}.{k}", v) for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return []
+    return [found for p, v in items for found in _distributions(v, p)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenarios())
+def test_realize_draws_every_input_and_shares_every_certain_part(data: dict[str, Any]) -> None:
+    """realize walks only the parts that hold a distribution (found once per scenario
+    object): still none is left undrawn, each is recorded under its key, the certain parts
+    are shared as they are, and a fresh copy of the scenario draws the same numbers."""
+    scenario = sim.Scenario.model_validate(data)
+    concrete, draws = realize(scenario, Streams(3, 1))
+    assert _distributions(concrete) == []
+    keys = {f"shared.{d.shared}" if d.shared else p for p, d in _distributions(scenario)}
+    assert keys <= set(draws)
+    for name, site in scenario.sites.items():
+        if not _distributions(site):
+            assert concrete.sites[name] is site
+    again, draws_again = realize(scenario.model_copy(deep=True), Streams(3, 1))
+    assert list(draws_again.items()) == list(draws.items())
+    assert again.model_dump() == concrete.model_dump()
