@@ -73,8 +73,10 @@ def realize(
     already spent (see `sim.engine.status.in_progress`).
     """
     draws: dict[str, float] = {}
-    elapsed, uncertain = _uncertain(scenario)
-    walk = _Walk(streams, draws, elapsed, uncertain)
+    if streams is None:  # one walk (the plan run): finding the parts that draw would be two
+        walk = _Walk(None, draws, in_progress(scenario), None)
+    else:
+        walk = _Walk(streams, draws, *_uncertain(scenario))
     concrete = _walk(scenario, "", walk)
     return concrete, draws
 
@@ -217,9 +219,9 @@ class _Walk:
     draws: dict[str, float]
     elapsed: Mapping[str, float]
     """Path of a construction under way at the data date -> days already spent on it."""
-    uncertain: frozenset[int]
+    uncertain: frozenset[int] | None
     """Ids of the scenario's parts that hold something to draw (`_uncertain`); the walk
-    returns every other part as it is."""
+    returns every other part as it is. None: walk every part."""
 
 
 def _under_way(build: Construction, path: str, walk: _Walk) -> Construction:
@@ -258,7 +260,7 @@ def _walk(value: Any, path: str, walk: _Walk) -> Any:
         drawn = _draw(value, key, walk.streams, walk.draws)
         walk.draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
-    if id(value) not in walk.uncertain:
+    if walk.uncertain is not None and id(value) not in walk.uncertain:
         return value  # nothing to draw in it (a number, a string, a certain part)
     if isinstance(value, Construction) and path in walk.elapsed:
         return _under_way(value, path, walk)
