@@ -21,7 +21,15 @@ from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
 from sim.outputs.plots.run import MAX_SITE_PLOTS
-from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
+from sim.outputs.plots.style import (
+    STAGES,
+    date_axis,
+    figure,
+    legend,
+    new_figure,
+    panel_title,
+    save,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -122,7 +130,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
             when = pd.to_datetime(table["date"])
             _band(ax, when, table, _COLOUR[column], _LABEL[column], column != "grid_mw")
     ax.set_ylabel("MW")
-    ax.set_title("Ramp-up", loc="left")
+    panel_title(ax, "Ramp-up")
 
     ax = axes[1]
     gpus = metric.get("gpus_online")
@@ -133,7 +141,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
         _note(ax, "no GPUs at this site")
         ax.set_yticks([])
     ax.set_ylabel("thousand GPUs")
-    ax.set_title("GPUs online", loc="left")
+    panel_title(ax, "GPUs online")
 
     ax = axes[2]
     if "revenue_usd" in metric:
@@ -148,7 +156,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
         rate = pd.concat([rate, rate.iloc[-1:]], ignore_index=True)
         _band(ax, x, rate, "#8c564b", "Revenue rate")
     ax.set_ylabel("USD million per month")
-    ax.set_title("Revenue (monthly rate)", loc="left")
+    panel_title(ax, "Revenue (monthly rate)")
 
     for i, ax in enumerate(axes):
         if as_of is not None:  # a status update's data date
@@ -157,7 +165,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
         if ax.get_legend_handles_labels()[0]:
             legend(ax)
         date_axis(ax)
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _quantile_columns(table: pd.DataFrame) -> list[str]:
@@ -187,7 +195,7 @@ def _delivery_cdf(
     every = [d for s in done.values() for d in s] + list(due.values())
     if not contracts or n == 0 or not every:
         _note(ax, "no contracts to deliver")
-        fig.savefig(path)
+        save(fig, path)
         return
     lo, hi = min(every), max(every)
     pad = max((hi - lo) * 0.03, pd.Timedelta(days=7))
@@ -226,7 +234,7 @@ def _delivery_cdf(
     date_axis(ax)
     ax.set_xlim(cast(float, lo), cast(float, hi))
     ax.set_ylim(0, 1.02)
-    fig.savefig(path)
+    save(fig, path)
 
 
 def percentile_date(dates: pd.Series, n: int, q: float) -> pd.Timestamp | None:
@@ -270,7 +278,7 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
         fig, ax = figure(title, height=4)
         _note(ax, "no uncertain inputs")
         ax.set_axis_off()
-        fig.savefig(path)
+        save(fig, path)
         return
     inputs = sorted({str(i) for i in table["input"]})
     label = dict(zip(inputs, short_labels(inputs), strict=True))  # one label per input, all plots
@@ -300,7 +308,7 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
         ax.axvline(0, color="#4c4c4c", linewidth=1)
         ax.set_xlim(-1, 1)
         ax.set_xlabel(f"Spearman rank correlation with {kpi}")
-        ax.set_title(kpi, loc="left")
+        panel_title(ax, kpi)
         ax.grid(True, axis="x", alpha=0.3)
     for ax in axes[len(kpis) :]:
         ax.set_axis_off()
@@ -309,4 +317,4 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
         Patch(color=_NEGATIVE, label="negative: KPI lower (dates: earlier) as the input rises"),
     ]
     fig.legend(handles=signs, loc="outside lower center", ncols=2, fontsize=9, frameon=False)
-    fig.savefig(path)
+    save(fig, path)

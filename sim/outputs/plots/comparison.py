@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
 from sim.engine.vocabulary import HALL_PHASES, Kind, Milestone
-from sim.outputs.plots.style import date_axis, figure, legend, new_figure
+from sim.outputs.plots.style import date_axis, figure, legend, new_figure, panel_title, save
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -105,7 +105,7 @@ def plot_comparison(title: str, runs: dict[str, RunView], folder: Path) -> list[
         _overlay(runs, metric, ylabel, f"{title}: {what}, portfolio, {against}", path)
         paths.append(path)
     path = folder / "gantt.png"
-    gantt(f"{title}: phases by run, {against}", runs).savefig(path)
+    save(gantt(f"{title}: phases by run, {against}", runs), path)
     paths.append(path)
     return paths
 
@@ -152,7 +152,7 @@ def _overlay(runs: dict[str, RunView], metric: str, ylabel: str, title: str, pat
     if ax.get_legend_handles_labels()[0]:
         legend(ax)
     date_axis(ax)
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _rows(view: RunView) -> list[tuple[int, str, str]]:
@@ -215,7 +215,7 @@ def _num(when: dt.date | str) -> float:
 
 def _panel(ax: Axes, name: str, view: RunView, row: dict[str, int]) -> tuple[float, float] | None:
     """Draw one run's bars and markers (grid phases later); return the span of dates drawn."""
-    ax.set_title(name, loc="left", fontsize=11, fontweight="bold")
+    panel_title(ax, name, fontsize=11, fontweight="bold")
     events, dates = view.events, view.timeline["date"]
     known = dates if len(dates) else events["date"]
     if not len(known):

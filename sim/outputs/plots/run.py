@@ -21,10 +21,20 @@ import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
 from sim.outputs.plots.status import Marks, draw_marks, marks_of
-from sim.outputs.plots.style import STAGES, date_axis, figure, legend, new_figure
+from sim.outputs.plots.style import (
+    STAGES,
+    Figures,
+    date_axis,
+    figure,
+    legend,
+    new_figure,
+    panel_title,
+    save,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from sim.result import Result
 
@@ -87,9 +97,15 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     return [next(a for a in args if isinstance(a, Path)) for _, args in jobs]
 
 
-def _draw(job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
-    function, args = job
-    function(*args)
+Job = tuple[Callable[..., None], tuple[Any, ...]]
+"""A chart to draw: a function of (`Figures`, *args) and its arguments."""
+
+
+def _draw_batch(batch: list[Job]) -> None:
+    """Draw charts one after another in one process, each into a kept figure of its shape."""
+    figures = Figures()
+    for function, args in batch:
+        function(figures, *args)
 
 
 def _plain_worker() -> None:
@@ -99,37 +115,51 @@ def _plain_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def draw_all(jobs: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+def draw_all(jobs: list[Job]) -> None:
     """Draw independent figures, on every core when it pays: rendering dominates a run.
 
-    Forked workers inherit the imported matplotlib, so they start in milliseconds; fork is
-    used only when this process runs no other thread (forking threads is unsafe). The
-    executor forks all its workers before it starts its own manager thread, and a worker
-    that dies raises BrokenProcessPool here instead of leaving the run waiting; on success
-    the workers are shut down cleanly, never terminated, so none dies holding a lock."""
+    The charts are dealt into one batch per core by kind of chart, so each batch gets its
+    share of the three-panel dashboards; this process draws the first batch and forked
+    workers the others, each reusing its figures from chart to chart (see `Figures`).
+    Forked workers inherit the imported matplotlib and PIL's image formats, so they start
+    in milliseconds; fork is used only when this process runs no other thread (forking
+    threads is unsafe). The executor forks all its workers before it starts its own manager
+    thread, and a worker that dies raises BrokenProcessPool here instead of leaving the run
+    waiting; on a failure here or in a worker (or Ctrl-C) the workers are ended at once; on
+    success they are shut down cleanly, never terminated, so none dies holding a lock."""
     from concurrent.futures import ProcessPoolExecutor
+
+    from PIL import Image
 
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers < 2 or len(jobs) < 4 or threading.active_count() > 1:
-        for job in jobs:
-            _draw(job)
+        _draw_batch(jobs)
         return
+    by_kind = sorted(jobs, key=lambda job: job[0].__name__)  # stable: same kind, same order
+    batches = [by_kind[i::workers] for i in range(workers)]
+    Image.preinit()  # once here, not once per worker
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
+        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
     )
     try:
-        list(pool.map(_draw, jobs))
+        drawing = [pool.submit(_draw_batch, batch) for batch in batches[1:]]
+        _draw_batch(batches[0])
+        for batch in drawing:
+            batch.result()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # End the workers first (a shutdown forgets them, and one could go on drawing its
+        # batch), then wait for the pool's manager thread to see them gone, as the Monte
+        # Carlo executor does (sim.montecarlo.executors).
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
 
-def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
+def _transition(figures: Figures, rows: pd.DataFrame, title: str, path: Path) -> None:
     """Stacked grid MW: what mining draws, what AI draws, and the energized MW left idle."""
-    fig, ax = figure(title)
+    fig, ax = _chart(figures, title)
     dates = pd.to_datetime(rows["date"])
     layers = [
         (rows["mining_facility_mw"], "Mining (facility MW)", "#ff7f0e"),
@@ -151,16 +181,18 @@ def _transition(rows: pd.DataFrame, title: str, path: Path) -> None:
     ax.set_ylabel("MW drawn from the grid")
     legend(ax)
     date_axis(ax)
-    fig.savefig(path)
+    save(fig, path)
 
 
-def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path) -> None:
+def _revenue(
+    figures: Figures, timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: Path
+) -> None:
     """Stacked revenue rate per contract and from mining, in USD million per month.
 
     Each row's revenue is spread over the days of its period, so the chart reads the same
     whatever the timeline step (summing weekly rows into months would alias).
     """
-    fig, ax = figure(title)
+    fig, ax = _chart(figures, title)
     rates = contracts.pivot_table(
         index="date", columns="contract", values="revenue_usd", aggfunc="sum", sort=False
     )
@@ -188,18 +220,32 @@ def _revenue(timeline: pd.DataFrame, contracts: pd.DataFrame, title: str, path: 
     ax.set_ylabel("USD million per month")
     legend(ax)
     date_axis(ax)
-    fig.savefig(path)
+    save(fig, path)
+
+
+def _chart(figures: Figures, title: str) -> tuple[Figure, Axes]:
+    """A one-panel chart (`figure`), reused from the previous one."""
+    fig = figures.get("chart", lambda: figure("")[0])
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    return fig, fig.axes[0]
+
+
+def _dashboard_figure() -> Figure:
+    fig = new_figure(13, 10)
+    fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
+    return fig
 
 
 def _dashboard(
+    figures: Figures,
     rows: pd.DataFrame,
     contracts: pd.DataFrame,
     title: str,
     path: Path,
     marks: Marks | None = None,
 ) -> None:
-    fig = new_figure(13, 10)
-    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
+    fig = figures.get("dashboard", _dashboard_figure)
+    axes = fig.axes
     dates = pd.to_datetime(rows["date"])
     fig.suptitle(title, fontsize=14, fontweight="bold")
 
@@ -217,7 +263,7 @@ def _dashboard(
             linewidth=2,
         )
     ax.set_ylabel("MW")
-    ax.set_title("Capacity by stage", loc="left")
+    panel_title(ax, "Capacity by stage")
     legend(ax)
 
     _delivered_panel(axes[1], rows, contracts, dates)
@@ -241,7 +287,7 @@ def _dashboard(
     )
     ax.set_ylim(0, 105)
     ax.set_ylabel("%")
-    ax.set_title("Utilization", loc="left")
+    panel_title(ax, "Utilization")
     legend(ax)
 
     locator = mdates.AutoDateLocator()
@@ -254,7 +300,7 @@ def _dashboard(
     if marks is not None:  # a status update: its data date and actuals
         draw_marks(list(axes), marks)
         legend(axes[0])
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _delivered_panel(
@@ -271,7 +317,7 @@ def _delivered_panel(
             "GPUs contracted (due)",
         )
         ax.set_ylabel("thousand GPUs")
-        ax.set_title("GPUs online against contract", loc="left")
+        panel_title(ax, "GPUs online against contract")
     else:
         colo = contracts[contracts["unit"].isin(["mw_it", "mw_gross"])]
         by_date = colo.groupby("date", sort=True)[["units_delivered", "units_due"]].sum()
@@ -284,7 +330,7 @@ def _delivered_panel(
             "MW contracted (due)",
         )
         ax.set_ylabel("MW")
-        ax.set_title("Colocation MW handed over against contract", loc="left")
+        panel_title(ax, "Colocation MW handed over against contract")
     legend(ax)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.outputs.plots.style import figure, legend, new_figure
+from sim.outputs.plots.style import figure, legend, new_figure, save
 
 FEASIBLE, INFEASIBLE, BEST = "#2ca02c", "#d62728", "#000000"
 MAX_LINES = 10
@@ -48,7 +48,7 @@ def plot_sweep(title: str, axes: list[str], table: pd.DataFrame, path: Path) -> 
     """Write the sweep's figure to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = _heatmap(title, axes, table) if len(axes) == 2 else _lines(title, axes, table)
-    fig.savefig(path)
+    save(fig, path)
     return path
 
 
@@ -184,7 +184,7 @@ def plot_search(
     ax.set_xlabel(xlabel)
     ax.grid(True, alpha=0.3)
     legend(ax)
-    fig.savefig(path)
+    save(fig, path)
     return path
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs.plots.bands import short_labels
-from sim.outputs.plots.style import figure, new_figure
+from sim.outputs.plots.style import figure, new_figure, panel_title, save
 
 _LATER, _EARLIER = "#d62728", "#1f77b4"
 _TOP = 8
@@ -22,7 +22,7 @@ def plot_tornado(tornado: pd.DataFrame, title: str, path: Path) -> Path:
         fig, ax = figure(title, height=4)
         ax.text(0.5, 0.5, "no input moves an outcome beyond the noise rule", ha="center")
         ax.set_axis_off()
-        fig.savefig(path)
+        save(fig, path)
         return path
     inputs = sorted({str(i) for i in tornado["input"]})
     label = dict(zip(inputs, short_labels(inputs), strict=True))
@@ -50,9 +50,9 @@ def plot_tornado(tornado: pd.DataFrame, title: str, path: Path) -> Path:
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.axvline(0, color="#4c4c4c", linewidth=1)
         ax.set_xlabel(f"P50 of {kpi} with the input at its P90 minus at its P10 ({unit})")
-        ax.set_title(kpi, loc="left")
+        panel_title(ax, kpi)
         ax.grid(True, axis="x", alpha=0.3)
         lim = float(np.abs(swing).max(initial=1.0)) * 1.25
         ax.set_xlim(-lim, lim)
-    fig.savefig(path)
+    save(fig, path)
     return path

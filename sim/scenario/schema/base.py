@@ -1,7 +1,5 @@
 """The base of every scenario model, and the identifier type for named entities."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,9 +1,7 @@
 """Scenario schema for customer contracts: GPU cloud (billed per GPU) and colocation (per MW)."""
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -46,7 +44,7 @@ class GpuTranche(StrictModel):
     (baseline) date."""
 
     @model_validator(mode="after")
-    def _one_unit(self) -> GpuTranche:
+    def _one_unit(self) -> Self:
         if (self.racks is None) == (self.gpus is None):
             raise ValueError("a gpu_cloud tranche needs exactly one of `racks` or `gpus`")
         return self
@@ -141,7 +139,7 @@ class GpuCloudAmendment(_AmendmentBase):
     on `date` if later), numbered after the contract's own tranches."""
 
     @model_validator(mode="after")
-    def _changes(self) -> GpuCloudAmendment:
+    def _changes(self) -> Self:
         _check_amendment(self, self.price_usd_per_gpu_hour, "price_usd_per_gpu_hour")
         return self
 
@@ -162,7 +160,7 @@ class ColocationAmendment(_AmendmentBase):
     numbered after the contract's own tranches."""
 
     @model_validator(mode="after")
-    def _changes(self) -> ColocationAmendment:
+    def _changes(self) -> Self:
         _check_amendment(self, self.rent_usd_per_mw_year, "rent_usd_per_mw_year")
         return self
 
@@ -219,7 +217,7 @@ class GpuCloudContract(_ContractBase):
     """Dated changes to the contract, in date order."""
 
     @model_validator(mode="after")
-    def _credit_within_term(self) -> GpuCloudContract:
+    def _credit_within_term(self) -> Self:
         if self.prepayment and self.prepayment_credit_after >= self.term:
             raise ValueError(
                 "`prepayment_credit_after` must be shorter than `term`, so the prepayment can "
@@ -228,7 +226,7 @@ class GpuCloudContract(_ContractBase):
         return self
 
     @model_validator(mode="after")
-    def _rules(self) -> GpuCloudContract:
+    def _rules(self) -> Self:
         if (self.value_usd is None) == (self.price_usd_per_gpu_hour is None):
             raise ValueError(
                 "a gpu_cloud contract needs exactly one of `value_usd` or `price_usd_per_gpu_hour`"
@@ -272,7 +270,7 @@ class ColocationContract(_ContractBase):
     """Dated changes to the lease, in date order."""
 
     @model_validator(mode="after")
-    def _rules(self) -> ColocationContract:
+    def _rules(self) -> Self:
         if (self.value_usd is None) == (self.rent_usd_per_mw_year is None):
             raise ValueError(
                 "a colocation contract needs exactly one of `value_usd` or `rent_usd_per_mw_year`"

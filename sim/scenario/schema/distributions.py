@@ -24,12 +24,10 @@ lay above the cap sits on the cap. A duration can also name a fitted reference-c
 (see `sim.scenario.priors`).
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from types import GenericAlias
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import (
     BeforeValidator,
@@ -79,7 +77,7 @@ class _DistBase(StrictModel):
     if TYPE_CHECKING:
         min: float | None
         max: float | None
-        risk: Sequence[DurationRisk | QuantityRisk]
+        risk: "Sequence[DurationRisk | QuantityRisk]"  # defined below
 
     def shape(self) -> tuple[str, Any]:
         for name in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal"):
@@ -89,7 +87,7 @@ class _DistBase(StrictModel):
         return "fixed", 0.0
 
     @model_validator(mode="after")
-    def _check(self) -> _DistBase:
+    def _check(self) -> Self:
         given = [
             n
             for n in ("fixed", "uniform", "triangular", "pert", "lognormal", "normal")
@@ -229,7 +227,7 @@ class Correlation(StrictModel):
     """Factor name -> weight, e.g. `{campus_childress: 0.6, texas: 0.3}`."""
 
     @model_validator(mode="after")
-    def _check(self) -> Correlation:
+    def _check(self) -> Self:
         total = sum(w * w for w in self.factors.values())
         if total > 1.0 + 1e-9:
             raise ValueError(

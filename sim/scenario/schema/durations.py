@@ -1,8 +1,6 @@
 """Fixed durations in a scenario file: text with a unit (`90d`, `8w`, `6mo`, `5y`), days once
 parsed; the JSON Schema's patterns for them; and signed durations for slips that can be early."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema

@@ -1,9 +1,7 @@
 """Scenario schema for hardware: platforms (rack types) and deliveries (procurement orders)."""
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -48,7 +46,7 @@ class Platform(StrictModel):
     """Price of one rack including its ancillary equipment, in USD."""
 
     @model_validator(mode="after")
-    def _allocation(self) -> Platform:
+    def _allocation(self) -> Self:
         if (
             self.allocated_it_kw_per_rack is not None
             and self.allocated_it_kw_per_rack < self.it_kw_per_rack

@@ -6,10 +6,8 @@ time, no revisions, no amendments, no gates, no pauses, mining retiring only as 
 its power. docs/status-updates.md says what the engine does with each.
 """
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -85,7 +83,7 @@ class Pause(StrictModel):
     """Why the work stops, for reports."""
 
     @model_validator(mode="after")
-    def _one_end(self) -> Pause:
+    def _one_end(self) -> Self:
         if (self.end is None) == (self.duration is None):
             raise ValueError("a pause needs exactly one of `end` (a date) or `duration`")
         if self.end is not None and self.end < self.start:
@@ -109,7 +107,7 @@ class MiningRetirement(StrictModel):
     """Delay past `date` (an uncertain date offset)."""
 
     @model_validator(mode="after")
-    def _size(self) -> MiningRetirement:
+    def _size(self) -> Self:
         if (self.mw is None) == (self.hashrate_ehs is None):
             raise ValueError("a retirement needs exactly one of `mw` or `hashrate_ehs`")
         return self

@@ -1,7 +1,5 @@
 """The top-level scenario model: the single source of truth for the scenario file format."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -120,7 +118,7 @@ class Scenario(StrictModel):
     """What `dcsim search` looks for: decision variables, an objective and constraints
     (see the README's "Sweeps and search")."""
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Scenario":
         """This scenario with values changed by key path, validated and cross-checked like a
         file; the scenario itself is unchanged::
 

@@ -4,10 +4,8 @@ The fewest crews that give every Microsoft tranche an 80% chance of being on tim
 sites.childress.crews.count}`, `constraints: [{on_time: microsoft, p: 0.8}]`.
 """
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, StrictInt, model_validator
 
@@ -55,7 +53,7 @@ class Variable(StrictModel):
     (which site a delivery goes to)."""
 
     @model_validator(mode="after")
-    def _shape(self) -> Variable:
+    def _shape(self) -> Self:
         _one_of(self, ("integer", "dates", "choice"))
         if self.step is not None and self.integer is None:
             raise ValueError("`step` goes with `integer`; use `every` with `dates`")
@@ -98,7 +96,7 @@ class Objective(StrictModel):
     """As `minimize`, to make as large as possible."""
 
     @model_validator(mode="after")
-    def _shape(self) -> Objective:
+    def _shape(self) -> Self:
         _one_of(self, ("minimize", "maximize"))
         return self
 
@@ -134,7 +132,7 @@ class Constraint(StrictModel):
     """With `kpi`: the largest mean allowed."""
 
     @model_validator(mode="after")
-    def _shape(self) -> Constraint:
+    def _shape(self) -> Self:
         _one_of(self, ("on_time", "kpi"))
         if self.on_time is not None and (self.at_least is not None or self.at_most is not None):
             raise ValueError("`at_least` and `at_most` go with `kpi`; use `p` with `on_time`")

@@ -1,9 +1,7 @@
 """Scenario schema for a site: grid energization phases, halls, crews and mining load."""
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -53,7 +51,7 @@ class GridPhase(StrictModel):
     """An approval the phase waits for: it is not energized before the gate clears."""
 
     @model_validator(mode="after")
-    def _one_anchor(self) -> GridPhase:
+    def _one_anchor(self) -> Self:
         if (self.energized is None) == (self.after is None):
             raise ValueError(
                 "a grid phase needs exactly one of `energized` (a date) or `after` "
@@ -95,7 +93,7 @@ class Construction(StrictModel):
     finished."""
 
     @model_validator(mode="after")
-    def _one_anchor(self) -> Construction:
+    def _one_anchor(self) -> Self:
         if (self.start is None) == (self.after is None):
             raise ValueError(
                 "construction needs exactly one of `start` (a date) or `after` (a hall's name)"
@@ -141,7 +139,7 @@ class Hall(StrictModel):
     gate clears."""
 
     @model_validator(mode="after")
-    def _power(self) -> Hall:
+    def _power(self) -> Self:
         if self.gross_mw is None and self.pue is None:
             raise ValueError("a hall needs `gross_mw` or `pue` (or both)")
         if self.gross_mw is not None and self.gross_mw < self.it_mw:
@@ -231,7 +229,7 @@ class Mining(StrictModel):
     yields power only as halls take it."""
 
     @model_validator(mode="after")
-    def _size(self) -> Mining:
+    def _size(self) -> Self:
         if (self.mw is None) == (self.hashrate_ehs is None):
             raise ValueError("mining needs exactly one of `mw` or `hashrate_ehs`")
         return self

@@ -5,10 +5,8 @@ halls, deliveries and contracts (tranches by position), each keyed by the names 
 uses. Every actual is dated on or before `as_of`.
 """
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -42,7 +40,7 @@ class ConstructionActual(StrictModel):
     """Work done at `as_of`, in percent, while construction is still under way."""
 
     @model_validator(mode="after")
-    def _one_progress(self) -> ConstructionActual:
+    def _one_progress(self) -> Self:
         if self.finished is not None and self.percent_complete is not None:
             raise ValueError(
                 "construction is either `finished` (a date) or `percent_complete`, not both"
@@ -99,7 +97,7 @@ class MiningRetired(StrictModel):
     """Hashrate retired, in EH/s."""
 
     @model_validator(mode="after")
-    def _size(self) -> MiningRetired:
+    def _size(self) -> Self:
         if (self.mw is None) == (self.hashrate_ehs is None):
             raise ValueError("a retired step needs exactly one of `mw` or `hashrate_ehs`")
         return self
@@ -146,7 +144,7 @@ class Accepted(StrictModel):
     """MW accepted (a colocation contract, on its `mw_basis`)."""
 
     @model_validator(mode="after")
-    def _one_unit(self) -> Accepted:
+    def _one_unit(self) -> Self:
         given = [k for k in ("racks", "gpus", "mw") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("an acceptance needs exactly one of `racks`, `gpus` or `mw`")

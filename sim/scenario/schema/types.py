@@ -4,8 +4,6 @@ Every uncertain input is a `Duration` or an `Uncertain...` quantity: a fixed val
 distribution. A run realizes them into plain numbers before the engine sees the scenario.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Any
 

@@ -1,0 +1,113 @@
+"""Run plots drawn into reused figures come out exactly as in new ones, and as RGB PNGs; the
+run's own process draws a batch of them beside a worker and leaves no worker behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from PIL import Image
+
+import sim
+from sim.outputs.plots import run as run_plots
+from sim.outputs.plots.style import Figures
+from tests.helpers import ROOT, SCENARIOS
+
+
+def test_reused_figures_draw_the_same_pixels_as_new_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cipher's status update has every kind of chart in one run: dashboards with data-date
+    # marks, GPU-less sites drawn against colocation MW, a site (Colchis) whose contract
+    # panel has no data at all (the axes' default view must come back), transitions with
+    # and without mining, and the revenue chart on the default colour cycle.
+    jobs: list[run_plots.Job] = []
+    monkeypatch.setattr(run_plots, "draw_all", jobs.extend)
+    result = sim.run(SCENARIOS / "cipher_2026-06-30.yaml")
+    run_plots.plot_run(result, tmp_path / "fresh")
+    run_plots.plot_run(result, tmp_path / "reused")
+    fresh, reused = jobs[: len(jobs) // 2], jobs[len(jobs) // 2 :]
+    kinds = {function.__name__ for function, _ in fresh}
+    assert kinds == {"_dashboard", "_transition", "_revenue"}
+    for function, args in fresh:
+        function(Figures(), *args)  # a new figure for every chart
+    kept = Figures()
+    for function, args in reused:
+        function(kept, *args)  # one figure per shape for every chart, in the run's order
+    names = sorted(p.name for p in (tmp_path / "fresh").iterdir())
+    assert len(names) == len(jobs) // 2 == 12
+    assert names == sorted(p.name for p in (tmp_path / "reused").iterdir())
+    for name in names:
+        new, again = (imread(tmp_path / side / name) for side in ("fresh", "reused"))
+        assert new.shape == again.shape, name
+        assert new.shape[1:] == (1040, 3), name  # 13 inches at 80 dpi, RGB
+        assert np.array_equal(new, again), name
+
+
+def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> None:
+    paths = run_plots.plot_run(sim.run(SCENARIOS / "example.yaml"), tmp_path)
+    assert len(paths) == 6  # two sites: a dashboard and a transition each; portfolio; revenue
+    for path in paths:
+        with Image.open(path) as image:
+            info: dict[str, Any] = dict(image.info)
+            assert image.mode == "RGB", path.name
+            assert image.width == 1040, path.name
+            assert round(info["dpi"][0]) == 80, path.name
+
+
+def _a_chart_that_fails(figures: Figures, started: Path) -> None:
+    for _ in range(600):  # until the worker has started its batch (at most a minute)
+        if started.exists():
+            break
+        time.sleep(0.1)
+    raise RuntimeError("drawing failed")
+
+
+def _b_chart_that_takes_long(figures: Figures, started: Path) -> None:
+    started.touch()
+    time.sleep(120)
+
+
+def fail_beside_a_worker(folder: str) -> None:
+    """Dealt by kind, the failing chart is in this process's batch and the long ones are
+    the worker's; print what happened. Run in a fresh process: plots fork only when no
+    other thread runs, and earlier tests may leave one (tqdm's monitor)."""
+    assert threading.active_count() == 1
+    started = Path(folder) / "worker started"
+    jobs: list[run_plots.Job] = [(_a_chart_that_fails, (started,))]
+    jobs += [(_b_chart_that_takes_long, (started,))] * 3
+    try:
+        run_plots.draw_all(jobs)
+    except RuntimeError as exc:
+        print("raised:", exc)
+    print("worker started:", started.exists())  # it was drawing when the failure came
+    for child in multiprocessing.active_children():
+        child.join(timeout=30)
+    print("workers left:", len(multiprocessing.active_children()))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
+def test_a_failure_in_the_runs_own_batch_stops_the_worker(tmp_path: Path) -> None:
+    code = "import sys; from tests.test_plotreuse import fail_beside_a_worker as f; f(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a hang fails the test
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "raised: drawing failed",
+        "worker started: True",
+        "workers left: 0",
+    ]
