@@ -125,7 +125,7 @@ def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, 
     import numpy as np
 
     import sim
-    from sim.analysis.kpis import kpi_row
+    from sim.analysis.kpis import KPI_COLUMNS, kpi_row
     from sim.analysis.records import level_rows
     from sim.analysis.timeline import compute_arrays
     from sim.engine import Random, apply_status, build_plan, simulate
@@ -149,12 +149,13 @@ def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, 
             recorder = simulate(plan, Random(streams))
             laps.lap("simulate")
             rows = level_rows(recorder, list(concrete.sites))
-            arrays = compute_arrays(concrete, recorder, rows=rows)
+            metrics = band_metrics(concrete, bands)
+            arrays = compute_arrays(concrete, recorder, rows=rows, only={*metrics, *KPI_COLUMNS})
             laps.lap("tables")
             kpis = kpi_row(concrete, recorder, arrays, rows)
             kpis.update({f"input.{k}": v for k, v in draws.items()})
             laps.lap("kpis")
-            columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
+            columns = [arrays.columns[c] for c in metrics]
             np.stack(columns).astype(np.float32)
             laps.lap("pack")
         start = time.process_time()

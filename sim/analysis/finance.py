@@ -46,16 +46,19 @@ class MonthlyFlows:
     contracts: list[str]
     contract_flows: np.ndarray
     money: dict[str, np.ndarray]
-    """Each money column of the timeline, summed by month (site rows, then the portfolio)."""
+    """Each money column of the timeline, summed by month (site rows, then the portfolio);
+    empty when built for the NPVs only."""
 
 
 def monthly_flows(
-    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None
+    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None, by_column: bool = True
 ) -> MonthlyFlows:
     """The run's net cash flows by calendar month (exact: evaluated at month ends); ``rows``
-    as for `sim.analysis.timeline.compute_arrays`."""
+    as for `sim.analysis.timeline.compute_arrays`. Without ``by_column`` (the NPVs need only
+    the net flows), `MonthlyFlows.money` is left empty and no other column is computed."""
     info = scenario.scenario
-    arrays = compute_arrays(scenario, recorder, "month", rows)
+    only = None if by_column else ("cash_usd",)
+    arrays = compute_arrays(scenario, recorder, "month", rows, only)
     # Month-end rows, plus the start's row (in the first month) and the end's (in the last).
     months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
     keys, bucket = np.unique(months, return_inverse=True)
@@ -70,7 +73,7 @@ def monthly_flows(
     site_flows = by_month(np.diff(cash, axis=1, prepend=0.0))
     c = arrays.contract_columns
     contract_flows = by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
-    money = {column: by_month(arrays.columns[column]) for column in MONEY_COLUMNS}
+    money = {column: by_month(arrays.columns[column]) for column in MONEY_COLUMNS if by_column}
     return MonthlyFlows(
         dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, money
     )
@@ -187,7 +190,7 @@ def finance_kpis(
     """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's.
     ``rows`` as for `monthly_flows`; ``flows``: the run's `monthly_flows`, when already
     built."""
-    flows = flows or monthly_flows(scenario, recorder, rows)
+    flows = flows or monthly_flows(scenario, recorder, rows, by_column=False)
     years = years_from(flows.dates, valuation_date(scenario))
     rate = scenario.scenario.discount_rate
     out = {

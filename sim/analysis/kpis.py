@@ -140,6 +140,16 @@ def summarize(
 
 COST_COLUMNS = ("capex_usd", "power_cost_usd", "crew_cost_usd")
 """The timeline's money columns that `KPI.COST` adds up."""
+KPI_COLUMNS = (
+    "revenue_usd",
+    "gpu_days",
+    "facility_mw",
+    "idle_mw_days",
+    "racks_waiting_days",
+    "cash_usd",
+    *COST_COLUMNS,
+)
+"""The timeline columns `kpi_row` reads (a replication computes these and its bands' only)."""
 
 
 def _date(t: float | None, start: dt.date) -> str | None:

@@ -29,9 +29,9 @@ def escalated_days(x: np.ndarray, anchor: float, escalator: float) -> np.ndarray
     if escalator == 0.0:
         return span
     years = np.floor(span / DAYS_PER_YEAR)
-    growth = 1.0 + escalator
-    full = DAYS_PER_YEAR * (growth**years - 1.0) / escalator
-    return full + (span - years * DAYS_PER_YEAR) * growth**years
+    factor = (1.0 + escalator) ** years
+    full = DAYS_PER_YEAR * (factor - 1.0) / escalator
+    return full + (span - years * DAYS_PER_YEAR) * factor
 
 
 @dataclass(frozen=True)

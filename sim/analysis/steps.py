@@ -91,5 +91,14 @@ def levels_and_integrals(
 
 
 def cents(cumulative: np.ndarray) -> np.ndarray:
-    """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows)."""
-    return np.diff(np.round(np.asarray(cumulative, dtype=float) * 100.0), prepend=0.0) + 0.0
+    """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows).
+
+    The first period's flow is its cumulative amount; each later one the difference from
+    the previous (what ``np.diff(..., prepend=0.0)`` computes, without its overhead on the
+    small arrays of one replication)."""
+    whole = np.round(np.asarray(cumulative, dtype=float) * 100.0)
+    flow = np.empty_like(whole)
+    flow[..., :1] = whole[..., :1] - 0.0
+    np.subtract(whole[..., 1:], whole[..., :-1], out=flow[..., 1:])
+    flow += 0.0  # no negative zeros
+    return flow

@@ -14,6 +14,7 @@ prepayment received earlier) is carried into the first row, never dropped.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -145,11 +146,17 @@ def build_tables(scenario: Scenario, recorder: Recorder, rows: LevelRows | None 
 
 
 def compute_arrays(
-    scenario: Scenario, recorder: Recorder, step: Step | None = None, rows: LevelRows | None = None
+    scenario: Scenario,
+    recorder: Recorder,
+    step: Step | None = None,
+    rows: LevelRows | None = None,
+    only: Collection[str] | None = None,
 ) -> Arrays:
     """Every timeline and contract column as arrays, from one run's records (numpy only):
     one row per ``step`` (default: the scenario's). ``rows``, the recorder's level changes
-    as arrays (`sim.analysis.records`), may be passed when several tables share them."""
+    as arrays (`sim.analysis.records`), may be passed when several tables share them.
+    ``only``: the timeline columns wanted (a Monte Carlo replication's bands and KPIs), when
+    not all; each is computed exactly as in the full set, the others are left out."""
     info = scenario.scenario
     dates, grid = row_grid(info.start, info.end, step or info.step)
     sites = list(scenario.sites)
@@ -187,18 +194,21 @@ def compute_arrays(
     )
     site_cols["cash_usd"] = np.cumsum(net, axis=1)
 
-    columns = {c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items()}
+    wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
+    needed = _with_inputs(wanted)
+    columns = {
+        c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items() if c in needed
+    }
     del site_cols, level, integral  # copied into columns: free them before the rest
-    columns["facility_mw"] = columns["ai_facility_mw"] + columns["mining_facility_mw"]
-    columns["idle_mw"] = columns["grid_mw"] - columns["facility_mw"]
-    columns["unreserved_mw"] = columns["grid_mw"] - columns["reserved_mw"]
-    columns["power_utilization"] = _ratio(columns["facility_mw"], columns["grid_mw"])
-    columns["hall_utilization"] = _ratio(columns["ai_it_mw"], columns["ready_it_mw"])
+    for column, (formula, a, b) in _DERIVED.items():
+        if column in needed:
+            columns[column] = formula(columns[a], columns[b])
     for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
-        columns[column] = columns[column] / 100.0
+        if column in needed:
+            columns[column] = columns[column] / 100.0
     for column in CONTRACT_FLOWS:
         contract_cols[column] = contract_cols[column] / 100.0
-    columns = {c: _clean(columns.pop(c)) for c in timeline_columns(scenario)[2:]}
+    columns = {c: _clean(columns.pop(c)) for c in wanted}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
     return Arrays(dates, sites, columns, contracts, contract_cols)
 
@@ -323,6 +333,26 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (no capacity: nothing to use)."""
     ratio: np.ndarray = np.divide(num, den, out=np.zeros_like(num), where=den > QUANTITY_EPS)
     return ratio
+
+
+_DERIVED: dict[str, tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str, str]] = {
+    "facility_mw": (np.add, "ai_facility_mw", "mining_facility_mw"),
+    "idle_mw": (np.subtract, "grid_mw", "facility_mw"),
+    "unreserved_mw": (np.subtract, "grid_mw", "reserved_mw"),
+    "power_utilization": (_ratio, "facility_mw", "grid_mw"),
+    "hall_utilization": (_ratio, "ai_it_mw", "ready_it_mw"),
+}
+"""The timeline columns computed from two others (in this order: ``idle_mw`` and
+``power_utilization`` use ``facility_mw``)."""
+
+
+def _with_inputs(columns: Collection[str]) -> set[str]:
+    """``columns`` and every column they are derived from (`_DERIVED`)."""
+    out = set(columns)
+    for column in reversed(_DERIVED):  # a derived column's inputs are derived before it
+        if column in out:
+            out.update(_DERIVED[column][1:])
+    return out
 
 
 def _clean(values: np.ndarray) -> np.ndarray:

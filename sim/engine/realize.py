@@ -73,9 +73,60 @@ def realize(
     already spent (see `sim.engine.status.in_progress`).
     """
     draws: dict[str, float] = {}
-    walk = _Walk(streams, draws, in_progress(scenario))
+    if streams is None:  # one walk (the plan run): finding the parts that draw would be two
+        walk = _Walk(None, draws, in_progress(scenario), None)
+    else:
+        walk = _Walk(streams, draws, *_uncertain(scenario))
     concrete = _walk(scenario, "", walk)
     return concrete, draws
+
+
+_SCENARIOS = 16
+"""Scenarios whose uncertain parts are remembered (a Monte Carlo run realizes one many
+times; a sweep or a tornado a few variants)."""
+_UNCERTAIN: dict[int, tuple[Scenario, Mapping[str, float], frozenset[int]]] = {}
+
+
+def _uncertain(scenario: Scenario) -> tuple[Mapping[str, float], frozenset[int]]:
+    """The constructions under way at the data date (`in_progress`), and the ids of the
+    models, dicts and lists of ``scenario`` that hold something to draw: a distribution, or
+    a construction under way. Both depend on the scenario alone, so they are found once per
+    scenario object (kept alive with them, so its ids stay its own); a replication then walks
+    only the parts that draw, in the same order, and shares every other part unchanged."""
+    cached = _UNCERTAIN.get(id(scenario))
+    if cached is not None and cached[0] is scenario:
+        return cached[1], cached[2]
+    elapsed = in_progress(scenario)
+    found: set[int] = set()
+    _mark(scenario, "", elapsed, found)
+    if len(_UNCERTAIN) >= _SCENARIOS:
+        del _UNCERTAIN[next(iter(_UNCERTAIN))]  # the oldest
+    _UNCERTAIN[id(scenario)] = (scenario, elapsed, frozenset(found))
+    return elapsed, frozenset(found)
+
+
+def _mark(value: Any, path: str, elapsed: Mapping[str, float], found: set[int]) -> bool:
+    """Whether ``value`` (at ``path``) holds something to draw; adds the ids of the
+    containers that do to ``found``. Visits what `_walk` visits, by the same paths."""
+    if isinstance(value, _DISTS):
+        return True
+    if isinstance(value, BaseModel):
+        children: list[tuple[str, Any]] = [
+            (f"{path}.{name}" if path else name, getattr(value, name))
+            for name in type(value).model_fields
+        ]
+    elif isinstance(value, dict):
+        children = [(f"{path}.{k}", v) for k, v in value.items()]
+    elif isinstance(value, list):
+        children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return False
+    uncertain = isinstance(value, Construction) and path in elapsed
+    for child_path, child in children:
+        uncertain = _mark(child, child_path, elapsed, found) or uncertain
+    if uncertain:
+        found.add(id(value))
+    return uncertain
 
 
 _TINY = 2.0**-53
@@ -168,6 +219,9 @@ class _Walk:
     draws: dict[str, float]
     elapsed: Mapping[str, float]
     """Path of a construction under way at the data date -> days already spent on it."""
+    uncertain: frozenset[int] | None
+    """Ids of the scenario's parts that hold something to draw (`_uncertain`); the walk
+    returns every other part as it is. None: walk every part."""
 
 
 def _under_way(build: Construction, path: str, walk: _Walk) -> Construction:
@@ -206,6 +260,8 @@ def _walk(value: Any, path: str, walk: _Walk) -> Any:
         drawn = _draw(value, key, walk.streams, walk.draws)
         walk.draws.setdefault(key, drawn)  # one entry per independent input
         return drawn
+    if walk.uncertain is not None and id(value) not in walk.uncertain:
+        return value  # nothing to draw in it (a number, a string, a certain part)
     if isinstance(value, Construction) and path in walk.elapsed:
         return _under_way(value, path, walk)
     if isinstance(value, BaseModel):

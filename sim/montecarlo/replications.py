@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.criticality import critical_stages, criticality_summary, criticality_table
-from sim.analysis.kpis import DATE_KPIS, kpi_row
+from sim.analysis.kpis import DATE_KPIS, KPI_COLUMNS, kpi_row
 from sim.analysis.records import level_rows
 from sim.analysis.steps import row_grid
 from sim.analysis.timeline import compute_arrays, timeline_columns, with_datetimes
@@ -104,12 +104,13 @@ def replicate(scenario: Scenario, seed: int, index: int, bands: Bands = "headlin
         concrete, draws = realize(scenario, streams)
         recorder = simulate(apply_status(build_plan(concrete), concrete), Random(streams))
         rows = level_rows(recorder, list(concrete.sites))
-        arrays = compute_arrays(concrete, recorder, rows=rows)
+        metrics = band_metrics(concrete, bands)
+        arrays = compute_arrays(concrete, recorder, rows=rows, only={*metrics, *KPI_COLUMNS})
         kpis = kpi_row(concrete, recorder, arrays, rows)
         kpis.update({f"input.{k}": v for k, v in draws.items()})
-        columns = [arrays.columns[c] for c in band_metrics(concrete, bands)]
-        metrics = np.stack(columns).astype(np.float32)
-        return Replication(index, metrics, kpis, critical_stages(concrete, recorder))
+        columns = [arrays.columns[c] for c in metrics]
+        packed = np.stack(columns).astype(np.float32)
+        return Replication(index, packed, kpis, critical_stages(concrete, recorder))
     except Exception as exc:
         raise ReplicationError(
             f"replication {index} (seed {seed}) failed: {type(exc).__name__}: {exc}; "
@@ -177,7 +178,8 @@ class Aggregator:
         block = max(1, BLOCK_BYTES // (kept * flat[0].itemsize))
         out = np.empty((len(QUANTILES), cells))
         for a in range(0, cells, block):
-            q = np.percentile(np.stack([f[a : a + block] for f in flat]), QUANTILES, axis=0)
+            stacked = np.stack([f[a : a + block] for f in flat])  # our copy: may be reordered
+            q = np.percentile(stacked, QUANTILES, axis=0, overwrite_input=True)
             out[:, a : a + block] = np.sort(q * kept / kept, axis=0)
         return out.reshape(len(QUANTILES), *shape), self._sum / self._count
 
