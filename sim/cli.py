@@ -290,7 +290,6 @@ def _run(args: argparse.Namespace) -> int:
     options = run_options(args)
     # The scenario, and the plan run's result, live until the process ends (sim.gcpause);
     # replications run after, with the collector on: their workers are forked from here.
-    plan_only = options.replications == 0
     with paused_gc(keep=True):
         loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
         for warning in loaded.warnings:
@@ -298,8 +297,10 @@ def _run(args: argparse.Namespace) -> int:
         out = args.out
         if out is not None and out.exists() and not out.is_dir():
             raise OutputError(f"{out} exists and is not a folder; choose another --out")
-        planned = run(loaded, step=args.step, options=options) if plan_only else None
-    result = planned if planned is not None else run(loaded, step=args.step, options=options)
+        if options.replications == 0:
+            result = run(loaded, step=args.step, options=options)
+    if options.replications > 0:
+        result = run(loaded, step=args.step, options=options)
     replaced = out is None and is_run_folder(default_out(result))
     folder = write_run(result, out, force=args.force, excel=args.excel)
     elapsed = time.perf_counter() - started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Hashable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -251,10 +252,8 @@ def _contracts(
     flows = tables.contracts.groupby("contract")[
         ["revenue_usd", "prepayment_usd", "late_credits_usd"]
     ].sum()
-    totals = dict(zip(flows.index, flows.to_numpy().tolist(), strict=True))  # no .loc per contract
-    dropped_units: dict[str, float] = {}  # in recording order, as a sum per contract would add
-    for _, c, _, u in recorder.dropped:
-        dropped_units[c] = dropped_units.get(c, 0) + u
+    totals = flows.to_dict(orient="index")  # no .loc per contract
+    dropped_by = recorder.dropped_by_contract()
     out: dict[str, Any] = {}
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
@@ -262,7 +261,7 @@ def _contracts(
         times, units, gpus = counted.get(name, NO_DELIVERIES)
         cumulative = np.cumsum(units)
         # as amended: every tranche it ever had, less what removed tranches no longer owe
-        dropped = dropped_units.get(name, 0)
+        dropped = sum(u for _, _, u in dropped_by.get(name, []))
         total = float(sum(t.units for t in tranches(contract))) - dropped
         fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
         tranche_rows: list[dict[str, Any]] = []
@@ -297,13 +296,7 @@ def _contracts(
             "half_delivery": _date(_first_reach(times, cumulative, 0.5 * total), start),
             "full_delivery": _date(full, start),
             "revenue_usd": row[contract_kpi(name, KPI.REVENUE)],
-            **_contract_money(
-                scenario,
-                name,
-                full,
-                (times, units, gpus),
-                dict(zip(flows.columns, totals[name], strict=True)),
-            ),
+            **_contract_money(scenario, name, full, (times, units, gpus), totals[name]),
             "revenue_lost_to_slips_usd": row[contract_kpi(name, KPI.LOST_TO_SLIPS)],
         }
     return out
@@ -326,7 +319,7 @@ def _contract_money(
     name: str,
     full: float | None,
     counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-    flows: dict[str, float],
+    flows: Mapping[Hashable, float],
 ) -> dict[str, Any]:
     """Run-rate at full delivery, revenue on plan, and the contract's prepayment and credit
     totals (``flows``)."""

@@ -372,15 +372,13 @@ def _contract_arrays(
     by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
     for when, contract_name, units, gpus in recorder.units:
         by_contract[contract_name].append((when, units, gpus))
-    dropped_by: dict[str, list[tuple[float, int, float]]] = {n: [] for n in names}
-    for when, contract_name, tranche, units in recorder.dropped:  # one pass, not per contract
-        dropped_by[contract_name].append((when, tranche, units))
+    dropped_by = recorder.dropped_by_contract()
     for i, name in enumerate(names):
         contract = scenario.contracts[name]
         rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
         t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
         out["units_delivered"][i] = _step_sum(t, u, grid)
-        dropped = dropped_by[name]
+        dropped = dropped_by.get(name, [])
         due_t, due_u = owed_schedule(contract, start, dropped)
         out["units_due"][i] = _step_sum(due_t, due_u, grid)
         per_unit = due_gpus_per_unit(scenario, name)

@@ -152,6 +152,13 @@ class Recorder:
         """``units`` of tranche ``tranche`` of ``contract`` are no longer owed from ``t``."""
         self.dropped.append((t, contract, tranche, units))
 
+    def dropped_by_contract(self) -> dict[str, list[tuple[Days, int, float]]]:
+        """Each contract's dropped tranches as (time, tranche, units), in recording order."""
+        out: dict[str, list[tuple[Days, int, float]]] = {}
+        for t, contract, tranche, units in self.dropped:
+            out.setdefault(contract, []).append((t, tranche, units))
+        return out
+
     def filled(self, t: Days, contract: str, tranche: int, stage: Stage) -> None:
         """Tranche number ``tranche`` of ``contract`` is filled at ``t``; ``stage`` set the
         time of the units that filled it (see `Stage`)."""

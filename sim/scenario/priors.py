@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from sim.errors import did_you_mean
+from sim.scenario.yamlsource import SAFE_LOADER
 
 LIBRARY = Path(__file__).with_name("priors.yaml")
 """The shipped prior library."""
@@ -25,10 +26,8 @@ _SHAPES = ("fixed", "uniform", "triangular", "pert", "lognormal", "normal")
 @functools.cache
 def library() -> dict[str, dict[str, Any]]:
     """Every shipped prior by name: its description, record count and distribution."""
-    # libyaml's parser where PyYAML has it: the same data, a tenth of the time of the
-    # pure-Python one (this runs in every `dcsim validate` of a file that names a prior)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(LIBRARY.read_text(encoding="utf-8"), Loader=loader)
+    # runs in every `dcsim validate` of a file that names a prior
+    data = yaml.load(LIBRARY.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     priors: dict[str, dict[str, Any]] = data["priors"]
     return priors
 
