@@ -5,6 +5,7 @@ behind the NPVs), so a Monte Carlo replication walks its rows once, not once per
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,18 +37,44 @@ class LevelRows:
         mine = column == LEVELS.index(level)
         return site[mine], self.t[mine], self.delta[mine]
 
+    def block(self, lo: int, hi: int) -> LevelRows:
+        """The changes of ``sites[lo:hi]`` (keys counted from site ``lo``), each site's in
+        recording order: what the whole would add for those sites, in the same order. The
+        rows are grouped by site once, on the first block asked for that is not all."""
+        if lo == 0 and hi == len(self.sites):
+            return self
+        order, bounds = self._by_site
+        mine = order[bounds[lo] : bounds[hi]]
+        key = self.key[mine]
+        key -= lo * len(LEVELS)
+        return LevelRows(self.sites[lo:hi], self.t[mine], key, self.delta[mine])
+
+    @cached_property
+    def _by_site(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows in site order (a stable sort: each site's in recording order) and where
+        each site's begin in it (one more, the end). A radix sort when the site numbers fit
+        16 bits (up to 65,536 sites): linear, where a comparison sort of 20 million rows
+        (10,000 sites) is not."""
+        site = self.key // len(LEVELS)
+        small = site.astype(np.uint16) if len(self.sites) <= 1 << 16 else site
+        order = np.argsort(small, kind="stable")
+        bounds = np.zeros(len(self.sites) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(site, minlength=len(self.sites)), out=bounds[1:])
+        return order, bounds
+
 
 def level_rows(recorder: Recorder, sites: list[str]) -> LevelRows:
     """The level changes of ``recorder`` for ``sites`` (in that order) as arrays: views on
     the recorder's columns of numbers, so nothing is converted row by row."""
     index = {site: i for i, site in enumerate(sites)}
     lookup = np.array([index[s] for s in recorder.level_sites], dtype=np.int64)
-    site = lookup[np.frombuffer(recorder.level_site, dtype=np.intc)]
-    column = np.frombuffer(recorder.level_column, dtype=np.int8).astype(np.int64)
+    key = lookup[np.frombuffer(recorder.level_site, dtype=np.intc)]
+    key *= len(LEVELS)  # in place: no temporaries the size of the keys (20 million at 10,000 sites)
+    key += np.frombuffer(recorder.level_column, dtype=np.int8)
     return LevelRows(
         sites,
         np.frombuffer(recorder.level_t, dtype=float),
-        site * len(LEVELS) + column,
+        key,
         np.frombuffer(recorder.level_delta, dtype=float),
     )
 

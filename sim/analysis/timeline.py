@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -25,12 +24,11 @@ import pandas as pd
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
 from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
-from sim.analysis.records import LEVELS, LevelRows, level_rows, sampled_levels
+from sim.analysis.records import LevelRows, level_rows
+from sim.analysis.sitearrays import block_sites, blocks, site_columns
 from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
-from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario, Step
-from sim.scenario.schema.types import plan
 from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
 
@@ -136,7 +134,11 @@ class Arrays:
 def build_tables(scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None) -> Tables:
     """Turn one run's records into its timeline, contract and event tables (``rows`` as for
     `compute_arrays`)."""
-    arrays = compute_arrays(scenario, recorder, rows=rows)
+    return tables_of(scenario, recorder, compute_arrays(scenario, recorder, rows=rows))
+
+
+def tables_of(scenario: Scenario, recorder: Recorder, arrays: Arrays) -> Tables:
+    """The tables of one run from its arrays (`compute_arrays` at the scenario's step)."""
     return Tables(
         timeline_frame(arrays),
         contract_frame(scenario, arrays),
@@ -151,66 +153,85 @@ def compute_arrays(
     step: Step | None = None,
     rows: LevelRows | None = None,
     only: Collection[str] | None = None,
+    block: int | None = None,
 ) -> Arrays:
     """Every timeline and contract column as arrays, from one run's records (numpy only):
     one row per ``step`` (default: the scenario's). ``rows``, the recorder's level changes
     as arrays (`sim.analysis.records`), may be passed when several tables share them.
     ``only``: the timeline columns wanted (a Monte Carlo replication's bands and KPIs), when
-    not all; each is computed exactly as in the full set, the others are left out."""
+    not all; each is computed exactly as in the full set, the others are left out.
+
+    The site rows are computed ``block`` sites at a time (default: `block_sites`), straight
+    into the columns, which hold the portfolio in their last row: the figures do not depend
+    on the block size (each site's come from its own records; the portfolio adds the sites
+    in order, in one sum per column)."""
     info = scenario.scenario
     dates, grid = row_grid(info.start, info.end, step or info.step)
     sites = list(scenario.sites)
     if rows is None:
         rows = level_rows(recorder, sites)
-    level, integral = sampled_levels(rows, grid)
-    before = _capex_before_start(rows)
-    col = {c: i for i, c in enumerate(LEVELS)}
-    site_cols: dict[str, np.ndarray] = {c: level[:, i] for c, i in col.items()}
-    site_cols["idle_mw_days"] = (
-        integral[Level.GRID_MW]
-        - integral[Level.AI_FACILITY_MW]
-        - integral[Level.MINING_FACILITY_MW]
-    )
-    site_cols["racks_waiting_days"] = integral[Level.RACKS_WAITING]
-    site_cols["gpu_days"] = integral[Level.GPUS_ONLINE]
-    site_cols.update(_site_money(scenario, sites, level, integral, before))
-    site_cols["crew_cost_usd"] = cents(crew_cost(scenario, recorder, sites, grid))
-    apply_hashprice_path(scenario, recorder, sites, grid, site_cols)
+    n_sites, n = len(sites), len(grid)
+    wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
+    needed = _with_inputs(wanted)
+    kept = (needed | _SITE_INPUTS) - set(_DERIVED)  # the cash and hashprice path need these
+    columns = {c: np.empty((n_sites + 1, n)) for c in kept}
+    sums = {c: columns[c][:n_sites] for c in kept}  # the site rows: views
 
     contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
     index = {site: i for i, site in enumerate(sites)}
     owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
     for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
-        site_cols[column] = np.zeros((len(sites), len(grid)))
-        np.add.at(site_cols[column], owner, contract_cols[column])
-    net = (
-        site_cols["revenue_usd"]
-        - site_cols["late_credits_usd"]
-        + site_cols["prepayment_usd"]
-        + site_cols["mining_revenue_usd"]
-        - site_cols["power_cost_usd"]
-        - site_cols["capex_usd"]
-        - site_cols["crew_cost_usd"]
-    )
-    site_cols["cash_usd"] = np.cumsum(net, axis=1)
-
-    wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
-    needed = _with_inputs(wanted)
-    columns = {
-        c: np.vstack([v, v.sum(axis=0, keepdims=True)]) for c, v in site_cols.items() if c in needed
-    }
-    del site_cols, level, integral  # copied into columns: free them before the rest
-    for column, (formula, a, b) in _DERIVED.items():
+        if column in kept:
+            sums[column][...] = 0.0
+            np.add.at(sums[column], owner, contract_cols[column])
+    sums["crew_cost_usd"][...] = cents(crew_cost(scenario, recorder, sites, grid))
+    spans = blocks(n_sites, block or block_sites(n))
+    for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
+        for column, values in site_columns(scenario, rows.block(lo, hi), grid).items():
+            if column in kept:
+                sums[column][lo:hi] = values
+    apply_hashprice_path(scenario, recorder, sites, grid, sums)
+    for lo, hi in spans:
+        part = {c: v[lo:hi] for c, v in sums.items()}
+        net = (
+            part["revenue_usd"]
+            - part["late_credits_usd"]
+            + part["prepayment_usd"]
+            + part["mining_revenue_usd"]
+            - part["power_cost_usd"]
+            - part["capex_usd"]
+            - part["crew_cost_usd"]
+        )
+        np.cumsum(net, axis=1, out=part["cash_usd"])
+    for column in kept:  # the portfolio: the sites added in order
+        np.sum(sums[column], axis=0, out=columns[column][n_sites])
+    for column in _DERIVED:
         if column in needed:
-            columns[column] = formula(columns[a], columns[b])
-    for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
-        if column in needed:
-            columns[column] = columns[column] / 100.0
+            columns[column] = np.empty((n_sites + 1, n))
+    for lo, hi in [*spans, (n_sites, n_sites + 1)]:
+        _finish({c: v[lo:hi] for c, v in columns.items()}, needed, wanted)
     for column in CONTRACT_FLOWS:
         contract_cols[column] = contract_cols[column] / 100.0
-    columns = {c: _clean(columns.pop(c)) for c in wanted}
     contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
-    return Arrays(dates, sites, columns, contracts, contract_cols)
+    return Arrays(dates, sites, {c: columns[c] for c in wanted}, contracts, contract_cols)
+
+
+_SITE_INPUTS = set(MONEY_COLUMNS)
+"""Site columns computed whatever is wanted: the money, which the cash adds up (and the
+hashprice path rewrites the mining money)."""
+
+
+def _finish(part: dict[str, np.ndarray], needed: set[str], wanted: list[str]) -> None:
+    """Derived columns, money in dollars and float noise rounded away, in place, for some
+    rows of the columns (``part``: views)."""
+    for column, (formula, a, b) in _DERIVED.items():
+        if column in needed:
+            part[column][...] = formula(part[a], part[b])
+    for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
+        if column in needed:
+            part[column] /= 100.0
+    for column in wanted:
+        _clean(part[column])
 
 
 def timeline_frame(arrays: Arrays) -> pd.DataFrame:
@@ -248,15 +269,25 @@ number of a delivery or contract milestone (empty for the others)."""
 
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
     """The milestone log, in time order (ties in the order they happened)."""
-    rows = sorted(recorder.events, key=attrgetter("t", "seq"))  # a C key: 2.5 M rows, 10k sites
+    # column by column, each put in time order by one sort of (t, seq): neither a key tuple
+    # per row nor a 2-D array of objects (2.5 million rows at 10,000 sites)
+    fields = list(zip(*recorder.events, strict=True)) or [()] * len(EventRow._fields)
+    column = dict(zip(EventRow._fields, fields, strict=True))
+    t = np.array(column["t"], dtype=float)
+    order = np.lexsort((np.array(column["seq"], dtype=np.int64), t))
+    days, day = np.unique(np.floor(t[order] + TIME_EPS), return_inverse=True)
     start = pd.Timestamp(scenario.scenario.start)
-    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
-    offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + TIME_EPS), unit="D")
-    frame["date"] = list((start + offsets).date)
+    dates = np.array(list((start + pd.to_timedelta(days, unit="D")).date), dtype=object)
+    data: dict[str, Any] = {"date": dates[day.reshape(-1)]}
+    for name in EVENT_COLUMNS[1:-1]:
+        data[name] = np.array(column.pop(name), dtype=object)[order]
+    data["quantity"] = np.array(column.pop("quantity"))[order]  # numbers: float64
+    del fields, column
+    frame = pd.DataFrame(data)
     frame["kind"] = frame["kind"].astype(str)
     frame["milestone"] = frame["milestone"].astype(str)
     frame["tranche"] = frame["tranche"].astype("Int64")
-    return frame[EVENT_COLUMNS].reset_index(drop=True)
+    return frame
 
 
 DATETIME = "datetime64[ns]"
@@ -274,59 +305,6 @@ def with_datetimes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         days = np.array([*dates, None], dtype="datetime64[D]").astype(DATETIME)
         out[column] = pd.Series(days[np.where(codes >= 0, codes, len(dates))], index=out.index)
     return out
-
-
-def _capex_before_start(rows: LevelRows) -> np.ndarray:
-    """Per site: capex spent before the start by halls whose construction began earlier.
-
-    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
-    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
-    into the first row so that capex reconciles with the halls' MW x capex per MW.
-    """
-    site, t, delta = rows.of(Level.CAPEX_RATE_USD_PER_DAY)
-    early = t < 0
-    # bincount adds each site's terms in recording order, as a running sum would
-    spent = np.bincount(site[early], weights=delta[early] * -t[early], minlength=len(rows.sites))
-    return spent.reshape(-1, 1) + 0.0
-
-
-def _site_money(
-    scenario: Scenario,
-    sites: list[str],
-    level: np.ndarray,
-    integral: dict[Level, np.ndarray],
-    capex_before: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Per-period mining revenue, revenue given up, power cost and capex of each site, in
-    whole cents."""
-    col = {c: i for i, c in enumerate(LEVELS)}
-    flow = cents
-    usd_per_mw_day = np.zeros((len(sites), 1))
-    price = np.zeros((len(sites), 1))
-    for i, name in enumerate(sites):
-        site = scenario.sites[name]
-        price[i] = plan(site.power_price_usd_per_mwh) * 24.0
-        if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
-            usd_per_mw_day[i] = (
-                1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
-            )
-    mining = integral[Level.MINING_MW]
-    potential = integral[Level.MINING_POTENTIAL_MW]
-    billed_mw_days = (
-        integral[Level.AI_FACILITY_MW]
-        + integral[Level.MINING_FACILITY_MW]
-        - integral[Level.TENANT_FACILITY_MW]
-    )
-    return {
-        "mining_revenue_usd": flow(mining * usd_per_mw_day),
-        "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
-        "power_cost_usd": flow(billed_mw_days * price),
-        "capex_usd": flow(
-            capex_before
-            + integral[Level.CAPEX_RATE_USD_PER_DAY]
-            + level[:, col[Level.CAPEX_PAID_USD]]
-        ),
-    }
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -291,17 +291,36 @@ def _comparison_files(comparison: Comparison, folder: Path) -> None:
     (folder / "report.html").write_text(comparison_report(comparison, folder), encoding="utf-8")
 
 
+ROW_GROUP_ROWS = 1 << 20
+"""Rows of each Parquet row group (pyarrow's default): the tables are converted to Arrow a
+row group at a time."""
+
+
 def write_table(frame: pd.DataFrame, csv: Path, parquet: Path | None = None) -> None:
     """A large table as CSV (and Parquet), through Arrow's C++ writers: several times
-    faster than pandas' CSV writer on timelines of many sites."""
+    faster than pandas' CSV writer on timelines of many sites. Converted to Arrow a row
+    group at a time, not all at once (a copy of the whole timeline: 1 GB at 10,000 sites);
+    the files are the same as from one conversion."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(as_dates(frame), preserve_index=False)
-    pa_csv.write_csv(table, csv, pa_csv.WriteOptions(quoting_style="needed"))
-    if parquet is not None:
-        pq.write_table(table, parquet)
+    csv_writer: Any = None
+    parquet_writer: Any = None
+    with contextlib.ExitStack() as stack:
+        for lo in range(0, max(len(frame), 1), ROW_GROUP_ROWS):
+            part = as_dates(frame.iloc[lo : lo + ROW_GROUP_ROWS])
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            if csv_writer is None:
+                options = pa_csv.WriteOptions(quoting_style="needed")
+                csv_writer = stack.enter_context(
+                    pa_csv.CSVWriter(csv, table.schema, write_options=options)
+                )
+                if parquet is not None:
+                    parquet_writer = stack.enter_context(pq.ParquetWriter(parquet, table.schema))
+            csv_writer.write_table(table)
+            if parquet_writer is not None:
+                parquet_writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
 
 def as_dates(frame: pd.DataFrame) -> pd.DataFrame:
