@@ -34,7 +34,7 @@ def phases(path: Path) -> dict[str, Any]:
     from sim.analysis.finance import monthly_flows, monthly_table
     from sim.analysis.kpis import summarize
     from sim.analysis.records import level_rows
-    from sim.analysis.timeline import build_tables, with_datetimes
+    from sim.analysis.timeline import compute_arrays, tables_of, with_datetimes
     from sim.engine import Deterministic, apply_status, build_plan, simulate
     from sim.engine.realize import realize
     from sim.gcpause import paused_gc
@@ -61,7 +61,9 @@ def phases(path: Path) -> dict[str, Any]:
         def tables() -> None:
             rows = level_rows(recorder, list(concrete.sites))
             flows = monthly_flows(concrete, recorder, rows)
-            built = build_tables(concrete, recorder, rows)
+            arrays = compute_arrays(concrete, recorder, rows=rows)
+            del rows  # as sim.runner.run_once: not held while the frames are built
+            built = tables_of(concrete, recorder, arrays)
             summarize(concrete, recorder, built, flows)
             monthly_table(concrete, recorder, flows)
             for frame in (built.timeline, built.contracts, built.events):
