@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
 from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import (
     STAGES,
@@ -51,26 +52,37 @@ def plot_monte_carlo(
 ) -> list[Path]:
     """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths.
     Above `MAX_SITE_PLOTS` sites only the portfolio's bands are drawn, as in a plan run."""
+    jobs = monte_carlo_jobs(name, percentiles, replications, on_time, drivers, folder, as_of)
+    draw_all(jobs)
+    return chart_paths(jobs)
+
+
+def monte_carlo_jobs(
+    name: str,
+    percentiles: pd.DataFrame,
+    replications: pd.DataFrame,
+    on_time: pd.DataFrame,
+    drivers: pd.DataFrame,
+    folder: Path,
+    as_of: dt.date | None = None,
+) -> list[Job]:
+    """The charts of `plot_monte_carlo`, to draw (`draw_all`) alone or with others'."""
     folder.mkdir(parents=True, exist_ok=True)
     n = len(replications)
-    paths = []
+    jobs: list[Job] = []
     if percentiles["site"].nunique() - 1 > MAX_SITE_PLOTS:  # the sites, less the portfolio
         percentiles = percentiles[percentiles["site"] == PORTFOLIO]
     for site, rows in percentiles.groupby("site", sort=False):
         site = str(site)
         label = "portfolio" if site == PORTFOLIO else site
-        path = folder / f"bands_{label}.png"
-        _bands(rows, f"{name}: {label} — P50 with P10–P90 band ({n} replications)", path, as_of)
-        paths.append(path)
-    path = folder / "full_delivery_cdf.png"
-    _delivery_cdf(
-        replications, on_time, f"{name}: full delivery by contract ({n} replications)", path
-    )
-    paths.append(path)
-    path = folder / "drivers.png"
-    _drivers(drivers, f"{name}: what drives the outcomes ({n} replications)", path)
-    paths.append(path)
-    return paths
+        title = f"{name}: {label} — P50 with P10–P90 band ({n} replications)"
+        jobs.append((in_new_figure, (_bands, rows, title, folder / f"bands_{label}.png", as_of)))
+    title = f"{name}: full delivery by contract ({n} replications)"
+    cdf = (_delivery_cdf, replications, on_time, title, folder / "full_delivery_cdf.png")
+    jobs.append((in_new_figure, cdf))
+    title = f"{name}: what drives the outcomes ({n} replications)"
+    jobs.append((in_new_figure, (_drivers, drivers, title, folder / "drivers.png")))
+    return jobs
 
 
 class _Text(TypedDict):
