@@ -53,6 +53,33 @@ def test_reused_figures_draw_the_same_pixels_as_new_ones(
         assert np.array_equal(new, again), name
 
 
+@pytest.mark.parametrize("name", ["portfolio.yaml", "cipher_2026-06-30.yaml"])
+def test_band_charts_in_a_kept_figure_draw_the_same_pixels(tmp_path: Path, name: str) -> None:
+    # The portfolio's sites with and without GPUs (an empty GPU panel hides its ticks, and
+    # the next chart's must come back), and a status update's data-date marks; drawn in
+    # the run's order and in reverse, against a new figure for each chart.
+    from sim.outputs.plots.bands import monte_carlo_jobs
+
+    mc = sim.run(SCENARIOS / name, replications=6, seed=3).monte_carlo
+    assert mc is not None
+    as_of = mc.scenario.status.as_of if mc.scenario.status is not None else None
+    jobs = monte_carlo_jobs(
+        "demo", mc.percentiles, mc.replications, mc.on_time, mc.drivers, tmp_path, as_of
+    )
+    bands = [(function, args) for function, args in jobs if function.__name__ == "_bands"]
+    assert len(bands) == mc.percentiles["site"].nunique() >= 3
+    drawn: dict[str, dict[str, np.ndarray]] = {}
+    for how, order in [("new", bands), ("kept", bands), ("kept, reversed", bands[::-1])]:
+        kept = Figures()
+        for function, args in order:
+            function(Figures() if how == "new" else kept, *args)
+        drawn[how] = {p.name: imread(p) for p in tmp_path.glob("bands_*.png")}
+    assert len(drawn["new"]) == len(bands)
+    for name in drawn["new"]:
+        assert np.array_equal(drawn["new"][name], drawn["kept"][name]), name
+        assert np.array_equal(drawn["new"][name], drawn["kept, reversed"][name]), name
+
+
 def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> None:
     paths = run_plots.plot_run(sim.run(SCENARIOS / "example.yaml"), tmp_path)
     assert len(paths) == 6  # two sites: a dashboard and a transition each; portfolio; revenue

@@ -24,6 +24,7 @@ from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
 from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import (
     STAGES,
+    Figures,
     date_axis,
     figure,
     legend,
@@ -34,6 +35,7 @@ from sim.outputs.plots.style import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _COLOUR = {column: colour for column, _, colour, _ in STAGES}
 _LABEL = {column: label for column, label, _, _ in STAGES}
@@ -76,7 +78,7 @@ def monte_carlo_jobs(
         site = str(site)
         label = "portfolio" if site == PORTFOLIO else site
         title = f"{name}: {label} — P50 with P10–P90 band ({n} replications)"
-        jobs.append((in_new_figure, (_bands, rows, title, folder / f"bands_{label}.png", as_of)))
+        jobs.append((_bands, (rows, title, folder / f"bands_{label}.png", as_of)))
     title = f"{name}: full delivery by contract ({n} replications)"
     cdf = (_delivery_cdf, replications, on_time, title, folder / "full_delivery_cdf.png")
     jobs.append((in_new_figure, cdf))
@@ -129,9 +131,17 @@ def _band(
         ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
 
 
-def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = None) -> None:
+def _bands_figure() -> Figure:
     fig = new_figure(13, 10)
-    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    return fig
+
+
+def _bands(
+    figures: Figures, rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = None
+) -> None:
+    fig = figures.get("bands", _bands_figure)
+    axes = fig.axes
     fig.suptitle(title, fontsize=14, fontweight="bold")
     metric = {str(m): t.sort_values("date") for m, t in rows.groupby("metric", sort=False)}
 
@@ -145,6 +155,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
     panel_title(ax, "Ramp-up")
 
     ax = axes[1]
+    ax.set_yscale("linear")  # its default ticks, which a kept figure's panel may have lost
     gpus = metric.get("gpus_online")
     if gpus is not None and gpus["p90"].fillna(0).to_numpy().max(initial=0) > 0:
         scaled = gpus[_quantile_columns(gpus)] / 1000
@@ -173,7 +184,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
     for i, ax in enumerate(axes):
         if as_of is not None:  # a status update's data date
             label = f"data date {as_of}" if i == 0 else None
-            ax.axvline(pd.Timestamp(as_of), color="black", linestyle=":", label=label)
+            ax.axvline(cast(float, pd.Timestamp(as_of)), color="black", linestyle=":", label=label)
         if ax.get_legend_handles_labels()[0]:
             legend(ax)
         date_axis(ax)
