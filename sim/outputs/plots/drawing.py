@@ -35,6 +35,15 @@ def _draw_batch(batch: list[Job]) -> None:
         function(figures, *args)
 
 
+_DEALT: list[list[Job]] = []
+"""The batches of the `draw_all` under way: forked workers find theirs here, in the memory
+they share with this process, so no chart's data is pickled to them."""
+
+
+def _draw_dealt(number: int) -> None:
+    _draw_batch(_DEALT[number])
+
+
 def _kind(job: Job) -> str:
     """What a job draws: its function, or the chart function it runs in a new figure."""
     function, args = job
@@ -69,14 +78,14 @@ def draw_all(jobs: list[Job]) -> None:
         _draw_batch(jobs)
         return
     by_kind = sorted(jobs, key=_kind)  # stable: same kind, same order
-    batches = [by_kind[i::workers] for i in range(workers)]
+    _DEALT[:] = [by_kind[i::workers] for i in range(workers)]  # before the workers fork
     Image.preinit()  # once here, not once per worker
     pool = ProcessPoolExecutor(
         workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
     )
     try:
-        drawing = [pool.submit(_draw_batch, batch) for batch in batches[1:]]
-        _draw_batch(batches[0])
+        drawing = [pool.submit(_draw_dealt, number) for number in range(1, workers)]
+        _draw_batch(_DEALT[0])
         for batch in drawing:
             batch.result()
     except BaseException:
@@ -87,4 +96,6 @@ def draw_all(jobs: list[Job]) -> None:
             process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        _DEALT.clear()
     pool.shutdown(wait=True)
