@@ -3,6 +3,7 @@ run's own process draws a batch of them beside a worker and leaves no worker beh
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import subprocess
@@ -53,6 +54,33 @@ def test_reused_figures_draw_the_same_pixels_as_new_ones(
         assert np.array_equal(new, again), name
 
 
+@pytest.mark.parametrize("name", ["portfolio.yaml", "cipher_2026-06-30.yaml"])
+def test_band_charts_in_a_kept_figure_draw_the_same_pixels(tmp_path: Path, name: str) -> None:
+    # The portfolio's sites with and without GPUs (an empty GPU panel hides its ticks, and
+    # the next chart's must come back), and a status update's data-date marks; drawn in
+    # the run's order and in reverse, against a new figure for each chart.
+    from sim.outputs.plots.bands import monte_carlo_jobs
+
+    mc = sim.run(SCENARIOS / name, replications=6, seed=3).monte_carlo
+    assert mc is not None
+    as_of = mc.scenario.status.as_of if mc.scenario.status is not None else None
+    jobs = monte_carlo_jobs(
+        "demo", mc.percentiles, mc.replications, mc.on_time, mc.drivers, tmp_path, as_of
+    )
+    bands = [(function, args) for function, args in jobs if function.__name__ == "_bands"]
+    assert len(bands) == mc.percentiles["site"].nunique() >= 3
+    drawn: dict[str, dict[str, np.ndarray]] = {}
+    for how, order in [("new", bands), ("kept", bands), ("kept, reversed", bands[::-1])]:
+        kept = Figures()
+        for function, args in order:
+            function(Figures() if how == "new" else kept, *args)
+        drawn[how] = {p.name: imread(p) for p in tmp_path.glob("bands_*.png")}
+    assert len(drawn["new"]) == len(bands)
+    for name in drawn["new"]:
+        assert np.array_equal(drawn["new"][name], drawn["kept"][name]), name
+        assert np.array_equal(drawn["new"][name], drawn["kept, reversed"][name]), name
+
+
 def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> None:
     paths = run_plots.plot_run(sim.run(SCENARIOS / "example.yaml"), tmp_path)
     assert len(paths) == 6  # two sites: a dashboard and a transition each; portfolio; revenue
@@ -62,6 +90,22 @@ def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> 
             assert image.mode == "RGB", path.name
             assert image.width == 1040, path.name
             assert round(info["dpi"][0]) == 80, path.name
+
+
+def in_a_fresh_process(function: str, folder: Path) -> list[str]:
+    """The lines a function of this module prints, called with ``folder`` in a new Python
+    process (plots fork only when no other thread runs, and earlier tests may leave one:
+    tqdm's monitor)."""
+    code = f"import sys; from tests.test_plotreuse import {function} as f; f(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang fails the test
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
 
 
 def _a_chart_that_fails(figures: Figures, started: Path) -> None:
@@ -79,8 +123,7 @@ def _b_chart_that_takes_long(figures: Figures, started: Path) -> None:
 
 def fail_beside_a_worker(folder: str) -> None:
     """Dealt by kind, the failing chart is in this process's batch and the long ones are
-    the worker's; print what happened. Run in a fresh process: plots fork only when no
-    other thread runs, and earlier tests may leave one (tqdm's monitor)."""
+    the worker's; print what happened. Run by `in_a_fresh_process`."""
     assert threading.active_count() == 1
     started = Path(folder) / "worker started"
     jobs: list[run_plots.Job] = [(_a_chart_that_fails, (started,))]
@@ -97,17 +140,63 @@ def fail_beside_a_worker(folder: str) -> None:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
 def test_a_failure_in_the_runs_own_batch_stops_the_worker(tmp_path: Path) -> None:
-    code = "import sys; from tests.test_plotreuse import fail_beside_a_worker as f; f(sys.argv[1])"
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a hang fails the test
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert in_a_fresh_process("fail_beside_a_worker", tmp_path) == [
         "raised: drawing failed",
         "worker started: True",
         "workers left: 0",
     ]
+
+
+def test_a_progress_bar_leaves_no_thread_behind() -> None:
+    # tqdm's own bars start a monitor thread that lives as long as the process; with it
+    # running, the charts after a Monte Carlo run could not fork and were drawn on one core.
+    from sim.progress import progress_bar
+
+    before = threading.active_count()
+    with progress_bar(total=3, disable=False, file=io.StringIO()) as bar:
+        assert threading.active_count() == before
+        bar.update(3)
+    assert threading.active_count() == before
+
+
+_NOTES: list[str] = []
+"""The folder where `_noting_batch` notes who drew what (set by `draw_a_study`)."""
+
+
+def _noting_batch(batch: list[run_plots.Job]) -> None:
+    """A batch drawn as `drawing` draws it, noting each chart under this process's id."""
+    from sim.outputs.plots import drawing
+
+    with Path(_NOTES[0], f"{os.getpid()}.drew").open("a") as notes:
+        notes.writelines(path.name + "\n" for path in drawing.chart_paths(batch))
+    _DRAW_BATCH[0](batch)
+
+
+_DRAW_BATCH: list[Any] = []
+
+
+def draw_a_study(folder: str) -> None:
+    """Run a small Monte Carlo study with the CLI, noting which process draws each chart;
+    print how many processes drew and what. Run by `in_a_fresh_process`."""
+    from sim.cli import main
+    from sim.outputs.plots import drawing
+
+    _NOTES.append(folder)
+    _DRAW_BATCH.append(drawing._draw_batch)  # the test spies on each batch
+    drawing._draw_batch = _noting_batch
+    out = Path(folder, "run")
+    args = ["run", str(SCENARIOS / "example.yaml"), "-n", "40", "--jobs", "2", "--out", str(out)]
+    assert main(args) == 0
+    drew = {p.stem: p.read_text().split() for p in Path(folder).glob("*.drew")}
+    print("processes:", len(drew))
+    print("charts:", sorted(c for charts in drew.values() for c in charts))
+    print("files:", sorted(p.name for p in (out / "plots").iterdir()))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
+def test_a_studys_charts_are_drawn_with_the_runs_on_two_processes(tmp_path: Path) -> None:
+    processes, charts, files = in_a_fresh_process("draw_a_study", tmp_path)[-3:]
+    assert processes == "processes: 2"
+    assert charts.removeprefix("charts: ") == files.removeprefix("files: ")
+    for chart in ("bands_portfolio.png", "tornado.png", "revenue.png", "portfolio.png"):
+        assert chart in files
