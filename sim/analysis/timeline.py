@@ -247,8 +247,9 @@ number of a delivery or contract milestone (empty for the others)."""
 
 
 def event_table(scenario: Scenario, recorder: Recorder) -> pd.DataFrame:
-    """The milestone log, in time order (ties in the order they happened)."""
-    rows = sorted(recorder.events, key=attrgetter("t", "seq"))  # a C key: 2.5 M rows, 10k sites
+    """The milestone log, in time order; at one time, by site name, and a site's in the order
+    they happened (sites apart run apart: `sim.engine.coupling`)."""
+    rows = sorted(recorder.events, key=attrgetter("t", "site", "seq"))  # a C key: 2.5 M rows
     start = pd.Timestamp(scenario.scenario.start)
     frame = pd.DataFrame(rows, columns=list(EventRow._fields))
     offsets = pd.to_timedelta(np.floor(frame["t"].to_numpy(dtype=float) + TIME_EPS), unit="D")
