@@ -131,9 +131,10 @@ def _load(args: argparse.Namespace) -> Any:
 @contextmanager
 def _points_bar(total: int | None = None) -> Iterator[Callable[[int, int, dict[str, Any]], None]]:
     """A progress bar of the points on a terminal, naming the point that is running."""
-    from tqdm import tqdm
+    from sim.progress import progress_bar
 
-    with tqdm(total=total, disable=not sys.stderr.isatty(), unit="point", leave=False) as bar:
+    bar = progress_bar(total=total, disable=not sys.stderr.isatty(), unit="point", leave=False)
+    with bar:
 
         def show(number: int, count: int, point: dict[str, Any]) -> None:
             if bar.total != count:

@@ -187,9 +187,8 @@ def monte_carlo_run(
 ) -> MonteCarlo:
     """Run ``options.replications`` of ``scenario`` and aggregate them (``label`` names the
     run on the progress bar)."""
-    from tqdm import tqdm
-
     from sim.montecarlo import executors
+    from sim.progress import progress_bar
 
     n, seed, bands = options.replications, options.seed, options.bands
     size = replication_bytes(scenario, bands)
@@ -207,5 +206,6 @@ def monte_carlo_run(
             return executors.local(scenario, seed, c, options.jobs, bands)
 
     desc = f"{label}: replications" if label else "replications"
-    with tqdm(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False) as bar:
+    bar = progress_bar(total=n, disable=not options.progress, unit="rep", desc=desc, leave=False)
+    with bar:
         return monte_carlo(scenario, n, seed, results, work, bar.update, bands)

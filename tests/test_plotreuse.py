@@ -53,6 +53,33 @@ def test_reused_figures_draw_the_same_pixels_as_new_ones(
         assert np.array_equal(new, again), name
 
 
+@pytest.mark.parametrize("name", ["portfolio.yaml", "cipher_2026-06-30.yaml"])
+def test_band_charts_in_a_kept_figure_draw_the_same_pixels(tmp_path: Path, name: str) -> None:
+    # The portfolio's sites with and without GPUs (an empty GPU panel hides its ticks, and
+    # the next chart's must come back), and a status update's data-date marks; drawn in
+    # the run's order and in reverse, against a new figure for each chart.
+    from sim.outputs.plots.bands import monte_carlo_jobs
+
+    mc = sim.run(SCENARIOS / name, replications=6, seed=3).monte_carlo
+    assert mc is not None
+    as_of = mc.scenario.status.as_of if mc.scenario.status is not None else None
+    jobs = monte_carlo_jobs(
+        "demo", mc.percentiles, mc.replications, mc.on_time, mc.drivers, tmp_path, as_of
+    )
+    bands = [(function, args) for function, args in jobs if function.__name__ == "_bands"]
+    assert len(bands) == mc.percentiles["site"].nunique() >= 3
+    drawn: dict[str, dict[str, np.ndarray]] = {}
+    for how, order in [("new", bands), ("kept", bands), ("kept, reversed", bands[::-1])]:
+        kept = Figures()
+        for function, args in order:
+            function(Figures() if how == "new" else kept, *args)
+        drawn[how] = {p.name: imread(p) for p in tmp_path.glob("bands_*.png")}
+    assert len(drawn["new"]) == len(bands)
+    for name in drawn["new"]:
+        assert np.array_equal(drawn["new"][name], drawn["kept"][name]), name
+        assert np.array_equal(drawn["new"][name], drawn["kept, reversed"][name]), name
+
+
 def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> None:
     paths = run_plots.plot_run(sim.run(SCENARIOS / "example.yaml"), tmp_path)
     assert len(paths) == 6  # two sites: a dashboard and a transition each; portfolio; revenue
@@ -111,3 +138,66 @@ def test_a_failure_in_the_runs_own_batch_stops_the_worker(tmp_path: Path) -> Non
         "worker started: True",
         "workers left: 0",
     ]
+
+
+def test_a_progress_bar_leaves_no_thread_behind() -> None:
+    # tqdm's own bars start a monitor thread that lives as long as the process; with it
+    # running, the charts after a Monte Carlo run could not fork and were drawn on one core.
+    from sim.progress import progress_bar
+
+    before = threading.active_count()
+    with progress_bar(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
+        assert threading.active_count() == before
+        bar.update(3)
+    assert threading.active_count() == before
+
+
+_NOTES: list[str] = []
+"""The folder where `_noting_batch` notes who drew what (set by `draw_a_study`)."""
+
+
+def _noting_batch(batch: list[run_plots.Job]) -> None:
+    """A batch drawn as `drawing` draws it, noting each chart under this process's id."""
+    from sim.outputs.plots import drawing
+
+    with Path(_NOTES[0], f"{os.getpid()}.drew").open("a") as notes:
+        notes.writelines(path.name + "\n" for path in drawing.chart_paths(batch))
+    _DRAW_BATCH[0](batch)
+
+
+_DRAW_BATCH: list[Any] = []
+
+
+def draw_a_study(folder: str) -> None:
+    """Run a small Monte Carlo study with the CLI, noting which process draws each chart;
+    print how many processes drew and what. Run in a fresh process (see above)."""
+    from sim.cli import main
+    from sim.outputs.plots import drawing
+
+    _NOTES.append(folder)
+    _DRAW_BATCH.append(drawing._draw_batch)  # noqa: SLF001  # the test spies on each batch
+    drawing._draw_batch = _noting_batch  # noqa: SLF001
+    out = Path(folder, "run")
+    args = ["run", str(SCENARIOS / "example.yaml"), "-n", "40", "--jobs", "2", "--out", str(out)]
+    assert main(args) == 0
+    drew = {p.stem: p.read_text().split() for p in Path(folder).glob("*.drew")}
+    print("processes:", len(drew))
+    print("charts:", sorted(c for charts in drew.values() for c in charts))
+    print("files:", sorted(p.name for p in (out / "plots").iterdir()))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
+def test_a_studys_charts_are_drawn_with_the_runs_on_two_processes(tmp_path: Path) -> None:
+    code = "import sys; from tests.test_plotreuse import draw_a_study as f; f(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    processes, charts, files = done.stdout.splitlines()[-3:]
+    assert processes == "processes: 2"
+    assert charts.removeprefix("charts: ") == files.removeprefix("files: ")
+    assert "bands_portfolio.png" in files and "tornado.png" in files and "revenue.png" in files

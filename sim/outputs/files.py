@@ -31,6 +31,7 @@ from sim.scenario.topology import tranches
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
+    from sim.outputs.plots.drawing import Job
     from sim.result import Result
     from sim.scenario.schema import Scenario
 
@@ -170,16 +171,18 @@ the time (the resolved scenario of 10,000 sites is half a million values)."""
 
 
 def _write_files(result: Result, folder: Path) -> None:
-    from sim.outputs.plots.run import plot_run
+    from sim.outputs.plots.drawing import draw_all
+    from sim.outputs.plots.run import run_jobs
 
     write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
     write_csv(as_dates(result.contracts), folder / "contracts.csv")
     write_csv(as_dates(result.events), folder / "events.csv")
     summary = dict(result.summary)
     mc = result.monte_carlo
+    charts = run_jobs(result, folder / "plots")
     if mc is not None:
         summary["monte_carlo"] = mc.summary
-        _write_monte_carlo(mc, folder)
+        charts += _write_monte_carlo(mc, folder)
     _write_json(folder / "summary.json", summary)
     resolved = result.scenario.model_dump(mode="json", exclude_none=True)
     (folder / "scenario.yaml").write_text(
@@ -188,34 +191,37 @@ def _write_files(result: Result, folder: Path) -> None:
         encoding="utf-8",
     )
     _write_json(folder / "manifest.json", manifest(result))
-    plot_run(result, folder / "plots")
+    draw_all(charts)  # the plan run's and the Monte Carlo study's together, on every core
     overrides = result.source.overrides if result.source is not None else []
     _write_json(folder / "overrides.json", [o.as_dict() for o in overrides])
     (folder / "report.html").write_text(run_report(result, folder), encoding="utf-8")
 
 
-def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
-    from sim.outputs.plots.bands import plot_monte_carlo
+def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> list[Job]:
+    """Write the Monte Carlo tables; return its charts, to draw with the run's."""
+    from sim.outputs.plots.bands import monte_carlo_jobs
+    from sim.outputs.plots.drawing import in_new_figure
     from sim.outputs.plots.tornado import plot_tornado
 
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
     write_csv(as_dates(mc.on_time), folder / "on_time.csv")
     write_csv(mc.drivers, folder / "drivers.csv")
-    plot_monte_carlo(
+    write_csv(mc.tornado, folder / "tornado.csv")
+    write_csv(mc.criticality, folder / "criticality.csv")
+    plots = folder / "plots"
+    charts = monte_carlo_jobs(
         mc.scenario.scenario.name,
         mc.percentiles,
         mc.replications,
         mc.on_time,
         mc.drivers,
-        folder / "plots",
+        plots,
         mc.scenario.status.as_of if mc.scenario.status is not None else None,
     )
-    write_csv(mc.tornado, folder / "tornado.csv")
-    write_csv(mc.criticality, folder / "criticality.csv")
     name, n = mc.scenario.scenario.name, len(mc.replications)
     title = f"{name}: what each input moves, in days and dollars ({n} replications)"
-    plot_tornado(mc.tornado, title, folder / "plots" / "tornado.png")
+    return [*charts, (in_new_figure, (plot_tornado, mc.tornado, title, plots / "tornado.png"))]
 
 
 def manifest(result: Result) -> dict[str, Any]:

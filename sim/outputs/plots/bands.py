@@ -20,9 +20,11 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
 from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import (
     STAGES,
+    Figures,
     date_axis,
     figure,
     legend,
@@ -33,6 +35,7 @@ from sim.outputs.plots.style import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _COLOUR = {column: colour for column, _, colour, _ in STAGES}
 _LABEL = {column: label for column, label, _, _ in STAGES}
@@ -51,26 +54,37 @@ def plot_monte_carlo(
 ) -> list[Path]:
     """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths.
     Above `MAX_SITE_PLOTS` sites only the portfolio's bands are drawn, as in a plan run."""
+    jobs = monte_carlo_jobs(name, percentiles, replications, on_time, drivers, folder, as_of)
+    draw_all(jobs)
+    return chart_paths(jobs)
+
+
+def monte_carlo_jobs(
+    name: str,
+    percentiles: pd.DataFrame,
+    replications: pd.DataFrame,
+    on_time: pd.DataFrame,
+    drivers: pd.DataFrame,
+    folder: Path,
+    as_of: dt.date | None = None,
+) -> list[Job]:
+    """The charts of `plot_monte_carlo`, to draw (`draw_all`) alone or with others'."""
     folder.mkdir(parents=True, exist_ok=True)
     n = len(replications)
-    paths = []
+    jobs: list[Job] = []
     if percentiles["site"].nunique() - 1 > MAX_SITE_PLOTS:  # the sites, less the portfolio
         percentiles = percentiles[percentiles["site"] == PORTFOLIO]
     for site, rows in percentiles.groupby("site", sort=False):
         site = str(site)
         label = "portfolio" if site == PORTFOLIO else site
-        path = folder / f"bands_{label}.png"
-        _bands(rows, f"{name}: {label} — P50 with P10–P90 band ({n} replications)", path, as_of)
-        paths.append(path)
-    path = folder / "full_delivery_cdf.png"
-    _delivery_cdf(
-        replications, on_time, f"{name}: full delivery by contract ({n} replications)", path
-    )
-    paths.append(path)
-    path = folder / "drivers.png"
-    _drivers(drivers, f"{name}: what drives the outcomes ({n} replications)", path)
-    paths.append(path)
-    return paths
+        title = f"{name}: {label} — P50 with P10–P90 band ({n} replications)"
+        jobs.append((_bands, (rows, title, folder / f"bands_{label}.png", as_of)))
+    title = f"{name}: full delivery by contract ({n} replications)"
+    cdf = (_delivery_cdf, replications, on_time, title, folder / "full_delivery_cdf.png")
+    jobs.append((in_new_figure, cdf))
+    title = f"{name}: what drives the outcomes ({n} replications)"
+    jobs.append((in_new_figure, (_drivers, drivers, title, folder / "drivers.png")))
+    return jobs
 
 
 class _Text(TypedDict):
@@ -117,9 +131,17 @@ def _band(
         ax.fill_between(x, table["p10"], table["p90"], label=f"{label} (P10–P90)", **shade)
 
 
-def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = None) -> None:
+def _bands_figure() -> Figure:
     fig = new_figure(13, 10)
-    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    return fig
+
+
+def _bands(
+    figures: Figures, rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = None
+) -> None:
+    fig = figures.get("bands", _bands_figure)
+    axes = fig.axes
     fig.suptitle(title, fontsize=14, fontweight="bold")
     metric = {str(m): t.sort_values("date") for m, t in rows.groupby("metric", sort=False)}
 
@@ -133,6 +155,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
     panel_title(ax, "Ramp-up")
 
     ax = axes[1]
+    ax.set_yscale("linear")  # its default ticks, which a kept figure's panel may have lost
     gpus = metric.get("gpus_online")
     if gpus is not None and gpus["p90"].fillna(0).to_numpy().max(initial=0) > 0:
         scaled = gpus[_quantile_columns(gpus)] / 1000
@@ -161,7 +184,7 @@ def _bands(rows: pd.DataFrame, title: str, path: Path, as_of: dt.date | None = N
     for i, ax in enumerate(axes):
         if as_of is not None:  # a status update's data date
             label = f"data date {as_of}" if i == 0 else None
-            ax.axvline(pd.Timestamp(as_of), color="black", linestyle=":", label=label)
+            ax.axvline(cast(float, pd.Timestamp(as_of)), color="black", linestyle=":", label=label)
         if ax.get_legend_handles_labels()[0]:
             legend(ax)
         date_axis(ax)

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
 from sim.engine.vocabulary import HALL_PHASES, Kind, Milestone
+from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
 from sim.outputs.plots.style import date_axis, figure, legend, new_figure, panel_title, save
 
 if TYPE_CHECKING:
@@ -99,15 +100,18 @@ def plot_comparison(title: str, runs: dict[str, RunView], folder: Path) -> list[
     folder.mkdir(parents=True, exist_ok=True)
     variants = len(runs) - 1
     against = f"base against {variants} variant{'' if variants == 1 else 's'}"
-    paths = []
+    jobs: list[Job] = []
     for metric, file, ylabel, what in _OVERLAYS:
-        path = folder / file
-        _overlay(runs, metric, ylabel, f"{title}: {what}, portfolio, {against}", path)
-        paths.append(path)
-    path = folder / "gantt.png"
-    save(gantt(f"{title}: phases by run, {against}", runs), path)
-    paths.append(path)
-    return paths
+        chart = f"{title}: {what}, portfolio, {against}"
+        jobs.append((in_new_figure, (_overlay, runs, metric, ylabel, chart, folder / file)))
+    chart = f"{title}: phases by run, {against}"
+    jobs.append((in_new_figure, (_gantt, chart, runs, folder / "gantt.png")))
+    draw_all(jobs)  # on every core
+    return chart_paths(jobs)
+
+
+def _gantt(title: str, runs: dict[str, RunView], path: Path) -> None:
+    save(gantt(title, runs), path)
 
 
 def monthly_rate(

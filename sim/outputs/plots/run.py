@@ -8,18 +8,14 @@ object API with the Agg canvas, so no global pyplot state is touched.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
 import pandas as pd
 
 from sim.analysis.timeline import PORTFOLIO
+from sim.outputs.plots.drawing import Job, chart_paths, draw_all
 from sim.outputs.plots.status import Marks, draw_marks, marks_of
 from sim.outputs.plots.style import (
     STAGES,
@@ -48,12 +44,19 @@ thousand dashboards; the timeline has every site)."""
 def plot_run(result: Result, folder: Path) -> list[Path]:
     """Write one dashboard PNG per site and for the portfolio, a mining-to-AI transition per
     site and the revenue chart; return the paths."""
+    jobs = run_jobs(result, folder)
+    draw_all(jobs)
+    return chart_paths(jobs)
+
+
+def run_jobs(result: Result, folder: Path) -> list[Job]:
+    """The charts of `plot_run`, to draw (`draw_all`) alone or with others'."""
     folder.mkdir(parents=True, exist_ok=True)
     timeline = result.timeline
     contracts = result.contracts
     name = result.scenario.scenario.name
     site_of = {c: spec.site for c, spec in result.scenario.contracts.items()}
-    jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+    jobs: list[Job] = []
     drawn = timeline
     if len(result.scenario.sites) > MAX_SITE_PLOTS:
         drawn = timeline[timeline["site"] == PORTFOLIO]
@@ -93,68 +96,7 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     jobs.append(
         (_revenue, (timeline, contracts, f"{name}: revenue (monthly rate)", folder / "revenue.png"))
     )
-    draw_all(jobs)
-    return [next(a for a in args if isinstance(a, Path)) for _, args in jobs]
-
-
-Job = tuple[Callable[..., None], tuple[Any, ...]]
-"""A chart to draw: a function of (`Figures`, *args) and its arguments."""
-
-
-def _draw_batch(batch: list[Job]) -> None:
-    """Draw charts one after another in one process, each into a kept figure of its shape."""
-    figures = Figures()
-    for function, args in batch:
-        function(figures, *args)
-
-
-def _plain_worker() -> None:
-    """A plot worker takes the default signal handling, not the CLI's: SIGTERM ends it at
-    once (no inherited handler raising inside it) and Ctrl-C is left to the parent."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def draw_all(jobs: list[Job]) -> None:
-    """Draw independent figures, on every core when it pays: rendering dominates a run.
-
-    The charts are dealt into one batch per core by kind of chart, so each batch gets its
-    share of the three-panel dashboards; this process draws the first batch and forked
-    workers the others, each reusing its figures from chart to chart (see `Figures`).
-    Forked workers inherit the imported matplotlib and PIL's image formats, so they start
-    in milliseconds; fork is used only when this process runs no other thread (forking
-    threads is unsafe). The executor forks all its workers before it starts its own manager
-    thread, and a worker that dies raises BrokenProcessPool here instead of leaving the run
-    waiting; on a failure here or in a worker (or Ctrl-C) the workers are ended at once; on
-    success they are shut down cleanly, never terminated, so none dies holding a lock."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from PIL import Image
-
-    workers = min(os.cpu_count() or 1, len(jobs))
-    if workers < 2 or len(jobs) < 4 or threading.active_count() > 1:
-        _draw_batch(jobs)
-        return
-    by_kind = sorted(jobs, key=lambda job: job[0].__name__)  # stable: same kind, same order
-    batches = [by_kind[i::workers] for i in range(workers)]
-    Image.preinit()  # once here, not once per worker
-    pool = ProcessPoolExecutor(
-        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
-    )
-    try:
-        drawing = [pool.submit(_draw_batch, batch) for batch in batches[1:]]
-        _draw_batch(batches[0])
-        for batch in drawing:
-            batch.result()
-    except BaseException:
-        # End the workers first (a shutdown forgets them, and one could go on drawing its
-        # batch), then wait for the pool's manager thread to see them gone, as the Monte
-        # Carlo executor does (sim.montecarlo.executors).
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    return jobs
 
 
 def _transition(figures: Figures, rows: pd.DataFrame, title: str, path: Path) -> None:
