@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import simpy
 from hypothesis import HealthCheck, given, settings
 
 import sim
@@ -252,3 +253,26 @@ def test_the_event_log_file_is_the_same_whatever_the_order_of_sites(tmp_path: Pa
     rows = logs[0].splitlines()
     assert rows[1].startswith("2026-01-01,a,grid,g,")
     assert rows[3].startswith("2026-01-01,b,grid,g,")
+
+
+def test_each_site_of_a_generated_portfolio_runs_in_an_environment_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What keeps a site's cost flat however many sites the file holds: no environment (and
+    so no event heap) holds more than one uncoupled site's events."""
+    made: list[simpy.Environment] = []
+
+    class Counted(simpy.Environment):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr("sim.engine.model.simpy.Environment", Counted)
+    concrete, _ = realize(load_text(_synthetic().portfolio(12)).scenario)
+    plan = build_plan(concrete)
+    simulate(plan)
+    assert len(made) == 12
+    assert all(env.now == plan.horizon for env in made)
+    made.clear()
+    simulate(plan, together=True)
+    assert len(made) == 1
