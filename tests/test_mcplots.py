@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from sim.outputs.plots.bands import monte_carlo_jobs
+from sim.outputs.plots.drawing import chart_paths, draw_all
 
 PNG = b"\x89PNG\r\n\x1a\n"
 START = dt.date(2026, 1, 5)
@@ -15,6 +19,13 @@ DATES = [START + dt.timedelta(weeks=w) for w in range(20)]
 SITES = ["childress", "sweetwater", "all"]
 CONTRACTS = ["aws", "msft"]
 N = 50
+
+
+def plot_monte_carlo(*args: Any) -> list[Path]:
+    """Draw a study's charts (`monte_carlo_jobs`) and return their paths."""
+    jobs = monte_carlo_jobs(*args)
+    draw_all(jobs)
+    return chart_paths(jobs)
 
 
 def _percentiles() -> pd.DataFrame:
@@ -129,8 +140,6 @@ def _check(paths: list[Path], folder: Path) -> None:
 
 
 def test_monte_carlo_plots_are_written(tmp_path: Path) -> None:
-    from sim.outputs.plots.bands import plot_monte_carlo
-
     folder = tmp_path / "plots"
     paths = plot_monte_carlo(
         "demo", _percentiles(), _replications(), _on_time(), _drivers(), folder
@@ -139,15 +148,13 @@ def test_monte_carlo_plots_are_written(tmp_path: Path) -> None:
 
 
 def test_empty_drivers_still_write_a_drivers_figure(tmp_path: Path) -> None:
-    from sim.outputs.plots.bands import plot_monte_carlo
-
     empty = pd.DataFrame({"kpi": [], "input": [], "spearman": []})
     paths = plot_monte_carlo("demo", _percentiles(), _replications(), _on_time(), empty, tmp_path)
     _check(paths, tmp_path)
 
 
 def test_contract_never_delivered_keeps_its_cdf_flat(tmp_path: Path) -> None:
-    from sim.outputs.plots.bands import cdf_steps, plot_monte_carlo
+    from sim.outputs.plots.bands import cdf_steps
 
     replications = _replications()
     replications["msft.full_delivery"] = pd.NaT
@@ -181,7 +188,6 @@ def test_input_labels_are_short_but_unambiguous(inputs: list[str], expected: lis
 
 
 def test_above_twenty_sites_only_the_portfolio_bands_are_drawn(tmp_path: Path) -> None:
-    from sim.outputs.plots.bands import plot_monte_carlo
     from sim.outputs.plots.run import MAX_SITE_PLOTS
 
     one = _percentiles()

@@ -3,6 +3,7 @@ run's own process draws a batch of them beside a worker and leaves no worker beh
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import subprocess
@@ -91,6 +92,22 @@ def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> 
             assert round(info["dpi"][0]) == 80, path.name
 
 
+def in_a_fresh_process(function: str, folder: Path) -> list[str]:
+    """The lines a function of this module prints, called with ``folder`` in a new Python
+    process (plots fork only when no other thread runs, and earlier tests may leave one:
+    tqdm's monitor)."""
+    code = f"import sys; from tests.test_plotreuse import {function} as f; f(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang fails the test
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 def _a_chart_that_fails(figures: Figures, started: Path) -> None:
     for _ in range(600):  # until the worker has started its batch (at most a minute)
         if started.exists():
@@ -106,8 +123,7 @@ def _b_chart_that_takes_long(figures: Figures, started: Path) -> None:
 
 def fail_beside_a_worker(folder: str) -> None:
     """Dealt by kind, the failing chart is in this process's batch and the long ones are
-    the worker's; print what happened. Run in a fresh process: plots fork only when no
-    other thread runs, and earlier tests may leave one (tqdm's monitor)."""
+    the worker's; print what happened. Run by `in_a_fresh_process`."""
     assert threading.active_count() == 1
     started = Path(folder) / "worker started"
     jobs: list[run_plots.Job] = [(_a_chart_that_fails, (started,))]
@@ -124,16 +140,7 @@ def fail_beside_a_worker(folder: str) -> None:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
 def test_a_failure_in_the_runs_own_batch_stops_the_worker(tmp_path: Path) -> None:
-    code = "import sys; from tests.test_plotreuse import fail_beside_a_worker as f; f(sys.argv[1])"
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a hang fails the test
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert in_a_fresh_process("fail_beside_a_worker", tmp_path) == [
         "raised: drawing failed",
         "worker started: True",
         "workers left: 0",
@@ -146,7 +153,7 @@ def test_a_progress_bar_leaves_no_thread_behind() -> None:
     from sim.progress import progress_bar
 
     before = threading.active_count()
-    with progress_bar(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
+    with progress_bar(total=3, disable=False, file=io.StringIO()) as bar:
         assert threading.active_count() == before
         bar.update(3)
     assert threading.active_count() == before
@@ -170,13 +177,13 @@ _DRAW_BATCH: list[Any] = []
 
 def draw_a_study(folder: str) -> None:
     """Run a small Monte Carlo study with the CLI, noting which process draws each chart;
-    print how many processes drew and what. Run in a fresh process (see above)."""
+    print how many processes drew and what. Run by `in_a_fresh_process`."""
     from sim.cli import main
     from sim.outputs.plots import drawing
 
     _NOTES.append(folder)
-    _DRAW_BATCH.append(drawing._draw_batch)  # noqa: SLF001  # the test spies on each batch
-    drawing._draw_batch = _noting_batch  # noqa: SLF001
+    _DRAW_BATCH.append(drawing._draw_batch)  # the test spies on each batch
+    drawing._draw_batch = _noting_batch
     out = Path(folder, "run")
     args = ["run", str(SCENARIOS / "example.yaml"), "-n", "40", "--jobs", "2", "--out", str(out)]
     assert main(args) == 0
@@ -188,16 +195,8 @@ def draw_a_study(folder: str) -> None:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
 def test_a_studys_charts_are_drawn_with_the_runs_on_two_processes(tmp_path: Path) -> None:
-    code = "import sys; from tests.test_plotreuse import draw_a_study as f; f(sys.argv[1])"
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    processes, charts, files = done.stdout.splitlines()[-3:]
+    processes, charts, files = in_a_fresh_process("draw_a_study", tmp_path)[-3:]
     assert processes == "processes: 2"
     assert charts.removeprefix("charts: ") == files.removeprefix("files: ")
-    assert "bands_portfolio.png" in files and "tornado.png" in files and "revenue.png" in files
+    for chart in ("bands_portfolio.png", "tornado.png", "revenue.png", "portfolio.png"):
+        assert chart in files

@@ -17,6 +17,7 @@ from typing import Literal
 
 from sim.errors import UsageError
 from sim.montecarlo.replications import Bands, Replication, run_chunk
+from sim.pools import stop_workers
 from sim.scenario.schema import Scenario
 
 Executor = Literal["local", "dask"]
@@ -84,12 +85,7 @@ def local(
                     running[future] = next_number
                     break
     except BaseException:
-        # Stop the workers, then wait for the pool's manager thread to see them gone: a
-        # manager thread still closing a broken pool at interpreter exit races the exit hook
-        # of concurrent.futures (a "Bad file descriptor" traceback on Python 3.11).
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop_workers(pool)
         raise
     finally:
         pool.shutdown(wait=True)

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.timeline import PORTFOLIO
-from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
+from sim.outputs.plots.drawing import Job, in_new_figure
 from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import (
     STAGES,
@@ -43,22 +43,6 @@ _POSITIVE, _NEGATIVE = "#d62728", "#1f77b4"
 _TOP = 8
 
 
-def plot_monte_carlo(
-    name: str,
-    percentiles: pd.DataFrame,
-    replications: pd.DataFrame,
-    on_time: pd.DataFrame,
-    drivers: pd.DataFrame,
-    folder: Path,
-    as_of: dt.date | None = None,
-) -> list[Path]:
-    """Write the band, delivery-CDF and driver PNGs into `folder`; return their paths.
-    Above `MAX_SITE_PLOTS` sites only the portfolio's bands are drawn, as in a plan run."""
-    jobs = monte_carlo_jobs(name, percentiles, replications, on_time, drivers, folder, as_of)
-    draw_all(jobs)
-    return chart_paths(jobs)
-
-
 def monte_carlo_jobs(
     name: str,
     percentiles: pd.DataFrame,
@@ -68,7 +52,9 @@ def monte_carlo_jobs(
     folder: Path,
     as_of: dt.date | None = None,
 ) -> list[Job]:
-    """The charts of `plot_monte_carlo`, to draw (`draw_all`) alone or with others'."""
+    """The band, delivery-CDF and driver charts of a study, to draw in `folder` (with
+    `draw_all`, alone or with others'). Above `MAX_SITE_PLOTS` sites only the portfolio's
+    bands are drawn, as in a plan run."""
     folder.mkdir(parents=True, exist_ok=True)
     n = len(replications)
     jobs: list[Job] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.outputs.plots.style import Figures
+from sim.pools import stop_workers
 
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 """A chart to draw: a function of (`Figures`, *args) and its arguments."""
@@ -89,12 +90,7 @@ def draw_all(jobs: list[Job]) -> None:
         for batch in drawing:
             batch.result()
     except BaseException:
-        # End the workers first (a shutdown forgets them, and one could go on drawing its
-        # batch), then wait for the pool's manager thread to see them gone, as the Monte
-        # Carlo executor does (sim.montecarlo.executors).
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop_workers(pool)
         raise
     finally:
         _DEALT.clear()
