@@ -25,7 +25,7 @@ class EventRow(NamedTuple):
 
     t: Days
     seq: int
-    """Order of recording (ties at one time keep it)."""
+    """Order of recording (a site's ties at one time keep it)."""
     site: str
     kind: Kind
     name: str
@@ -54,7 +54,11 @@ PENDING_ROWS = 4096
 
 @dataclass
 class Recorder:
-    """Collects what happens in one run, in the order it happens."""
+    """Collects what happens in one run: each group of coupled sites' rows in the order they
+    happen, the groups one after another (`sim.engine.coupling`). The rows of one site, or of
+    one contract, are in the order one environment holding every site would record them;
+    rows of different groups are not interleaved by time, so readers take rows by site or by
+    contract, or sort them (`sim.analysis.timeline.event_table`)."""
 
     events: list[EventRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
