@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.records import LEVELS, level_rows
+from sim.analysis.records import LEVELS, LevelRows, level_rows
 from sim.analysis.sitearrays import block_sites, blocks
 from sim.analysis.timeline import Arrays, compute_arrays
 from sim.engine import Deterministic, apply_status, build_plan, simulate
@@ -55,13 +55,14 @@ def test_blocks_cover_the_sites_in_order_with_a_last_partial_block() -> None:
 
 
 def test_a_block_holds_its_sites_changes_in_recording_order() -> None:
-    concrete, recorder = simulated(load_file(SCENARIOS / "cipher_2026-06-30.yaml").scenario)
-    rows = level_rows(recorder, list(concrete.sites))
-    n_sites = len(rows.sites)
-    assert n_sites == 5
+    # changes of five sites interleaved (as one SimPy environment records them)
+    rng = np.random.default_rng(7)
+    n_sites, n_rows = 5, 400
+    key = rng.integers(0, n_sites * len(LEVELS), n_rows)
+    rows = LevelRows([f"s{i}" for i in range(n_sites)], rng.random(n_rows), key, rng.random(n_rows))
     assert rows.block(0, n_sites) is rows  # all sites: the rows as they are, nothing sorted
     site = rows.key // len(LEVELS)
-    assert (np.diff(site) < 0).any()  # recorded in time order, sites interleaved
+    assert (np.diff(site) < 0).any()
     for size in range(1, n_sites):
         for lo, hi in blocks(n_sites, size):
             part = rows.block(lo, hi)
@@ -70,6 +71,7 @@ def test_a_block_holds_its_sites_changes_in_recording_order() -> None:
             assert (np.diff(part_site) >= 0).all()  # grouped by site
             for s in range(lo, hi):  # each site's changes, all of them, in recording order
                 mine, got = site == s, part_site == s - lo
+                assert mine.sum() > 0
                 assert np.array_equal(part.key[got], rows.key[mine] - lo * len(LEVELS))
                 assert np.array_equal(part.t[got], rows.t[mine])
                 assert np.array_equal(part.delta[got], rows.delta[mine])
