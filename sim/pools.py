@@ -1,9 +1,29 @@
-"""Stopping a pool of worker processes at once (Monte Carlo replications, chart drawing)."""
+"""Worker processes (Monte Carlo replications, chart drawing): how each starts, and
+stopping a pool of them at once."""
 
 from __future__ import annotations
 
+import ctypes
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import wait
+
+_PR_SET_PDEATHSIG = 1
+"""Linux's prctl option: the signal a process gets when the thread that started it ends."""
+
+
+def quiet_worker() -> None:
+    """A worker's set-up (a pool's ``initializer``). Ctrl-C is left to the parent, which
+    stops the workers; SIGTERM ends a worker at once (no handler inherited from the CLI
+    raising inside it); and on Linux a worker gets SIGTERM when the process that started it
+    ends, so a run killed outright (kill -9, the out-of-memory killer) leaves no worker
+    waiting for tasks for ever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGTERM))
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -48,3 +48,25 @@ def test_a_signal_stops_a_monte_carlo_run_cleanly(tmp_path: Path, sig: int, code
     time.sleep(0.5)
     assert processes_mentioning(str(out)) == []  # no worker left behind
     assert list(tmp_path.iterdir()) == []  # no result folder, no staging folder
+
+
+def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    # kill -9 (or the out-of-memory killer) gives the run no chance to stop its workers:
+    # they must end by themselves rather than wait for tasks for ever.
+    out = tmp_path / "killed-run"
+    args = [dcsim_path(), "run", str(SCENARIOS / "portfolio.yaml"), "-n", "5000"]
+    proc = subprocess.Popen(
+        [*args, "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(processes_mentioning(str(out))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait for the parent and both workers
+    assert len(processes_mentioning(str(out))) >= 3, "the workers never started"
+    proc.kill()
+    proc.wait(timeout=20)
+    deadline = time.monotonic() + 20
+    while processes_mentioning(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_mentioning(str(out)) == []

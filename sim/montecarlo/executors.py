@@ -9,7 +9,6 @@ replication) and the remaining work is cancelled, so a failure never hangs the p
 from __future__ import annotations
 
 import multiprocessing
-import signal
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -17,7 +16,7 @@ from typing import Literal
 
 from sim.errors import UsageError
 from sim.montecarlo.replications import Bands, Replication, run_chunk
-from sim.pools import stop_workers
+from sim.pools import quiet_worker, stop_workers
 from sim.scenario.schema import Scenario
 
 Executor = Literal["local", "dask"]
@@ -35,12 +34,6 @@ def serial(
         yield number, run_chunk(scenario, seed, indices, bands)
 
 
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them; SIGTERM ends them at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def local(
     scenario: Scenario, seed: int, chunks: list[list[int]], jobs: int, bands: Bands = "headline"
 ) -> Iterator[tuple[int, list[Replication]]]:
@@ -51,7 +44,7 @@ def local(
         yield from serial(scenario, seed, chunks, bands)
         return
     pool = ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context(), initializer=_quiet_worker
+        jobs, mp_context=multiprocessing.get_context(), initializer=quiet_worker
     )
     running: dict[Future[tuple[int, list[Replication]]], int] = {}
     pending = iter(enumerate(chunks))

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sim.outputs.plots.style import Figures
-from sim.pools import stop_workers
+from sim.pools import quiet_worker, stop_workers
 
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 """A chart to draw: a function of (`Figures`, *args) and its arguments."""
@@ -51,13 +50,6 @@ def _kind(job: Job) -> str:
     return args[0].__name__ if function is in_new_figure else function.__name__
 
 
-def _plain_worker() -> None:
-    """A plot worker takes the default signal handling, not the CLI's: SIGTERM ends it at
-    once (no inherited handler raising inside it) and Ctrl-C is left to the parent."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def draw_all(jobs: list[Job]) -> None:
     """Draw independent figures, on every core when it pays: rendering dominates a run.
 
@@ -82,7 +74,7 @@ def draw_all(jobs: list[Job]) -> None:
     _DEALT[:] = [by_kind[i::workers] for i in range(workers)]  # before the workers fork
     Image.preinit()  # once here, not once per worker
     pool = ProcessPoolExecutor(
-        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=_plain_worker
+        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=quiet_worker
     )
     try:
         drawing = [pool.submit(_draw_dealt, number) for number in range(1, workers)]
