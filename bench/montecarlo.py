@@ -193,7 +193,7 @@ def end_to_end(scenario: str, n: int, jobs: int, seed: int, bands: Bands) -> dic
         cmd += ["--seed", str(seed), "--bands", bands, "--out", f"{out}/r"]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
-        peak, method = _watch(proc)
+        peak, peak_pss, method = _watch(proc)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{cmd} failed")
@@ -203,31 +203,35 @@ def end_to_end(scenario: str, n: int, jobs: int, seed: int, bands: Bands) -> dic
         "seconds": round(elapsed, 2),
         "replications_per_second": round(n / elapsed, 1),
         "peak_rss_mb": round(peak, 1),
+        "peak_pss_mb": round(peak_pss, 1),
         "peak_rss_of": method,
     }
 
 
-def _watch(proc: subprocess.Popen[bytes]) -> tuple[float, str]:
-    """Wait for ``proc``; the peak of its and its workers' summed RSS in MB (psutil), else
-    the peak RSS of the largest single process."""
+def _watch(proc: subprocess.Popen[bytes]) -> tuple[float, float, str]:
+    """Wait for ``proc``; the peaks of its and its workers' summed RSS and summed PSS in MB
+    (psutil), else the peak RSS of the largest single process (twice). Forked workers share
+    their parent's pages until either writes them: RSS counts a shared page in every
+    process, PSS splits it between them, so summed PSS is the memory the run takes."""
     try:
         import psutil
     except ImportError:
         proc.wait()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_maxrss / 1024, "largest process (psutil not installed)"
+        return usage.ru_maxrss / 1024, usage.ru_maxrss / 1024, "largest process (no psutil)"
     parent = psutil.Process(proc.pid)
-    peak = 0.0
+    peak = peak_pss = 0.0
     while proc.poll() is None:
-        total = 0
+        rss = pss = 0
         try:
             for p in [parent, *parent.children(recursive=True)]:
-                total += p.memory_info().rss
+                full = p.memory_full_info()
+                rss, pss = rss + full.rss, pss + getattr(full, "pss", full.rss)
         except psutil.Error:
             pass  # a worker ended between listing and reading
-        peak = max(peak, total / 2**20)
+        peak, peak_pss = max(peak, rss / 2**20), max(peak_pss, pss / 2**20)
         time.sleep(0.05)
-    return peak, "process and workers, summed (sampled every 50 ms)"
+    return peak, peak_pss, "process and workers, summed (sampled every 50 ms)"
 
 
 def main() -> None:
