@@ -5,11 +5,14 @@ Test modules import from here, never from `conftest` or from each other."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -101,3 +104,14 @@ def processes_mentioning(marker: str) -> list[str]:
         if marker in cmdline and proc.name.isdigit():
             found.append(f"{proc.name}: {cmdline}")
     return found
+
+
+@cache
+def synthetic() -> ModuleType:
+    """bench/synthetic.py, the generator of large portfolios, as a module."""
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,11 +9,8 @@ flat per site; these tests check that the indexes give each site its own answers
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -23,21 +20,11 @@ import sim
 from sim.gcpause import paused_gc
 from sim.scenario.loader import load_text
 from sim.scenario.topology import contract_halls, deliveries_at, rack_halls
-from tests.helpers import ROOT, dcsim
-
-
-@cache
-def _synthetic() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import ROOT, dcsim, synthetic
 
 
 def portfolio(sites: int, gpus_per_rack: int = 72) -> str:
-    text: str = _synthetic().portfolio(sites, gpus_per_rack)
+    text: str = synthetic().portfolio(sites, gpus_per_rack)
     return text
 
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
 import json
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -31,18 +28,8 @@ from sim.engine.coupling import site_groups
 from sim.engine.realize import Streams, realize
 from sim.scenario.loader import load_file, load_text
 from sim.scenario.schema import Scenario
-from tests.helpers import ROOT, SCENARIOS, dcsim
+from tests.helpers import SCENARIOS, STORY, dcsim, synthetic
 from tests.strategies import scenarios
-
-
-@cache
-def _synthetic() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def by_site_and_contract(recorder: Recorder) -> dict[str, Any]:
@@ -118,7 +105,7 @@ def coupled_plan() -> Plan:
     """Three generated sites, where contract c1 takes the units of the halls of s0 and s1
     (s0's halls are named like s1's, so they fill the same tranches): s0 and s1 are coupled
     through c1's ledger, s2 is on its own."""
-    concrete, _ = realize(load_text(_synthetic().portfolio(3)).scenario)
+    concrete, _ = realize(load_text(synthetic().portfolio(3)).scenario)
     plan = build_plan(concrete)
     c1 = plan.contracts["c1"]
     sites = tuple(
@@ -135,7 +122,7 @@ def coupled_plan() -> Plan:
 
 
 def test_sites_are_grouped_by_the_contracts_their_halls_serve() -> None:
-    concrete, _ = realize(load_text(_synthetic().portfolio(3)).scenario)
+    concrete, _ = realize(load_text(synthetic().portfolio(3)).scenario)
     assert site_groups(build_plan(concrete)) == [["s0"], ["s1"], ["s2"]]
     assert site_groups(coupled_plan()) == [["s0", "s1"], ["s2"]]
 
@@ -159,24 +146,10 @@ def two_sites(first: str) -> dict[str, Any]:
     """Sites a and b, the same in all but name, each with its delivery and contract; ``first``
     comes first in the file (sites, deliveries and contracts alike)."""
 
-    def site() -> dict[str, Any]:
-        return {
-            "grid": [{"name": "g", "mw": 10, "energized": "2026-01-01"}],
-            "crews": {"count": 1, "racks_per_week": 7, "lot_racks": 7},
-            "halls": {
-                "h": {
-                    "it_mw": 2,
-                    "gross_mw": 3,
-                    "construction": {"start": "2026-01-01", "duration": "30d"},
-                    "commissioning": "10d",
-                }
-            },
-        }
-
     order = [first, "b" if first == "a" else "a"]
     return {
         "scenario": {"name": "twins", "start": "2026-01-01", "end": "2026-06-30", "step": "week"},
-        "sites": {name: site() for name in order},
+        "sites": {name: copy.deepcopy(STORY["sites"]["s"]) for name in order},  # the story's
         "platforms": {"p": {"gpus_per_rack": 8, "it_kw_per_rack": 100, "burn_in": "3d"}},
         "deliveries": {
             f"d_{name}": {
@@ -268,7 +241,7 @@ def test_each_site_of_a_generated_portfolio_runs_in_an_environment_of_its_own(
             made.append(self)
 
     monkeypatch.setattr("sim.engine.model.simpy.Environment", Counted)
-    concrete, _ = realize(load_text(_synthetic().portfolio(12)).scenario)
+    concrete, _ = realize(load_text(synthetic().portfolio(12)).scenario)
     plan = build_plan(concrete)
     simulate(plan)
     assert len(made) == 12
