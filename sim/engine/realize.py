@@ -27,7 +27,7 @@ lists; a test checks that a replication leaves both scenarios as they were).
 from __future__ import annotations
 
 from sim.engine.inputs import Input, compiled, rebuild
-from sim.engine.streams import Streams
+from sim.engine.streams import StreamKey, Streams
 from sim.scenario.schema import Scenario
 
 __all__ = ["Streams", "realize"]
@@ -43,80 +43,92 @@ def realize(
     already spent (see `sim.engine.status.in_progress`).
     """
     program = compiled(scenario)
-    draws: dict[str, float] = {}
+    drawing = _Drawing(streams)
     values: list[float] = []
     for item in program.inputs:
         if item.spent is None:
-            value = _draw(item, streams, draws)
+            value = drawing.draw(item)
         else:
             threshold = item.spent if item.less is None else item.spent - values[item.less]
-            value = _draw_longer(item, streams, threshold, draws)
-        draws.setdefault(item.record, value)  # one entry per independent input
+            value = drawing.longer(item, threshold)
+        drawing.draws.setdefault(item.record, value)  # one entry per independent input
         values.append(value)
     if program.root is None:
-        return scenario, draws
-    return rebuild(program.root, scenario, values), draws
+        return scenario, drawing.draws
+    return rebuild(program.root, scenario, values), drawing.draws
 
 
 _TINY = 2.0**-53
 
 
-def _draw(item: Input, streams: Streams | None, draws: dict[str, float]) -> float:
-    if streams is None:
-        return item.dist.plan()
-    risks = [streams.uniform(key) for key in item.risks]
-    return item.dist.draw(_uniform(item, streams, draws), risks)
+class _Drawing:
+    """One replication's draws (``streams`` None: the plan run's values)."""
 
+    def __init__(self, streams: Streams | None) -> None:
+        self.streams = streams
+        self.draws: dict[str, float] = {}
+        self.factors: dict[str, float] = {}
+        """A common factor's normal (Phi^-1 of its uniform), by stream key: every input that
+        names the factor shares it."""
 
-def _uniform(item: Input, streams: Streams, draws: dict[str, float]) -> float:
-    """The uniform an input's draw is the quantile of: its own stream's, through the Gaussian
-    copula of its common factors when it has any."""
-    u = streams.uniform(item.key)
-    if item.factors is not None:
-        u = _copula(u, item, streams, draws)
-    return u
+    def draw(self, item: Input) -> float:
+        if self.streams is None:
+            return item.dist.plan()
+        risks = [self.streams.uniform(key) for key in item.risks]
+        return item.dist.draw(self.uniform(item, self.streams), risks)
 
+    def uniform(self, item: Input, streams: Streams) -> float:
+        """The uniform an input's draw is the quantile of: its own stream's, through the
+        Gaussian copula of its common factors when it has any."""
+        u = streams.uniform(item.key)
+        if item.factors is not None:
+            u = self.copula(u, item.own, item.factors, streams)
+        return u
 
-def _copula(u: float, item: Input, streams: Streams, draws: dict[str, float]) -> float:
-    """The input's uniform after the Gaussian copula on its weighted common factors."""
-    from scipy import special
+    def copula(
+        self, u: float, own: float, factors: tuple[tuple[StreamKey, float], ...], streams: Streams
+    ) -> float:
+        """The input's uniform after the Gaussian copula on its weighted common factors."""
+        from scipy import special
 
-    assert item.factors is not None
-    z = item.own * float(special.ndtri(u))
-    for key, weight in item.factors:
-        f = streams.uniform(key)
-        draws.setdefault(key.name, f)
-        z += weight * float(special.ndtri(f))
-    return min(max(float(special.ndtr(z)), _TINY), 1.0 - _TINY)
+        z = own * float(special.ndtri(u))
+        for key, weight in factors:
+            normal = self.factors.get(key.name)
+            if normal is None:
+                f = streams.uniform(key)
+                self.draws.setdefault(key.name, f)
+                normal = self.factors[key.name] = float(special.ndtri(f))
+            z += weight * normal
+        return min(max(float(special.ndtr(z)), _TINY), 1.0 - _TINY)
 
+    def longer(self, item: Input, elapsed: float) -> float:
+        """A draw of the input given that it exceeds ``elapsed`` (work under way at the data
+        date).
 
-def _draw_longer(
-    item: Input, streams: Streams | None, elapsed: float, draws: dict[str, float]
-) -> float:
-    """A draw of the input given that it exceeds ``elapsed`` (work under way at the data date).
-
-    The unconditional draw is kept when it already exceeds ``elapsed``, so a status update
-    changes no draw it does not have to (common random numbers). Otherwise the base uniform u,
-    which then lies in (0, F(x)) with x the base value that reaches ``elapsed`` (risk events as
-    drawn), is mapped onto the upper part: u' = F(x) + (u / F(x)) (1 - F(x)). Both branches
-    together are exactly the conditional distribution given D > elapsed. The plan run keeps
-    the plan value when it exceeds ``elapsed``, else takes the conditional median. When no
-    value can exceed ``elapsed`` (a bounded or fixed duration already overrun), the work ends
-    at the data date.
-    """
-    dist = item.dist
-    drawn = _draw(item, streams, draws)
-    if drawn > elapsed:
-        return drawn
-    u0 = 0.5 if streams is None else _uniform(item, streams, draws)
-    added = 0.0 if streams is None else drawn - dist.quantile(u0)
-    target = elapsed - added  # the base value must exceed this
-    f = _cdf(item, target)
-    if f >= 1.0 - 1e-12:
-        return elapsed
-    # the plan run takes the conditional median (u0 = 0.5 maps to the middle of the top part)
-    u = f + (0.5 if streams is None else (u0 / f if f > 0 else u0)) * (1.0 - f)
-    return max(dist.quantile(min(u, 1.0 - 1e-12)) + added, elapsed)
+        The unconditional draw is kept when it already exceeds ``elapsed``, so a status
+        update changes no draw it does not have to (common random numbers). Otherwise the
+        base uniform u, which then lies in (0, F(x)) with x the base value that reaches
+        ``elapsed`` (risk events as drawn), is mapped onto the upper part:
+        u' = F(x) + (u / F(x)) (1 - F(x)). Both branches together are exactly the
+        conditional distribution given D > elapsed. The plan run keeps the plan value when it
+        exceeds ``elapsed``, else takes the conditional median. When no value can exceed
+        ``elapsed`` (a bounded or fixed duration already overrun), the work ends at the data
+        date.
+        """
+        dist, streams = item.dist, self.streams
+        drawn = self.draw(item)
+        if drawn > elapsed:
+            return drawn
+        u0 = 0.5 if streams is None else self.uniform(item, streams)
+        added = 0.0 if streams is None else drawn - dist.quantile(u0)
+        target = elapsed - added  # the base value must exceed this
+        f = _cdf(item, target)
+        if f >= 1.0 - 1e-12:
+            return elapsed
+        # the plan run takes the conditional median (u0 = 0.5 maps to the middle of the top
+        # part)
+        u = f + (0.5 if streams is None else (u0 / f if f > 0 else u0)) * (1.0 - f)
+        return max(dist.quantile(min(u, 1.0 - 1e-12)) + added, elapsed)
 
 
 def _cdf(item: Input, x: float) -> float:
