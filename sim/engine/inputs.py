@@ -163,8 +163,8 @@ class _Compiler:
                 if found is not None:
                     children.append((name, found))
         if isinstance(build.slip, _DISTS):
-            duration = self.visit(build.duration, f"{path}.duration")
-            if isinstance(duration, int):
+            if isinstance(build.duration, _DISTS):  # drawn as usual, then the slip given it
+                duration = self.add(build.duration, f"{path}.duration")
                 children.append(("duration", duration))
                 slip = self.add(build.slip, f"{path}.slip", elapsed, duration)
             else:
