@@ -37,12 +37,16 @@ def campaigns(recorder: Recorder, sites: list[str]) -> dict[str, tuple[float, fl
 
 
 def crew_cost(
-    scenario: Scenario, recorder: Recorder, sites: list[str], grid: np.ndarray
+    scenario: Scenario,
+    spans: dict[str, tuple[float, float]],
+    sites: list[str],
+    grid: np.ndarray,
 ) -> np.ndarray:
-    """Per site (rows) and grid time: the crews' cost from time 0 to then, in USD."""
+    """Per site (rows) and grid time: the crews' cost from time 0 to then, in USD, from the
+    sites' installation ``spans`` (`campaigns`)."""
     out = np.zeros((len(sites), len(grid)))
     rows = {site: i for i, site in enumerate(sites)}  # not sites.index: linear per site
-    for site, (begin, end) in campaigns(recorder, sites).items():
+    for site, (begin, end) in spans.items():
         crews = scenario.sites[site].crews
         if crews is None or not crews.cost_usd_per_week:
             continue

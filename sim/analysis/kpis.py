@@ -22,6 +22,7 @@ from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, mo
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
+from sim.analysis.runmoney import RunMoney
 from sim.analysis.sitetotals import final_values, money_totals, peaks, usd
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
@@ -201,12 +202,14 @@ def kpi_row(
     arrays: Arrays,
     rows: LevelRows | None = None,
     flows: MonthlyFlows | None = None,
+    money: RunMoney | None = None,
 ) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
     start, NaN when not reached in the horizon. ``rows``: the recorder's level changes as
     arrays, when the caller has them (`sim.analysis.records`); ``flows``: the run's
-    `monthly_flows`, when already built."""
+    `monthly_flows`, when already built; ``money``: its `sim.analysis.runmoney.run_money`,
+    when already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
     counted = deliveries(recorder)
@@ -235,7 +238,7 @@ def kpi_row(
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
-    out.update(finance_kpis(scenario, recorder, rows, flows))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, rows, flows, money))  # <contract>.npv_usd, npv_usd
     return out
 
 
