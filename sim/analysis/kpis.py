@@ -169,15 +169,22 @@ def gpu_months(gpu_days: float) -> float:
 
 
 def actual_and_planned(
-    scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+    scenario: Scenario,
+    name: str,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus: np.ndarray,
+    actual: Billing | None = None,
 ) -> tuple[Billing, Billing]:
-    """How contract ``name`` bills as delivered, and as planned (every tranche on its due
-    date). The plan bills the same share of its GPUs as the run (less those out for repair,
-    for a contract billing available GPUs), so revenue lost to slips counts slips only."""
+    """How contract ``name`` bills as delivered (``actual``, when the caller has it), and as
+    planned (every tranche on its due date). The plan bills the same share of its GPUs as the
+    run (less those out for repair, for a contract billing available GPUs), so revenue lost
+    to slips counts slips only."""
     contract = scenario.contracts[name]
     start = scenario.scenario.start
     per_unit = due_gpus_per_unit(scenario, name)
-    actual = billing(contract, start, times, units, gpus, per_unit)
+    if actual is None:
+        actual = billing(contract, start, times, units, gpus, per_unit)
     delivered = float(units.sum()) * per_unit
     billed = float(gpus.sum()) / delivered if delivered else 1.0
     due_t, due_u = due_schedule(contract, start)
@@ -186,13 +193,18 @@ def actual_and_planned(
 
 
 def revenue_lost_to_slips(
-    scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+    scenario: Scenario,
+    name: str,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus: np.ndarray,
+    actual: Billing | None = None,
 ) -> float:
     """Revenue in the horizon had every tranche been delivered on its due date, less the
-    revenue actually earned (each to the cent)."""
+    revenue actually earned (each to the cent); ``actual`` as for `actual_and_planned`."""
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual, planned = actual_and_planned(scenario, name, times, units, gpus)
+    actual, planned = actual_and_planned(scenario, name, times, units, gpus, actual)
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
@@ -212,7 +224,11 @@ def kpi_row(
     when already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
-    counted = deliveries(recorder)
+    if money is None:
+        counted, actuals = deliveries(recorder), {}
+    else:  # the same arrays and billing, worked out once for the run's tables
+        counted = {c.name: c.counted for c in money.contracts}
+        actuals = {c.name: c.billed for c in money.contracts}
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
@@ -228,7 +244,7 @@ def kpi_row(
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
         out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
         out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(
-            scenario, name, *counted.get(name, NO_DELIVERIES)
+            scenario, name, *counted.get(name, NO_DELIVERIES), actuals.get(name)
         )
     columns = arrays.columns  # the portfolio is the last row
     out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())

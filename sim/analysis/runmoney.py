@@ -35,6 +35,12 @@ class ContractRun:
     """(times, changes) of the units owed (`sim.analysis.money.owed_schedule`)."""
     gpus_per_unit: float
     billing: Billing
+    counted: tuple[np.ndarray, np.ndarray, np.ndarray]
+    """(times, units, GPUs) in time order, as `sim.analysis.fills.deliveries` sorts them:
+    the same arrays when they were recorded in time order."""
+    billed: Billing
+    """What bills from ``counted``: `billing` when ``counted`` are the same arrays (the KPIs'
+    revenue lost to slips)."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +66,14 @@ def run_money(scenario: Scenario, recorder: Recorder) -> RunMoney:
         t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
         dropped = dropped_by.get(name, [])
         per_unit = due_gpus_per_unit(scenario, name)
+        bills = billing(contract, start, t, u, g, per_unit)
+        counted, billed = (t, u, g), bills
+        if (np.diff(t) < 0).any():  # a stable sort, as `deliveries` does
+            order = np.argsort(t, kind="stable")
+            counted = (t[order], u[order], g[order])
+            billed = billing(contract, start, *counted, per_unit)
+        owed = owed_schedule(contract, start, dropped)
         contracts.append(
-            ContractRun(
-                name,
-                contract,
-                t,
-                u,
-                g,
-                dropped,
-                owed_schedule(contract, start, dropped),
-                per_unit,
-                billing(contract, start, t, u, g, per_unit),
-            )
+            ContractRun(name, contract, t, u, g, dropped, owed, per_unit, bills, counted, billed)
         )
     return RunMoney(contracts, campaigns(recorder, list(scenario.sites)))
