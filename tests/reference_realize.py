@@ -94,7 +94,9 @@ class Walk:
             return new_dict if any(new_dict[k] is not v for k, v in value.items()) else value
         if isinstance(value, list):
             new_list = [self.walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
-            return new_list if any(n is not o for n, o in zip(new_list, value)) else value
+            return (
+                new_list if any(n is not o for n, o in zip(new_list, value, strict=True)) else value
+            )
         return value
 
     def under_way(self, build: Construction, path: str) -> Construction:

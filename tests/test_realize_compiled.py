@@ -6,7 +6,9 @@ correlation factors, shared keys and generated scenarios, in the plan run and re
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import weakref
 from typing import Any
 
@@ -119,9 +121,26 @@ def test_a_streams_uniform_is_its_seed_sequences_first_64_bits(
     streams = Streams(seed, index)
     assert streams.uniform(key) == uniform(seed, index, key)
     assert streams.uniform(StreamKey(key)) == uniform(seed, index, key)
-    # the generator still comes from numpy's own SeedSequence of the same stream
     sequence = np.random.SeedSequence(seed, spawn_key=(index, key_hash(key)))
     assert streams.sequence(key).state == sequence.state
+    # a generator: numpy's PCG64 in the state the key's own SeedSequence would give it
+    expected = np.random.Generator(np.random.PCG64(sequence))
+    generator = streams.generator(key)
+    assert generator.bit_generator.state == expected.bit_generator.state
+    assert (
+        generator.binomial(40, 0.3, size=5).tolist() == expected.binomial(40, 0.3, size=5).tolist()
+    )
+    assert streams.generator(key) is generator  # one per key: repeated draws continue it
+
+
+def test_streams_copy_and_pickle_with_their_generators() -> None:
+    streams = Streams(7, 3)
+    streams.generator("lot/fallout").random()
+    copies = [copy.deepcopy(streams), pickle.loads(pickle.dumps(streams))]
+    following = streams.generator("lot/fallout").random(3).tolist()
+    for copied in copies:  # each continues where the original was copied
+        assert copied.generator("lot/fallout").random(3).tolist() == following
+        assert copied.uniform("k") == streams.uniform("k")
 
 
 def test_a_negative_seed_is_refused_as_numpy_refuses_it() -> None:

@@ -20,10 +20,13 @@ the key alone; `StreamKey` computes them once, and a scenario's compiled inputs 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 _MASK = 0xFFFFFFFF
 _POOL = 4
@@ -31,8 +34,10 @@ _INIT_A = 0x43B0D7E5
 _MULT_A = 0x931E8875
 _MIX_L = 0xCA01F9DD
 _MIX_R = 0x4973F715
-# generate_state's hash constant starts at 0x8B51F9DD and is multiplied by 0x58F38DED before
-# each output word: `Streams.uniform` writes out its first values, 0x464A0A99 and 0x819D14A5.
+_INIT_B = 0x8B51F9DD
+_MULT_B = 0x58F38DED
+"""generate_state's hash constant starts at _INIT_B and is multiplied by _MULT_B before each
+output word (`Streams.uniform` writes out its first two values, 0x464A0A99 and 0x819D14A5)."""
 
 
 def key_hash(key: str) -> int:
@@ -136,32 +141,78 @@ class Streams:
         if isinstance(key, str):
             key = StreamKey(key)
         pool, position = self._prefix()
-        p0, p1, p2, p3 = pool
+        p0, p1 = pool[0], pool[1]
         hashed = key.hashed(position)
-        # SeedSequence's mix(pool word, hashed key word) for each key word and pool word,
-        # then generate_state(1, uint64): pool words 0 and 1 hashed into the low and high
-        # halves (the constants written out: this is the hot loop of drawing inputs)
+        # SeedSequence mixes each key word into each pool word (a pool word takes nothing
+        # from the others at this stage), then generate_state(1, uint64) hashes pool words 0
+        # and 1 into the low and high halves: words 2 and 3 are not needed. The constants
+        # are written out: this is the hot loop of drawing inputs.
         for i in range(0, len(hashed), 4):
             r = (0xCA01F9DD * p0 - 0x4973F715 * hashed[i]) & 0xFFFFFFFF
             p0 = r ^ (r >> 16)
             r = (0xCA01F9DD * p1 - 0x4973F715 * hashed[i + 1]) & 0xFFFFFFFF
             p1 = r ^ (r >> 16)
-            r = (0xCA01F9DD * p2 - 0x4973F715 * hashed[i + 2]) & 0xFFFFFFFF
-            p2 = r ^ (r >> 16)
-            r = (0xCA01F9DD * p3 - 0x4973F715 * hashed[i + 3]) & 0xFFFFFFFF
-            p3 = r ^ (r >> 16)
         low = (p0 ^ 0x8B51F9DD) * 0x464A0A99 & 0xFFFFFFFF
         high = (p1 ^ 0x464A0A99) * 0x819D14A5 & 0xFFFFFFFF
         state = (low ^ (low >> 16)) | (high ^ (high >> 16)) << 32
         return ((state >> 11) + 0.5) * 2.0**-53
 
     def sequence(self, key: str) -> np.random.SeedSequence:
-        """numpy's seed sequence of ``key`` (`uniform` computes its first words directly)."""
+        """numpy's seed sequence of ``key`` (`uniform` and `generator` compute its words
+        directly)."""
         return np.random.SeedSequence(self.seed, spawn_key=(self.replication, key_hash(key)))
 
     def generator(self, key: str) -> np.random.Generator:
-        """A generator for ``key`` (for repeated draws, such as fallout per lot)."""
+        """A generator for ``key`` (for repeated draws, such as fallout per lot): numpy's
+        PCG64 seeded with the first four 64-bit words of the key's sequence."""
         gen = self._generators.get(key)
         if gen is None:
-            gen = self._generators[key] = np.random.Generator(np.random.PCG64(self.sequence(key)))
+            words = _State(self._state(_generator_key(key), 8))
+            # numpy seeds a bit generator from any ISeedSequence; its stubs name SeedSequence
+            bits = np.random.PCG64(words)  # type: ignore[arg-type]
+            gen = self._generators[key] = np.random.Generator(bits)
         return gen
+
+    def _state(self, key: StreamKey, n_words: int) -> list[int]:
+        """SeedSequence's ``generate_state(n_words // 2, uint64)`` of ``key``, as 64-bit ints."""
+        pool, position = self._prefix()
+        pool = list(pool)
+        hashed = key.hashed(position)
+        for i in range(0, len(hashed), _POOL):
+            for dst in range(_POOL):
+                r = (_MIX_L * pool[dst] - _MIX_R * hashed[i + dst]) & _MASK
+                pool[dst] = r ^ (r >> 16)
+        out = []
+        for i, (xor, times) in enumerate(_output_hashes(n_words)):
+            value = (pool[i % _POOL] ^ xor) * times & _MASK
+            out.append(value ^ (value >> 16))
+        return [low | high << 32 for low, high in zip(out[::2], out[1::2], strict=True)]
+
+
+@functools.cache
+def _output_hashes(n_words: int) -> tuple[tuple[int, int], ...]:
+    """generate_state's hash constant before and after each output word's step."""
+    out = []
+    hash_b = _INIT_B
+    for _ in range(n_words):
+        before, hash_b = hash_b, hash_b * _MULT_B & _MASK
+        out.append((before, hash_b))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=2**14)
+def _generator_key(name: str) -> StreamKey:
+    """A generator's key (the same lot and cohort keys recur in every replication)."""
+    return StreamKey(name)
+
+
+class _State(ISeedSequence):
+    """Seed words already generated, given to numpy's PCG64 as its seed sequence."""
+
+    def __init__(self, words: list[int]) -> None:
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        if np.dtype(dtype) != np.uint64 or n_words != len(self.words):
+            raise ValueError(f"seed words for PCG64 only (4 uint64), not {n_words} {dtype}")
+        return np.array(self.words, dtype=np.uint64)
