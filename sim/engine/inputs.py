@@ -51,8 +51,6 @@ class Input:
     """Work under way whose slip is drawn given the duration: the duration's input."""
 
 
-
-
 @dataclass(frozen=True)
 class Node:
     """A model, dict or list that holds an input: its children that do (field name, key or
