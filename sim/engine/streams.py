@@ -6,16 +6,17 @@ executor, or which other streams exist. A generator (repeated draws, such as fal
 lot) is numpy's PCG64 seeded from that sequence.
 
 An input's uniform is the first 64 bits that sequence generates. Building a `SeedSequence`
-costs about 8 us, and a replication of the portfolio needs about forty of them, so the
-uniforms are computed here with the same arithmetic, bit for bit (the algorithm is
-M. E. O'Neill's ``seed_seq_fe``, which numpy's `SeedSequence` implements with a 4-word pool
-and fixes for stream compatibility; a test compares the two on random seeds and keys).
-SeedSequence mixes its entropy words into the pool one after another: the seed's words
-(padded to the pool's size), the replication's, then the key's. So the pool after the seed
-and the replication is computed once per replication (`Streams`), and each key mixes in only
-its own words. A key's words, hashed as they are at their place in the sequence, depend on
-the key alone; `StreamKey` computes them once, and a scenario's compiled inputs keep theirs
-(see `sim.engine.realize`).
+costs about 8 us, and a replication of the portfolio needs about forty of them (inputs,
+risk events, copula factors, and a generator per lot), so their words are computed here with
+SeedSequence's own arithmetic, bit for bit (M. E. O'Neill's ``seed_seq_fe`` with a 4-word
+pool; tests compare the two on random seeds and keys, so a numpy that changed it would be
+caught). SeedSequence mixes its entropy words into the pool one after another: the seed's
+words (padded to the pool's size), the replication's, then the key's. So the pool after the
+seed and the replication is computed once per replication (`Streams`), and each key mixes in
+only its own words. A key's words, hashed as they are at their place in the sequence, depend
+on the key alone: `StreamKey` computes them once; a scenario's compiled inputs keep theirs
+(see `sim.engine.inputs`), and generators' keys, which recur in every replication, are kept
+too. A generator is numpy's PCG64 given those words through numpy's `ISeedSequence`.
 """
 
 from __future__ import annotations
