@@ -108,6 +108,32 @@ class StreamKey:
         return found
 
 
+@functools.lru_cache(maxsize=64)
+def _seeded(seed: int) -> tuple[tuple[int, ...], int]:
+    """The pool after the seed's words (the same in every replication of a run), and the
+    number of entropy words so far: the seed's first words (padded with zeros to the pool's
+    size) hashed into the pool, the pool mixed with itself, then any further seed words."""
+    entropy = _words(seed)
+    entropy += [0] * (_POOL - len(entropy))
+    pool = [_hashmix(entropy[i], i) for i in range(_POOL)]
+    call = _POOL
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                pool[dst] = _mix(pool[dst], _hashmix(pool[src], call))
+                call += 1
+    for position in range(_POOL, len(entropy)):
+        _mix_in(pool, entropy[position], position)
+    return tuple(pool), len(entropy)
+
+
+def _mix_in(pool: list[int], word: int, position: int) -> None:
+    """Mix the entropy word at ``position`` (past the pool's size) into every pool word."""
+    call = _first_call(position)
+    for dst in range(_POOL):
+        pool[dst] = _mix(pool[dst], _hashmix(word, call + dst))
+
+
 class Streams:
     """Independent random streams of one replication, by key."""
 
@@ -121,20 +147,12 @@ class Streams:
         """The pool after the seed's and the replication's words, and where the key's words
         start in the entropy (SeedSequence's `mix_entropy` up to the spawn key's last part)."""
         if self._pool is None:
-            seed = _words(self.seed)
-            entropy = seed + [0] * (_POOL - len(seed)) + _words(self.replication)
-            pool = [_hashmix(entropy[i], i) for i in range(_POOL)]
-            call = _POOL
-            for src in range(_POOL):
-                for dst in range(_POOL):
-                    if src != dst:
-                        pool[dst] = _mix(pool[dst], _hashmix(pool[src], call))
-                        call += 1
-            for position in range(_POOL, len(entropy)):
-                for dst in range(_POOL):
-                    pool[dst] = _mix(pool[dst], _hashmix(entropy[position], call))
-                    call += 1
-            self._pool = pool, len(entropy)
+            seeded, position = _seeded(self.seed)
+            pool = list(seeded)
+            for word in _words(self.replication):
+                _mix_in(pool, word, position)
+                position += 1
+            self._pool = pool, position
         return self._pool
 
     def uniform(self, key: str | StreamKey) -> float:
