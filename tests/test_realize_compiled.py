@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sim
 from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.engine.streams import StreamKey, key_hash
@@ -152,17 +153,21 @@ def test_a_negative_seed_is_refused_as_numpy_refuses_it() -> None:
 
 def test_a_replication_leaves_the_scenario_and_its_concrete_copy_as_they_were() -> None:
     """The concrete scenario shares every certain part with the uncertain one, so nothing
-    downstream may change either: run a replication through the engine and every table."""
+    downstream may change either: run a replication through the engine and every table,
+    and the plan run through its tables and summary."""
     for name in ("portfolio.yaml", "iren_childress_2026-06-30.yaml"):
         (loaded,) = [v for k, v in load_all(SCENARIOS / name).items() if k is None]
         scenario = loaded.scenario
         before = scenario.model_dump()
         concrete, _ = realize(scenario, Streams(5, 1))
-        concrete_before = concrete.model_dump()
+        planned, _ = realize(scenario)
+        concrete_before, planned_before = concrete.model_dump(), planned.model_dump()
         simulate(apply_status(build_plan(concrete), concrete), Random(Streams(5, 1)))
         replicate(scenario, 5, 1, "all")
+        sim.run(scenario)
         assert scenario.model_dump() == before
         assert concrete.model_dump() == concrete_before
+        assert planned.model_dump() == planned_before
         assert realize(scenario, Streams(5, 1))[0].model_dump() == concrete_before
 
 
