@@ -96,14 +96,25 @@ class Installation:
         if not self._wake.triggered:
             self._wake.succeed()
 
-    def _dispatcher(self) -> Process:
-        if self.site.as_of is not None:
-            yield self._at(self.site.as_of)  # before it, only recorded installations
-            yield self.env.timeout(0.0)  # and those recorded on the data date go first
-        while True:
-            self._dispatch()
-            self._wake = self.env.event()
-            yield self._wake
+    def start_crews(self) -> None:
+        """Dispatch work each time the crews are woken (`_notify`: racks arrived, a hall is
+        ready, a crew is free), as a callback of the wake-up event (a process resumed by it
+        would cost a generator step each time, at the same moment). With a status update,
+        not before the data date: until then only recorded installations."""
+        if self.site.as_of is None:
+            self._wake.callbacks.append(self._woken)
+        else:
+            self.env.process(self._from_data_date(self.site.as_of))
+
+    def _from_data_date(self, as_of: Days) -> Process:
+        yield self._at(as_of)
+        yield self.env.timeout(0.0)  # installations recorded on the data date go first
+        self._woken(None)
+
+    def _woken(self, _: simpy.Event | None) -> None:
+        self._dispatch()
+        self._wake = self.env.event()
+        self._wake.callbacks.append(self._woken)
 
     def _next_job(self) -> tuple[Lot, HallState] | None:
         """The first waiting lot that fits a ready hall, and the first such hall."""
@@ -158,7 +169,8 @@ class Installation:
             },
         )
         work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
-        self._after(work, lambda: self._job_done(hall, platform, racks, stage))
+        installed = self.env.timeout(work)
+        installed.callbacks.append(lambda _: self._job_done(hall, platform, racks, stage))
 
     def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """The crew is done and free again; the racks draw power and start their burn-in."""
@@ -178,10 +190,8 @@ class Installation:
             },
         )
         self._notify()
-        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks, stage))
-
-    def _after(self, delay: Days, then: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _: then())  # ``then`` in ``delay`` days
+        burn_in = self.env.timeout(platform.burn_in)
+        burn_in.callbacks.append(lambda _: self._burnt_in(hall, platform, racks, stage))
 
     def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set

@@ -91,7 +91,7 @@ class SiteModel(Installation):
         for hall in sorted(self.halls, key=lambda h: h.plan.name):
             self.env.process(self._hall(hall))
         if self.site.crews is not None:
-            self.env.process(self._dispatcher())
+            self.start_crews()
 
     def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
