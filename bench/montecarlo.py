@@ -122,15 +122,10 @@ def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, 
     """One replication by stage, beside the bare SimPy floor: each figure is the best of
     three passes' means over ``reps`` replications, in CPU time of this process (the
     machine may be shared: wall time would count the other processes' turns)."""
-    import numpy as np
-
     import sim
-    from sim.analysis.kpis import KPI_COLUMNS, kpi_row
-    from sim.analysis.records import level_rows
-    from sim.analysis.timeline import compute_arrays
     from sim.engine import Random, apply_status, build_plan, simulate
     from sim.engine.realize import Streams, realize
-    from sim.montecarlo.replications import band_metrics, replicate
+    from sim.montecarlo.replications import replicate
 
     loaded = sim.load(scenario)
     names = ["realize", "plan", "simulate", "tables", "kpis", "pack"]
@@ -141,23 +136,7 @@ def replication(scenario: str, reps: int, seed: int, bands: Bands) -> dict[str, 
         laps = Laps(names)
         for i in range(reps):
             laps.start()
-            streams = Streams(seed, i)
-            concrete, draws = realize(loaded, streams)
-            laps.lap("realize")
-            plan = apply_status(build_plan(concrete), concrete)
-            laps.lap("plan")
-            recorder = simulate(plan, Random(streams))
-            laps.lap("simulate")
-            rows = level_rows(recorder, list(concrete.sites))
-            metrics = band_metrics(concrete, bands)
-            arrays = compute_arrays(concrete, recorder, rows=rows, only={*metrics, *KPI_COLUMNS})
-            laps.lap("tables")
-            kpis = kpi_row(concrete, recorder, arrays, rows)
-            kpis.update({f"input.{k}": v for k, v in draws.items()})
-            laps.lap("kpis")
-            columns = [arrays.columns[c] for c in metrics]
-            np.stack(columns).astype(np.float32)
-            laps.lap("pack")
+            replicate(loaded, seed, i, bands, lap=laps.lap)
         start = time.process_time()
         for i in range(reps):
             replicate(loaded, seed, i, bands)

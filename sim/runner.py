@@ -14,6 +14,7 @@ from typing import Any
 from sim.analysis.finance import monthly_flows, monthly_table
 from sim.analysis.kpis import summarize
 from sim.analysis.records import level_rows
+from sim.analysis.runmoney import run_money
 from sim.analysis.timeline import compute_arrays, tables_of, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
 from sim.engine.realize import realize
@@ -93,8 +94,9 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
         rows = level_rows(recorder, list(concrete.sites))  # shared by the tables below
         # the monthly flows first: their arrays come and go before the timeline's are held
         # (the peak memory of a 10,000-site run was the monthly arrays on top of the tables)
-        flows = monthly_flows(concrete, recorder, rows)
-        arrays = compute_arrays(concrete, recorder, rows=rows)
+        money = run_money(concrete, recorder)  # likewise
+        flows = monthly_flows(concrete, recorder, rows, money=money)
+        arrays = compute_arrays(concrete, recorder, rows=rows, money=money)
         del rows  # its keys and grouping by site (0.3 GB at 10,000 sites): not in the tables
         tables = tables_of(concrete, recorder, arrays)
         summary = summarize(concrete, recorder, tables, flows)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.analysis.money import escalated_days, late_credits, prepayments
+from sim.analysis.money import Billing, escalated_days, late_credits, prepayments
 from sim.scenario.schema.contract import GpuCloudContract
 
 START = dt.date(2026, 1, 1)
@@ -56,3 +56,41 @@ def test_prepayment_is_received_before_due_and_credited_over_the_rest_of_the_ter
     np.testing.assert_allclose(received, [0, 10, 20, 20, 20, 20, 20] * np.array(per_unit))
     # All 20 units delivered on day 10: credited back evenly from day 510 to day 1010.
     np.testing.assert_allclose(credited, [0, 0, 0, 0, 10 * per_unit, 20 * per_unit, 20 * per_unit])
+
+
+def _table_cumulative(b: Billing, grid: np.ndarray) -> np.ndarray:
+    """Billing.cumulative as the plain table of every increment at every grid time."""
+    upper = np.minimum(grid[None, :], b.end[:, None])
+    billed = (
+        escalated_days(upper, b.anchor, b.escalator)
+        - escalated_days(b.begin, b.anchor, b.escalator)[:, None]
+    )
+    billed = np.where(upper > b.begin[:, None], billed, 0.0)
+    return (b.rate[:, None] * billed).sum(axis=0)  # type: ignore[no-any-return]
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(-400, 3000), st.floats(-500, 3000), st.floats(0, 1e6)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.floats(-100, 4000), min_size=2, max_size=60, unique=True),
+    st.floats(-400, 800),
+    st.sampled_from([0.0, 0.025, 0.03, 0.1]),
+)
+def test_cumulative_revenue_is_the_table_of_every_increment_to_the_bit(
+    rows: list[tuple[float, float, float]],
+    times: list[float],
+    anchor: float,
+    escalator: float,
+) -> None:
+    # Increments that end before they begin (an amendment ended the term), grid times before
+    # the start, on an end or a begin: the value at a time is the multiplier's integral to
+    # that time or to the end.
+    begin = np.array([max(r[0], 0.0) for r in rows])
+    end = begin + np.array([r[1] for r in rows])
+    end[::3] = begin[::3]  # some bill for no time at all
+    grid = np.sort(np.array([*times, *end[:2], *begin[:2]]))
+    b = Billing(begin, end, np.array([r[2] for r in rows]), anchor, escalator, begin)
+    assert np.array_equal(b.cumulative(grid), _table_cumulative(b, grid))

@@ -22,13 +22,14 @@ def campaigns(recorder: Recorder, sites: list[str]) -> dict[str, tuple[float, fl
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     left: dict[str, float] = {}
-    for e in recorder.events:
-        if e.kind is Kind.DELIVERY and e.milestone is Milestone.ARRIVED:
-            first[e.site] = min(first.get(e.site, e.t), e.t)
-            left[e.site] = left.get(e.site, 0.0) + e.quantity
-        elif e.milestone is Milestone.RACKS_INSTALLED:
-            last[e.site] = max(last.get(e.site, e.t), e.t)
-            left[e.site] = left.get(e.site, 0.0) - e.quantity
+    arrived, installed = Milestone.ARRIVED, Milestone.RACKS_INSTALLED
+    for t, _, site, kind, _, _, milestone, quantity in recorder.events:  # unpacked: fast
+        if milestone is arrived and kind is Kind.DELIVERY:
+            first[site] = min(first.get(site, t), t)
+            left[site] = left.get(site, 0.0) + quantity
+        elif milestone is installed:
+            last[site] = max(last.get(site, t), t)
+            left[site] = left.get(site, 0.0) - quantity
     return {
         site: (first[site], last.get(site, 0.0) if left[site] <= QUANTITY_EPS else np.inf)
         for site in sites
@@ -37,12 +38,16 @@ def campaigns(recorder: Recorder, sites: list[str]) -> dict[str, tuple[float, fl
 
 
 def crew_cost(
-    scenario: Scenario, recorder: Recorder, sites: list[str], grid: np.ndarray
+    scenario: Scenario,
+    spans: dict[str, tuple[float, float]],
+    sites: list[str],
+    grid: np.ndarray,
 ) -> np.ndarray:
-    """Per site (rows) and grid time: the crews' cost from time 0 to then, in USD."""
+    """Per site (rows) and grid time: the crews' cost from time 0 to then, in USD, from the
+    sites' installation ``spans`` (`campaigns`)."""
     out = np.zeros((len(sites), len(grid)))
     rows = {site: i for i, site in enumerate(sites)}  # not sites.index: linear per site
-    for site, (begin, end) in campaigns(recorder, sites).items():
+    for site, (begin, end) in spans.items():
         crews = scenario.sites[site].crews
         if crews is None or not crews.cost_usd_per_week:
             continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ import pandas as pd
 
 from sim.analysis.records import LevelRows
 from sim.analysis.roots import brentq
+from sim.analysis.runmoney import RunMoney
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
@@ -51,14 +53,19 @@ class MonthlyFlows:
 
 
 def monthly_flows(
-    scenario: Scenario, recorder: Recorder, rows: LevelRows | None = None, by_column: bool = True
+    scenario: Scenario,
+    recorder: Recorder,
+    rows: LevelRows | None = None,
+    by_column: bool = True,
+    money: RunMoney | None = None,
 ) -> MonthlyFlows:
     """The run's net cash flows by calendar month (exact: evaluated at month ends); ``rows``
-    as for `sim.analysis.timeline.compute_arrays`. Without ``by_column`` (the NPVs need only
-    the net flows), `MonthlyFlows.money` is left empty and no other column is computed."""
+    and ``money`` as for `sim.analysis.timeline.compute_arrays`. Without ``by_column`` (the
+    NPVs need only the net flows), `MonthlyFlows.money` is left empty and no other column is
+    computed."""
     info = scenario.scenario
     only = None if by_column else ("cash_usd",)
-    arrays = compute_arrays(scenario, recorder, "month", rows, only)
+    arrays = compute_arrays(scenario, recorder, "month", rows, only, money=money)
     # Month-end rows, plus the start's row (in the first month) and the end's (in the last).
     months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
     keys, bucket = np.unique(months, return_inverse=True)
@@ -73,9 +80,9 @@ def monthly_flows(
     site_flows = by_month(np.diff(cash, axis=1, prepend=0.0))
     c = arrays.contract_columns
     contract_flows = by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
-    money = {column: by_month(arrays.columns[column]) for column in MONEY_COLUMNS if by_column}
+    columns = {c: by_month(arrays.columns[c]) for c in MONEY_COLUMNS if by_column}
     return MonthlyFlows(
-        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, money
+        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, columns
     )
 
 
@@ -114,6 +121,7 @@ def monthly_table(
     return pd.DataFrame(data)
 
 
+@lru_cache(maxsize=4096)
 def _month_end(key: int) -> dt.date:
     year, month = divmod(key + 1, 12)
     return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
@@ -186,11 +194,12 @@ def finance_kpis(
     recorder: Recorder,
     rows: LevelRows | None = None,
     flows: MonthlyFlows | None = None,
+    money: RunMoney | None = None,
 ) -> dict[str, float]:
     """One replication's NPVs: per contract (`<contract>.npv_usd`) and the portfolio's.
-    ``rows`` as for `monthly_flows`; ``flows``: the run's `monthly_flows`, when already
-    built."""
-    flows = flows or monthly_flows(scenario, recorder, rows, by_column=False)
+    ``rows`` and ``money`` as for `monthly_flows`; ``flows``: the run's `monthly_flows`,
+    when already built."""
+    flows = flows or monthly_flows(scenario, recorder, rows, by_column=False, money=money)
     years = years_from(flows.dates, valuation_date(scenario))
     rate = scenario.scenario.discount_rate
     out = {

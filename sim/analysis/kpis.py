@@ -22,6 +22,7 @@ from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, mo
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
+from sim.analysis.runmoney import RunMoney
 from sim.analysis.sitetotals import final_values, money_totals, peaks, usd
 from sim.analysis.timeline import Arrays, Tables
 from sim.engine.recorder import Recorder
@@ -168,15 +169,22 @@ def gpu_months(gpu_days: float) -> float:
 
 
 def actual_and_planned(
-    scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+    scenario: Scenario,
+    name: str,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus: np.ndarray,
+    actual: Billing | None = None,
 ) -> tuple[Billing, Billing]:
-    """How contract ``name`` bills as delivered, and as planned (every tranche on its due
-    date). The plan bills the same share of its GPUs as the run (less those out for repair,
-    for a contract billing available GPUs), so revenue lost to slips counts slips only."""
+    """How contract ``name`` bills as delivered (``actual``, when the caller has it), and as
+    planned (every tranche on its due date). The plan bills the same share of its GPUs as the
+    run (less those out for repair, for a contract billing available GPUs), so revenue lost
+    to slips counts slips only."""
     contract = scenario.contracts[name]
     start = scenario.scenario.start
     per_unit = due_gpus_per_unit(scenario, name)
-    actual = billing(contract, start, times, units, gpus, per_unit)
+    if actual is None:
+        actual = billing(contract, start, times, units, gpus, per_unit)
     delivered = float(units.sum()) * per_unit
     billed = float(gpus.sum()) / delivered if delivered else 1.0
     due_t, due_u = due_schedule(contract, start)
@@ -185,13 +193,18 @@ def actual_and_planned(
 
 
 def revenue_lost_to_slips(
-    scenario: Scenario, name: str, times: np.ndarray, units: np.ndarray, gpus: np.ndarray
+    scenario: Scenario,
+    name: str,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus: np.ndarray,
+    actual: Billing | None = None,
 ) -> float:
     """Revenue in the horizon had every tranche been delivered on its due date, less the
-    revenue actually earned (each to the cent)."""
+    revenue actually earned (each to the cent); ``actual`` as for `actual_and_planned`."""
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual, planned = actual_and_planned(scenario, name, times, units, gpus)
+    actual, planned = actual_and_planned(scenario, name, times, units, gpus, actual)
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
@@ -201,15 +214,21 @@ def kpi_row(
     arrays: Arrays,
     rows: LevelRows | None = None,
     flows: MonthlyFlows | None = None,
+    money: RunMoney | None = None,
 ) -> dict[str, float]:
     """The KPIs of one run, flat: the plan summary's ``kpis``, one Monte Carlo replication's
     row and one row of a comparison all come from here. Dates are days since the scenario
     start, NaN when not reached in the horizon. ``rows``: the recorder's level changes as
     arrays, when the caller has them (`sim.analysis.records`); ``flows``: the run's
-    `monthly_flows`, when already built."""
+    `monthly_flows`, when already built; ``money``: its `sim.analysis.runmoney.run_money`,
+    when already built."""
     out: dict[str, float] = {}
     start = scenario.scenario.start
-    counted = deliveries(recorder)
+    if money is None:
+        counted, actuals = deliveries(recorder), {}
+    else:  # the same arrays and billing, worked out once for the run's tables
+        counted = {c.name: c.counted for c in money.contracts}
+        actuals = {c.name: c.billed for c in money.contracts}
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
@@ -225,7 +244,7 @@ def kpi_row(
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
         out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
         out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(
-            scenario, name, *counted.get(name, NO_DELIVERIES)
+            scenario, name, *counted.get(name, NO_DELIVERIES), actuals.get(name)
         )
     columns = arrays.columns  # the portfolio is the last row
     out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())
@@ -235,7 +254,7 @@ def kpi_row(
     out[KPI.RACK_DAYS_WAITING] = float(columns["racks_waiting_days"][-1][-1])
     out[KPI.CASH] = float(columns["cash_usd"][-1][-1])
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
-    out.update(finance_kpis(scenario, recorder, rows, flows))  # <contract>.npv_usd and npv_usd
+    out.update(finance_kpis(scenario, recorder, rows, flows, money))  # <contract>.npv_usd, npv_usd
     return out
 
 

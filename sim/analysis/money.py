@@ -52,12 +52,15 @@ class Billing:
         """Revenue earned from time 0 to each grid time."""
         if len(self.begin) == 0:
             return np.zeros_like(grid)
-        upper = np.minimum(grid[None, :], self.end[:, None])
-        billed = (
-            escalated_days(upper, self.anchor, self.escalator)
-            - escalated_days(self.begin, self.anchor, self.escalator)[:, None]
-        )
-        billed = np.where(upper > self.begin[:, None], billed, 0.0)
+        # The multiplier's integral up to min(grid time, end) is its integral up to the grid
+        # time or up to the end: one row and one column of values, not a table of them.
+        upper = escalated_days(grid, self.anchor, self.escalator)
+        ended = escalated_days(self.end, self.anchor, self.escalator)
+        running = grid[None, :] < self.end[:, None]
+        billed = np.where(running, upper[None, :], ended[:, None])
+        billed -= escalated_days(self.begin, self.anchor, self.escalator)[:, None]
+        begun = (grid[None, :] > self.begin[:, None]) & (self.end > self.begin)[:, None]
+        billed = np.where(begun, billed, 0.0)
         total: np.ndarray = (self.rate[:, None] * billed).sum(axis=0)
         return total
 
@@ -302,13 +305,15 @@ def late_credits(
     units: np.ndarray,
     grid: np.ndarray,
     dropped: Dropped = (),
+    owed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Cumulative late-delivery credit at each grid time: the contract's rate times the
-    unit-days by which delivered units trailed the units owed (`owed_schedule`)."""
+    unit-days by which delivered units trailed the units owed (``owed``, when the caller has
+    it: `owed_schedule`)."""
     rate = contract.late_credit_usd_per_unit_day
     if rate == 0:
         return np.zeros_like(grid)
-    due_t, due_u = owed_schedule(contract, start, dropped)
+    due_t, due_u = owed if owed is not None else owed_schedule(contract, start, dropped)
     # Credits for tranches due before the start accrue from their due dates (nothing is
     # delivered before the start) and land in the first row, as other pre-start money does.
     points = np.unique(np.concatenate([due_t, np.asarray(times, dtype=float), [0.0]]))

@@ -23,13 +23,13 @@ import pandas as pd
 
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
-from sim.analysis.money import cumulative_revenue, late_credits, owed_schedule, prepayments
+from sim.analysis.money import late_credits, prepayments
 from sim.analysis.records import LevelRows, level_rows
+from sim.analysis.runmoney import RunMoney, run_money
 from sim.analysis.sitearrays import block_sites, blocks, site_columns
 from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
 from sim.scenario.schema import Scenario, Step
-from sim.scenario.topology import due_gpus_per_unit
 from sim.units import QUANTITY_EPS, TIME_EPS
 
 PORTFOLIO = "all"
@@ -154,6 +154,7 @@ def compute_arrays(
     rows: LevelRows | None = None,
     only: Collection[str] | None = None,
     block: int | None = None,
+    money: RunMoney | None = None,
 ) -> Arrays:
     """Every timeline and contract column as arrays, from one run's records (numpy only):
     one row per ``step`` (default: the scenario's). ``rows``, the recorder's level changes
@@ -164,7 +165,8 @@ def compute_arrays(
     The site rows are computed ``block`` sites at a time (default: `block_sites`), straight
     into the columns, which hold the portfolio in their last row: the figures do not depend
     on the block size (each site's come from its own records; the portfolio adds the sites
-    in order, in one sum per column)."""
+    in order, in one sum per column). ``money``, the run's `run_money`, may be passed when
+    several tables share it."""
     info = scenario.scenario
     dates, grid = row_grid(info.start, info.end, step or info.step)
     sites = list(scenario.sites)
@@ -177,14 +179,16 @@ def compute_arrays(
     columns = {c: np.empty((n_sites + 1, n)) for c in kept}
     sums = {c: columns[c][:n_sites] for c in kept}  # the site rows: views
 
-    contracts, contract_cols = _contract_arrays(scenario, recorder, grid)
+    if money is None:
+        money = run_money(scenario, recorder)
+    contracts, contract_cols = _contract_arrays(scenario, money, grid)
     index = {site: i for i, site in enumerate(sites)}
     owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
     for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
         if column in kept:
             sums[column][...] = 0.0
             np.add.at(sums[column], owner, contract_cols[column])
-    sums["crew_cost_usd"][...] = cents(crew_cost(scenario, recorder, sites, grid))
+    sums["crew_cost_usd"][...] = cents(crew_cost(scenario, money.campaigns, sites, grid))
     spans = blocks(n_sites, block or block_sites(n))
     for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
         for column, values in site_columns(scenario, rows.block(lo, hi), grid).items():
@@ -345,30 +349,21 @@ def _clean(values: np.ndarray) -> np.ndarray:
 
 
 def _contract_arrays(
-    scenario: Scenario, recorder: Recorder, grid: np.ndarray
+    scenario: Scenario, money: RunMoney, grid: np.ndarray
 ) -> tuple[list[str], dict[str, np.ndarray]]:
     start = scenario.scenario.start
-    names = list(scenario.contracts)
+    names = [c.name for c in money.contracts]
     out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
-    by_contract: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
-    for when, contract_name, units, gpus in recorder.units:
-        by_contract[contract_name].append((when, units, gpus))
-    dropped_by = recorder.dropped_by_contract()
-    for i, name in enumerate(names):
-        contract = scenario.contracts[name]
-        rows = np.array(by_contract[name], dtype=float).reshape(-1, 3)
-        t, u, g = rows[:, 0], rows[:, 1], rows[:, 2]
+    for i, c in enumerate(money.contracts):
+        t, u = c.times, c.units
         out["units_delivered"][i] = _step_sum(t, u, grid)
-        dropped = dropped_by.get(name, [])
-        due_t, due_u = owed_schedule(contract, start, dropped)
-        out["units_due"][i] = _step_sum(due_t, due_u, grid)
-        per_unit = due_gpus_per_unit(scenario, name)
-        out["gpus_due"][i] = out["units_due"][i] * per_unit
-        revenue = cumulative_revenue(contract, start, t, u, g, grid, per_unit)
-        received, credited = prepayments(contract, start, t, u, per_unit, grid, dropped)
-        out["revenue_usd"][i] = cents(revenue)
+        out["units_due"][i] = _step_sum(*c.owed, grid)
+        out["gpus_due"][i] = out["units_due"][i] * c.gpus_per_unit
+        received, credited = prepayments(c.contract, start, t, u, c.gpus_per_unit, grid, c.dropped)
+        late = late_credits(c.contract, start, t, u, grid, c.dropped, c.owed)
+        out["revenue_usd"][i] = cents(c.billing.cumulative(grid))
         out["prepayment_usd"][i] = cents(received) - cents(credited)
-        out["late_credits_usd"][i] = cents(late_credits(contract, start, t, u, grid, dropped))
+        out["late_credits_usd"][i] = cents(late)
     return names, out
 
 
