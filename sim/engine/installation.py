@@ -106,6 +106,12 @@ class Installation:
         else:
             self.env.process(self._from_data_date(self.site.as_of))
 
+    def stop_crews(self) -> None:
+        """The run is over: the wake-up event lets go of its callback, which refers back to
+        the site, so the site (and its recorder) is freed as soon as it is no longer used,
+        not left for the garbage collector to find in a cycle."""
+        self._wake.callbacks = []
+
     def _from_data_date(self, as_of: Days) -> Process:
         yield self._at(as_of)
         yield self.env.timeout(0.0)  # installations recorded on the data date go first
