@@ -184,20 +184,21 @@ class Stages:
     rows (`move`, `enter`). The site is numbered on its first change, as `Recorder.level`
     numbers it."""
 
-    __slots__ = ("_code", "recorder", "site")
+    __slots__ = ("_code", "_pending", "recorder", "site")
 
     def __init__(self, recorder: Recorder, site: str) -> None:
         self.recorder = recorder
         self.site = site
         self._code = -1
+        self._pending = recorder._pending  # the same list for ever: moved rows are cleared
 
     def change(self, t: Days, deltas: Mapping[Level, float]) -> None:
         """Change levels at ``t``: the rows of ``Recorder.level(t, site, deltas)``."""
         code = self._code
         if code < 0:
             code = self._code = self.recorder.site_code(self.site)
-        pending = self.recorder._pending  # what `Recorder.changes` does, a call less: the
-        for column, delta in deltas.items():  # engine's most frequent call
+        pending = self._pending  # what `Recorder.changes` does, a call less: the engine's
+        for column, delta in deltas.items():  # most frequent call
             if delta:
                 pending += (t, code, _LEVEL_CODE[column], delta)
         if len(pending) >= 4 * PENDING_ROWS:
