@@ -216,12 +216,15 @@ class Installation:
                     AI_FACILITY_MW: mw * hall.plan.average_pue,
                 },
             )
-            self.env.process(self._rework(hall, platform, failed, stage))
+            # A timeout with a callback, not a process: SimPy would start the process at once,
+            # before any other event of this moment, and it would create the same timeout
+            # (three events where one does, the same dates in the same order).
+            reworked = self.env.timeout(platform.rework)
+            reworked.callbacks.append(lambda _: self._reworked(hall, platform, failed, stage))
         if racks - failed:
             self._accept(hall, platform, racks - failed, RACKS_BURN_IN, stage)
 
-    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> Process:
-        yield self.env.timeout(platform.rework)
+    def _reworked(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._accept(hall, platform, racks, RACKS_REWORK, stage)
 
