@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.analysis.timeline import timeline_columns
@@ -96,6 +98,53 @@ def test_percentiles_in_blocks_equal_percentiles_over_the_whole_stack(
     direct = np.sort(np.percentile(stack, replications.QUANTILES, axis=0) * 37 / 37, axis=0)
     assert np.array_equal(expected, direct)
     assert np.array_equal(mean, blocked_mean)
+
+
+CELL_VALUES = [0.0, -0.0, 1.0, -2.5, 3e38, np.inf, -np.inf, np.nan, 7.125]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.lists(
+        st.tuples(st.sampled_from(["same", "two", "any"]), st.sampled_from(CELL_VALUES)),
+        min_size=1,
+        max_size=24,
+    ),
+    st.integers(1, 7),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_percentiles_are_those_of_the_kept_replications_cell_by_cell(
+    n: int, cells: list[tuple[str, float]], per_block: int, seed: int, capped: bool
+) -> None:
+    # Cells all one value (zeros of either sign, infinities and NaN among them), cells of two
+    # values (+0.0 and -0.0 are equal, not the same bits) and cells of any values; blocks of
+    # a few cells; and the bands from the first replications only, when memory is short.
+    rng = np.random.default_rng(seed)
+    columns = []
+    for kind, value in cells:
+        if kind == "same":
+            column = np.full(n, value)
+        elif kind == "two":
+            column = rng.choice([value, -value if value == 0 else 0.0], n)
+        else:
+            column = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4)
+        columns.append(column)
+    stack = np.array(columns, dtype=np.float32).T.reshape(n, 1, len(cells))
+    keep = max(1, n // 2) if capped else n
+    aggregator = Aggregator(seed=0, keep_bytes=keep * stack[0].nbytes)
+    for i, metrics in enumerate(stack):
+        aggregator.add(Replication(i, metrics, {}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replications, "BLOCK_BYTES", keep * 4 * per_block)
+        with np.errstate(invalid="ignore"):  # the lerp of infinities: NaN, as numpy has it
+            got, _ = aggregator.percentiles()
+            q = np.percentile(stack[:keep], replications.QUANTILES, axis=0)
+    direct = np.sort(q * keep / keep, axis=0)
+    assert aggregator.band_replications == keep
+    assert np.array_equal(got, direct, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(direct))
 
 
 def test_tasks_hold_at_most_chunk_bytes_of_timelines() -> None:

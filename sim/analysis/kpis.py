@@ -192,19 +192,11 @@ def actual_and_planned(
     return actual, planned
 
 
-def revenue_lost_to_slips(
-    scenario: Scenario,
-    name: str,
-    times: np.ndarray,
-    units: np.ndarray,
-    gpus: np.ndarray,
-    actual: Billing | None = None,
-) -> float:
-    """Revenue in the horizon had every tranche been delivered on its due date, less the
-    revenue actually earned (each to the cent); ``actual`` as for `actual_and_planned`."""
+def revenue_lost_to_slips(scenario: Scenario, actual: Billing, planned: Billing) -> float:
+    """Revenue in the horizon had every tranche been delivered on its due date (``planned``),
+    less the revenue actually earned (``actual``), each to the cent (`actual_and_planned`)."""
     start = scenario.scenario.start
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual, planned = actual_and_planned(scenario, name, times, units, gpus, actual)
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
@@ -243,9 +235,10 @@ def kpi_row(
                 out[tranche_kpi(name, i, KPI.SLIP_REVISED_DAYS)] = day - due
         out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
         out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
-        out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(
+        bills = actual_and_planned(
             scenario, name, *counted.get(name, NO_DELIVERIES), actuals.get(name)
         )
+        out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(scenario, *bills)
     columns = arrays.columns  # the portfolio is the last row
     out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())
     out[KPI.GPU_MONTHS] = gpu_months(columns["gpu_days"][-1][-1])

@@ -166,6 +166,9 @@ class Aggregator:
     seed: int
     keep_bytes: int = KEEP_BYTES
     _kept: list[np.ndarray] = field(default_factory=list)
+    _low: np.ndarray | None = None
+    _high: np.ndarray | None = None
+    """The least and greatest bit pattern of each cell over the kept timelines."""
     _sum: np.ndarray | None = None
     _count: int = 0
     rows: list[dict[str, float]] = field(default_factory=list)
@@ -178,6 +181,12 @@ class Aggregator:
         self._sum = metrics if self._sum is None else self._sum + metrics
         if (len(self._kept) + 1) * rep.metrics.nbytes <= self.keep_bytes or not self._kept:
             self._kept.append(rep.metrics)
+            bits = _bits(rep.metrics)
+            if self._low is None or self._high is None:
+                self._low, self._high = bits.copy(), bits.copy()
+            else:
+                np.minimum(self._low, bits, out=self._low)
+                np.maximum(self._high, bits, out=self._high)
         self._count += 1
         self.rows.append({"replication": rep.index, "seed": self.seed, **rep.kpis})
         self.critical.append(rep.critical)
@@ -193,19 +202,35 @@ class Aggregator:
         Computed a block of cells at a time (each cell's percentiles depend on that cell
         only), so the kept timelines are never copied whole. A block holds each cell's
         values side by side in memory (cell x replication), where partitioning them is a
-        third faster than across replications (replication x cell)."""
+        third faster than across replications (replication x cell).
+
+        A cell whose kept values are all one finite number, bit for bit (most cells of a
+        study: before the first milestone, after the last), has that number for every
+        percentile, exactly as `np.percentile` gives it (which differs only for -0.0 and
+        infinities: those cells are computed)."""
         assert self._sum is not None
+        assert self._low is not None
+        assert self._high is not None
         kept = len(self._kept)
         shape = self._kept[0].shape
         flat = [k.reshape(-1) for k in self._kept]
-        cells = flat[0].size
+        value = flat[0].astype(np.float64)
+        same = (self._low == self._high) & np.isfinite(value) & ~((value == 0) & np.signbit(value))
+        out = np.empty((len(QUANTILES), value.size))
+        out[:, same] = value[same] * kept / kept
+        varying = np.flatnonzero(~same)
         block = max(1, BLOCK_BYTES // (kept * flat[0].itemsize))
-        out = np.empty((len(QUANTILES), cells))
-        for a in range(0, cells, block):
-            stacked = np.stack([f[a : a + block] for f in flat], axis=1)  # ours: reordered
+        for a in range(0, len(varying), block):
+            cells = varying[a : a + block]
+            stacked = np.stack([f[cells] for f in flat], axis=1)  # ours: reordered
             q = np.percentile(stacked, QUANTILES, axis=1, overwrite_input=True)
-            out[:, a : a + block] = np.sort(q * kept / kept, axis=0)
+            out[:, cells] = np.sort(q * kept / kept, axis=0)
         return out.reshape(len(QUANTILES), *shape), self._sum / self._count
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The bit patterns of ``values`` as integers (equal only when bit for bit equal)."""
+    return values.reshape(-1).view(np.dtype(f"i{values.itemsize}"))
 
 
 def chunks(n: int, jobs: int, item_bytes: int = 0) -> list[list[int]]:
