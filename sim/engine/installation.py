@@ -29,9 +29,9 @@ from sim.engine.state import HallState, Lot, Process, job_stage
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import CAPACITY_EPS, Days
 
-# The levels and milestones of a job's steps, the engine's most frequent, as names of this
-# module: on Python 3.11 `Level.X` goes through `EnumType.__getattr__`, several times the
-# cost of a module global.
+# The levels (and the kind of entity) of a job's steps, the engine's most frequent, as
+# names of this module: on Python 3.11 `Level.X` goes through `EnumType.__getattr__`,
+# several times the cost of a module global.
 RACKS_WAITING = Level.RACKS_WAITING
 RACKS_INSTALLING = Level.RACKS_INSTALLING
 RACKS_BURN_IN = Level.RACKS_BURN_IN
@@ -99,8 +99,10 @@ class Installation:
     def start_crews(self) -> None:
         """Dispatch work each time the crews are woken (`_notify`: racks arrived, a hall is
         ready, a crew is free), as a callback of the wake-up event (a process resumed by it
-        would cost a generator step each time, at the same moment). With a status update,
-        not before the data date: until then only recorded installations."""
+        would cost a generator step each time, at the same moment). Without a status update
+        the first dispatch is at the first wake-up: at the start nothing is delivered and no
+        hall is ready. With one, not before the data date: until then only recorded
+        installations."""
         if self.site.as_of is None:
             self._wake.callbacks.append(self._woken)
         else:
