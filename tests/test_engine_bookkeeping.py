@@ -84,9 +84,12 @@ def collector_off() -> Iterator[None]:
 @pytest.mark.parametrize("name", ["story", "portfolio.yaml"])
 @pytest.mark.usefixtures("collector_off")
 def test_a_finished_runs_recorder_is_freed_when_dropped(name: str) -> None:
-    """Nothing of the run (its sites, environments, processes) holds the recorder in a
-    reference cycle once the run is over, so dropping it frees it at once: left to the
-    garbage collector, a replication's rows made it run more often in the next ones."""
+    """Once a run whose work is all done by its horizon is over, nothing of it (its sites,
+    environments, processes) holds the recorder in a reference cycle, so dropping it frees
+    it at once: left to the garbage collector, a replication's rows made it run more often
+    in the next ones. (Work still under way at the horizon keeps its site, and so the
+    recorder, in the environment's pending events, which SimPy's environment holds in a
+    cycle of its own.)"""
     scenario = scenario_from(STORY) if name == "story" else sim.load(SCENARIOS / name)
     streams = Streams(3, 1)
     concrete, _ = realize(scenario, streams)
