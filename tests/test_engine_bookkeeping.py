@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.engine import Random, Recorder, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
-from sim.engine.recorder import Stages
+from sim.engine.recorder import PENDING_ROWS, Stages
 from sim.engine.vocabulary import Level
 from tests.helpers import SCENARIOS, STORY, scenario_from
 
@@ -98,3 +98,23 @@ def test_a_finished_runs_recorder_is_freed_when_dropped(name: str) -> None:
     freed = weakref.ref(recorder)
     del recorder
     assert freed() is None
+
+
+def test_level_rows_keep_every_value_through_the_moves_into_the_columns() -> None:
+    # More rows than the pending list holds (several moves), whole and fractional deltas,
+    # negative and tiny ones, times before the start, many sites: every column as written.
+    recorder = Recorder()
+    levels = list(Level)
+    written = []
+    for i in range(3 * PENDING_ROWS + 17):
+        site = f"s{i % 301}"
+        level = levels[i % len(levels)]
+        delta: float = (i % 7) - 3 if i % 2 else (i - 5000) * 1e-9 + 0.1 * (i % 3)
+        t = i * 0.37 - 40.0
+        recorder.level(t, site, {level: delta})
+        if delta:
+            written.append((t, site, level, float(delta)))
+    rows = recorder.levels
+    assert rows == written
+    assert all(type(d) is float for _, _, _, d in rows)
+    assert recorder.level_sites == [f"s{i}" for i in range(301)]

@@ -6,7 +6,8 @@ Python objects, so a 10,000-site run keeps half a gigabyte of them rather than n
 and the tables read them without converting a Python object per row. A change is first
 appended to a short flat list (one list extension per row, a quarter of the cost of four
 array appends) that is moved into the columns every `PENDING_ROWS` rows and whenever the
-columns are read, so the list never holds more than those few rows.
+columns are read, so the list never holds more than those few rows; it is converted to
+numbers once for all its rows, not once a row.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import Days
@@ -79,11 +82,11 @@ class Recorder:
     def _flush(self) -> None:
         """Move the pending level rows into the columns."""
         pending = self._pending
-        if pending:
-            self._t.extend(pending[0::4])
-            self._site.extend(pending[1::4])  # type: ignore[arg-type]  # site codes: ints
-            self._column.extend(pending[2::4])  # type: ignore[arg-type]  # level codes: ints
-            self._delta.extend(pending[3::4])
+        if pending:  # one conversion of the lot (exact: codes and counts are small whole
+            rows = np.array(pending, dtype=float).reshape(-1, 4)  # numbers), not one a row
+            columns: list[array[Any]] = [self._t, self._site, self._column, self._delta]
+            for column, values in zip(columns, rows.T, strict=True):
+                column.frombytes(values.astype(column.typecode).tobytes())
             pending.clear()
 
     @property
