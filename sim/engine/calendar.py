@@ -25,6 +25,8 @@ class PausePlan:
 def stretch(start: Days, work: Days, pauses: tuple[PausePlan, ...], kind: str) -> Days:
     """How long ``work`` days of work of ``kind`` begun at ``start`` take, pauses included
     (exactly ``work`` when no pause overlaps it)."""
+    if not pauses:  # most sites: nothing to sort or walk
+        return work
     t, left, paused = start, work, False
     for p in sorted((p for p in pauses if kind in p.work), key=lambda p: p.start):
         if p.end <= t:

@@ -3,7 +3,7 @@ processes as `SiteModel`, plus the recorded installations, acceptances and minin
 retirements, each on its day, and units that wait for the customer's acceptance.
 
 Before the data date only what is recorded happens: crews take no other job (see
-`SiteModel._dispatcher`), racks installed but not accepted by then end their burn-in at the
+`Installation.start_crews`), racks installed but not accepted by then end their burn-in at the
 data date at the earliest, and nothing unrecorded is accepted or handed over before it.
 Units ready wait for acceptance (see `sim.engine.acceptance`) when their contract has one.
 """

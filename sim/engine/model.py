@@ -89,6 +89,8 @@ def _run(
     for delivery, tranche in part.arrivals:
         sites[delivery.site].deliver(delivery, tranche)
     env.run(until=plan.horizon)
+    for site_model in sites.values():
+        site_model.stop_crews()
 
 
 def _recorded(env: simpy.Environment, ledger: Ledger, contract: ContractPlan):  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ Python objects, so a 10,000-site run keeps half a gigabyte of them rather than n
 and the tables read them without converting a Python object per row. A change is first
 appended to a short flat list (one list extension per row, a quarter of the cost of four
 array appends) that is moved into the columns every `PENDING_ROWS` rows and whenever the
-columns are read, so the list never holds more than those few rows.
+columns are read, so the list never holds more than those few rows; it is converted to
+numbers once for all its rows, not once a row.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import Days
@@ -79,11 +82,11 @@ class Recorder:
     def _flush(self) -> None:
         """Move the pending level rows into the columns."""
         pending = self._pending
-        if pending:
-            self._t.extend(pending[0::4])
-            self._site.extend(pending[1::4])  # type: ignore[arg-type]  # site codes: ints
-            self._column.extend(pending[2::4])  # type: ignore[arg-type]  # level codes: ints
-            self._delta.extend(pending[3::4])
+        if pending:  # one conversion of the lot (exact: codes and counts are small whole
+            rows = np.array(pending, dtype=float).reshape(-1, 4)  # numbers), not one a row
+            columns: list[array[Any]] = [self._t, self._site, self._column, self._delta]
+            for column, values in zip(columns, rows.T, strict=True):
+                column.frombytes(values.astype(column.typecode).tobytes())
             pending.clear()
 
     @property
@@ -132,20 +135,28 @@ class Recorder:
         quantity: float,
         tranche: int | None = None,
     ) -> None:
-        self.events.append(
-            EventRow(t, len(self.events), site, kind, name, tranche, milestone, quantity)
-        )
+        row = (t, len(self.events), site, kind, name, tranche, milestone, quantity)
+        self.events.append(tuple.__new__(EventRow, row))  # `EventRow(*row)`, a call less
 
     def level(self, t: Days, site: str, deltas: Mapping[Level, float]) -> None:
         """Change levels of ``site`` at ``t`` (zero deltas are not recorded)."""
+        self.changes(t, self.site_code(site), deltas)
+
+    def site_code(self, site: str) -> int:
+        """The index of ``site`` in `level_sites` (added there when new)."""
         code = self._site_code.get(site)
         if code is None:
             code = self._site_code[site] = len(self.level_sites)
             self.level_sites.append(site)
+        return code
+
+    def changes(self, t: Days, site: int, deltas: Mapping[Level, float]) -> None:
+        """Change levels of the site numbered ``site`` (`site_code`) at ``t``, a row per
+        non-zero delta in the order of ``deltas``."""
         pending = self._pending
         for column, delta in deltas.items():
             if delta:
-                pending += (t, code, _LEVEL_CODE[column], delta)
+                pending += (t, site, _LEVEL_CODE[column], delta)
         if len(pending) >= 4 * PENDING_ROWS:
             self._flush()
 
@@ -170,17 +181,36 @@ class Recorder:
         self.critical[(contract, tranche)] = stage
 
 
-@dataclass(frozen=True)
 class Stages:
-    """Moves quantities between a site's pipeline stages, as balanced pairs of level rows."""
+    """A site's levels: the changes one step of its processes makes at one moment, in one
+    call (`change`), and quantities moved between its pipeline stages as balanced pairs of
+    rows (`move`, `enter`). The site is numbered on its first change, as `Recorder.level`
+    numbers it."""
 
-    recorder: Recorder
-    site: str
+    __slots__ = ("_code", "_pending", "recorder", "site")
+
+    def __init__(self, recorder: Recorder, site: str) -> None:
+        self.recorder = recorder
+        self.site = site
+        self._code = -1
+        self._pending = recorder._pending  # the same list for ever: moved rows are cleared
+
+    def change(self, t: Days, deltas: Mapping[Level, float]) -> None:
+        """Change levels at ``t``: the rows of ``Recorder.level(t, site, deltas)``."""
+        code = self._code
+        if code < 0:
+            code = self._code = self.recorder.site_code(self.site)
+        pending = self._pending  # what `Recorder.changes` does, a call less: the engine's
+        for column, delta in deltas.items():  # most frequent call
+            if delta:
+                pending += (t, code, _LEVEL_CODE[column], delta)
+        if len(pending) >= 4 * PENDING_ROWS:
+            self.recorder._flush()
 
     def move(self, t: Days, amount: float, frm: Level, to: Level) -> None:
         """``amount`` leaves stage ``frm`` and enters stage ``to`` at ``t``."""
-        self.recorder.level(t, self.site, {frm: -amount, to: amount})
+        self.change(t, {frm: -amount, to: amount})
 
     def enter(self, t: Days, amount: float, to: Level) -> None:
         """``amount`` enters stage ``to`` at ``t`` (from outside the pipeline)."""
-        self.recorder.level(t, self.site, {to: amount})
+        self.change(t, {to: amount})

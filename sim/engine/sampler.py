@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+import numpy as np
+
 from sim.engine.realize import Streams
 from sim.units import QUANTITY_EPS
 
@@ -46,13 +48,29 @@ class Deterministic:
 
 
 class Random:
-    """Binomial draws per lot and cohort, from a stream per key of one replication."""
+    """Binomial draws per lot and cohort, from a stream per key of one replication.
+
+    A draw of nothing (no racks, or a probability of zero) is 0 without asking the stream:
+    numpy's binomial returns 0 then without drawing, so the stream's later draws are the
+    same either way, and a key that never draws never builds its generator."""
 
     def __init__(self, streams: Streams) -> None:
         self.streams = streams
+        self._fallout: dict[str, np.random.Generator] = {}
+        self._repair: dict[str, np.random.Generator] = {}
 
     def fallout(self, key: str, racks: int, fraction: float) -> int:
-        return int(self.streams.generator(f"{key}/fallout").binomial(racks, fraction))
+        if not racks or fraction == 0.0:
+            return 0
+        gen = self._fallout.get(key)
+        if gen is None:
+            gen = self._fallout[key] = self.streams.generator(f"{key}/fallout")
+        return int(gen.binomial(racks, fraction))
 
     def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
-        return float(self.streams.generator(f"{key}/repair").binomial(racks, unavailability))
+        if not racks or unavailability == 0.0:
+            return 0.0
+        gen = self._repair.get(key)
+        if gen is None:
+            gen = self._repair[key] = self.streams.generator(f"{key}/repair")
+        return float(gen.binomial(racks, unavailability))

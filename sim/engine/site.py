@@ -4,12 +4,8 @@ Power: a `Container` holds the energized MW not yet reserved by a hall. A hall, 
 waits (first come, first served) to reserve its grid MW, then commissions. Mining runs on
 energized MW that no hall has reserved; MW it gives up to a hall are decommissioned for good.
 
-Racks: tranches arrive as lots and wait in the site's inventory. A dispatcher hands work to
-the free crews (a count): a job is up to `lot_racks` racks of one lot into the first ready
-hall (in order of readiness, then name) with room and the right cooling. Installed racks
-burn in; a fallout fraction goes to rework and is accepted later. Accepted racks are online,
-less the share out for repair (failure rate x repair time): expected values in a plan run,
-binomial draws per cohort in a Monte Carlo replication (see `sim.engine.sampler`).
+Racks: tranches arrive as lots and wait in the site's inventory, for the site's crews to
+install them (`sim.engine.installation`).
 
 The processes read only the site's `SitePlan` (see `sim.engine.plan`): plain numbers.
 """
@@ -18,12 +14,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import simpy
 
 from sim.engine.acceptance import Acceptor
 from sim.engine.calendar import stretch
+from sim.engine.installation import Installation
 from sim.engine.ledger import Ledger
 from sim.engine.plan import (
     DeliveryPlan,
@@ -36,12 +33,12 @@ from sim.engine.plan import (
 )
 from sim.engine.recorder import Recorder, Stages
 from sim.engine.sampler import Sampler
-from sim.engine.state import HallState, Lot, Process, Until, job_stage
+from sim.engine.state import HallState, Lot, Process, Until
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
-from sim.units import CAPACITY_EPS, NOISE_EPS, QUANTITY_EPS, TIME_EPS, Days
+from sim.units import NOISE_EPS, QUANTITY_EPS, TIME_EPS, Days
 
 
-class SiteModel:
+class SiteModel(Installation):
     """The processes of one site, sharing its power, inventory and crews."""
 
     def __init__(
@@ -70,6 +67,7 @@ class SiteModel:
         self.sampler = sampler
         self.rec = recorder
         self.stages = Stages(recorder, site.name)
+        self._level = self.stages.change
         self.power = simpy.Container(env, init=0.0)
         self.grid_mw = 0.0
         self.reserved_mw = 0.0
@@ -78,10 +76,8 @@ class SiteModel:
         self.mining_potential_mw = 0.0
         self.inventory: deque[Lot] = deque()
         self.crews_busy = 0
-        """Crews on a job. The dispatcher gives a crew a job only when one is free, so a job
-        never queues for a crew: a count is all a crew `Resource` would hold."""
         self.crew_freed = -math.inf
-        """When a crew last finished a job (a job that starts then waited for it)."""
+        self.taking_racks = []
         self._wake = env.event()
         self.energized: dict[str, simpy.Event] = {p.name: env.event() for p in site.grid}
         self.built: dict[str, simpy.Event] = {h.name: env.event() for h in site.halls}
@@ -95,10 +91,7 @@ class SiteModel:
         for hall in sorted(self.halls, key=lambda h: h.plan.name):
             self.env.process(self._hall(hall))
         if self.site.crews is not None:
-            self.env.process(self._dispatcher())
-
-    def _at(self, t: Days) -> simpy.Timeout:
-        return self.env.timeout(max(0.0, t - self.env.now))
+            self.start_crews()
 
     def _until(self, start: Start, done: Mapping[str, simpy.Event], work: str) -> Until:
         """Wait for ``start``: its day, or its predecessor (in ``done``) plus the lag; then
@@ -115,19 +108,6 @@ class SiteModel:
         t += stretch(t, 0.0, self.site.pauses, work)
         yield self._at(t)
         return t, gated
-
-    def _stretch(self, work: Days, kind: str) -> Days:  # pause windows included
-        return stretch(self.env.now, work, self.site.pauses, kind)
-
-    def _event(self, t: Days, kind: Kind, name: str, milestone: Milestone, quantity: float) -> None:
-        self.rec.event(t, self.name, kind, name, milestone, quantity)
-
-    def _level(self, t: Days, deltas: Mapping[Level, float]) -> None:
-        self.rec.level(t, self.name, deltas)
-
-    def _load(self, t: Days, hall: HallPlan, mw: float) -> None:
-        """AI IT load changes by ``mw`` in ``hall`` (and its facility load with it)."""
-        self._level(t, {Level.AI_IT_MW: mw, Level.AI_FACILITY_MW: mw * hall.average_pue})
 
     # -- grid and mining ---------------------------------------------------------------
     def _grid_phase(self, phase: GridPhasePlan) -> Process:
@@ -217,7 +197,7 @@ class SiteModel:
         if plan.takes_racks:
             hall.free_kw = plan.it_mw * 1000.0
             self._level(now, {Level.RACK_SPACE_KW: hall.free_kw})
-            self._notify()
+            self.hall_takes_racks(hall)
         elif hall.ledger is not None:
             self._hand_over(hall.plan, hall.ledger, hall.stage)
 
@@ -267,133 +247,3 @@ class SiteModel:
         self._level(t, {Level.RACKS_DELIVERED: tranche.racks, Level.RACKS_WAITING: tranche.racks})
         self.inventory.append(Lot(delivery.name, platform, tranche.racks, self.env.now))
         self._notify()
-
-    # -- installation ------------------------------------------------------------------
-    def _notify(self) -> None:
-        if not self._wake.triggered:
-            self._wake.succeed()
-
-    def _dispatcher(self) -> Process:
-        if self.site.as_of is not None:
-            yield self._at(self.site.as_of)  # before it, only recorded installations
-            yield self.env.timeout(0.0)  # and those recorded on the data date go first
-        while True:
-            self._dispatch()
-            self._wake = self.env.event()
-            yield self._wake
-
-    def _ready_halls(self) -> list[HallState]:
-        ready = [h for h in self.halls if h.plan.takes_racks and h.ready_at is not None]
-        return sorted(ready, key=lambda h: (h.ready_at or 0.0, h.plan.name))
-
-    def _next_job(self) -> tuple[Lot, HallState] | None:
-        """The first waiting lot that fits a ready hall, and the first such hall."""
-        halls = self._ready_halls()
-        for lot in self.inventory:
-            kw = lot.platform.hall_kw_per_rack
-            for hall in halls:
-                if hall.free_kw + CAPACITY_EPS >= kw and lot.platform.fits(hall.plan.cooling):
-                    return lot, hall
-        return None
-
-    def _dispatch(self) -> None:
-        """Give free crews jobs while waiting racks fit somewhere; the jobs start once every
-        free crew has one."""
-        crews = self.site.crews
-        assert crews is not None
-        jobs: list[tuple[HallState, PlatformPlan, int, Stage]] = []
-        while self.crews_busy < crews.count and self.inventory:
-            job = self._next_job()
-            if job is None:
-                break  # nothing waiting fits anywhere yet
-            lot, hall = job
-            kw = lot.platform.hall_kw_per_rack
-            racks = min(crews.job_racks, lot.racks, int((hall.free_kw + CAPACITY_EPS) // kw))
-            lot.racks -= racks
-            if lot.racks == 0:
-                self.inventory.remove(lot)
-            hall.free_kw -= racks * kw
-            hall.pending += racks
-            if CAPACITY_EPS < hall.free_kw < self.site.smallest_rack_kw - CAPACITY_EPS:
-                # Too little left for any rack delivered here: not room, whatever the level.
-                self._level(self.env.now, {Level.RACK_SPACE_KW: -hall.free_kw})
-            self.crews_busy += 1  # a free crew takes the job at once
-            jobs.append((hall, lot.platform, racks, job_stage(lot, hall, self.crew_freed)))
-        for hall, platform, racks, stage in jobs:
-            self._install(hall, platform, racks, stage)
-
-    # A job is three steps on the crew's clock, each a timeout with a callback (a SimPy
-    # process per job cost two more events and changed no date): it starts (`_install`), its
-    # racks are installed (`_job_done`), and after burn-in they are accepted or reworked
-    # (`_burnt_in`). ``stage`` (`sim.engine.state.job_stage`) goes with them to acceptance.
-    def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
-        """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
-        assert self.site.crews is not None
-        t = self.env.now
-        self.stages.move(t, racks, frm=Level.RACKS_WAITING, to=Level.RACKS_INSTALLING)
-        self._level(
-            t, {Level.RACK_SPACE_KW: -racks * platform.hall_kw_per_rack, Level.CREWS_BUSY: 1}
-        )
-        work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
-        self._after(work, lambda: self._job_done(hall, platform, racks, stage))
-
-    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
-        """The crew is done and free again; the racks draw power and start their burn-in."""
-        self.crews_busy -= 1
-        t = self.crew_freed = self.env.now
-        self._event(t, Kind.HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
-        self.stages.move(t, racks, frm=Level.RACKS_INSTALLING, to=Level.RACKS_BURN_IN)
-        self._level(t, {Level.RACKS_INSTALLED: racks, Level.CREWS_BUSY: -1})
-        self._load(t, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._notify()
-        self._after(platform.burn_in, lambda: self._burnt_in(hall, platform, racks, stage))
-
-    def _after(self, delay: Days, then: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _: then())  # ``then`` in ``delay`` days
-
-    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
-        """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set
-        the time the racks' job started, and so the time they are accepted."""
-        failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
-        t = self.env.now
-        if failed:
-            self._event(t, Kind.HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
-            self.stages.move(t, failed, frm=Level.RACKS_BURN_IN, to=Level.RACKS_REWORK)
-            self._load(t, hall.plan, -(failed * platform.hall_kw_per_rack / 1000.0))
-            self.env.process(self._rework(hall, platform, failed, stage))
-        if racks - failed:
-            self._accept(hall, platform, racks - failed, Level.RACKS_BURN_IN, stage)
-
-    def _rework(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> Process:
-        yield self.env.timeout(platform.rework)
-        self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
-        self._accept(hall, platform, racks, Level.RACKS_REWORK, stage)
-
-    def _accept(
-        self, hall: HallState, platform: PlatformPlan, racks: int, frm: Level, stage: Stage
-    ) -> None:
-        """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
-        online, less the share out for repair."""
-        t = self.env.now
-        down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
-        up = racks - down
-        accepted = (
-            Milestone.REWORK_ACCEPTED if frm is Level.RACKS_REWORK else Milestone.RACKS_ACCEPTED
-        )
-        self._event(t, Kind.HALL, hall.plan.name, accepted, racks)
-        self.stages.move(t, racks, frm=frm, to=Level.RACKS_ACCEPTED)
-        self._level(
-            t,
-            {
-                Level.RACKS_ONLINE: up,
-                Level.RACKS_IN_REPAIR: down,
-                Level.GPUS_ONLINE: up * platform.gpus_per_rack,
-            },
-        )
-        self._load(t, hall.plan, -(down * platform.hall_kw_per_rack / 1000.0))
-        if hall.ledger is not None:
-            counts = hall.ledger.contract.per_rack[platform.name]
-            billed = counts.gpus_per_unit
-            if hall.ledger.contract.bills_available:
-                billed *= up / racks  # the GPUs out for repair do not bill
-            hall.ledger.deliver(t, racks * counts.units, billed, hall.plan.name, stage)
