@@ -60,17 +60,18 @@ class Random:
         self._repair: dict[str, np.random.Generator] = {}
 
     def fallout(self, key: str, racks: int, fraction: float) -> int:
-        if not racks or fraction == 0.0:
-            return 0
-        gen = self._fallout.get(key)
-        if gen is None:
-            gen = self._fallout[key] = self.streams.generator(f"{key}/fallout")
-        return int(gen.binomial(racks, fraction))
+        return self._binomial(self._fallout, key, "fallout", racks, fraction)
 
     def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
-        if not racks or unavailability == 0.0:
-            return 0.0
-        gen = self._repair.get(key)
+        return float(self._binomial(self._repair, key, "repair", racks, unavailability))
+
+    def _binomial(
+        self, generators: dict[str, np.random.Generator], key: str, kind: str, n: int, p: float
+    ) -> int:
+        """A binomial draw from the stream ``<key>/<kind>`` (its generator kept by key)."""
+        if not n or p == 0.0:
+            return 0
+        gen = generators.get(key)
         if gen is None:
-            gen = self._repair[key] = self.streams.generator(f"{key}/repair")
-        return float(gen.binomial(racks, unavailability))
+            gen = generators[key] = self.streams.generator(f"{key}/{kind}")
+        return int(gen.binomial(n, p))
