@@ -204,7 +204,7 @@ class Installation:
     def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set
         the time the racks' job started, and so the time they are accepted."""
-        failed = self.sampler.fallout(hall.key, racks, platform.fallout)
+        failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
             self._event(t, HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
@@ -236,7 +236,7 @@ class Installation:
         """Racks pass acceptance (at once: see `sim.engine.history` for customer acceptance):
         online, less the share out for repair."""
         t = self.env.now
-        down = self.sampler.out_of_service(hall.key, racks, platform.unavailability)
+        down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down
         accepted = Milestone.REWORK_ACCEPTED if frm is RACKS_REWORK else Milestone.RACKS_ACCEPTED
         self._event(t, HALL, hall.plan.name, accepted, racks)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -131,9 +132,9 @@ class HallPlan:
     handover_day: Days | None = None
     """Recorded handover to a colocation tenant."""
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Random-stream key prefix of the hall."""
+        """Random-stream key prefix of the hall (built once: a hall draws per lot)."""
         return f"{self.site}/{self.name}"
 
 

@@ -187,25 +187,19 @@ class Stages:
     rows (`move`, `enter`). The site is numbered on its first change, as `Recorder.level`
     numbers it."""
 
-    __slots__ = ("_code", "_pending", "recorder", "site")
+    __slots__ = ("_code", "recorder", "site")
 
     def __init__(self, recorder: Recorder, site: str) -> None:
         self.recorder = recorder
         self.site = site
         self._code = -1
-        self._pending = recorder._pending  # the same list for ever: moved rows are cleared
 
     def change(self, t: Days, deltas: Mapping[Level, float]) -> None:
         """Change levels at ``t``: the rows of ``Recorder.level(t, site, deltas)``."""
         code = self._code
         if code < 0:
             code = self._code = self.recorder.site_code(self.site)
-        pending = self._pending  # what `Recorder.changes` does, a call less: the engine's
-        for column, delta in deltas.items():  # most frequent call
-            if delta:
-                pending += (t, code, _LEVEL_CODE[column], delta)
-        if len(pending) >= 4 * PENDING_ROWS:
-            self.recorder._flush()
+        self.recorder.changes(t, code, deltas)
 
     def move(self, t: Days, amount: float, frm: Level, to: Level) -> None:
         """``amount`` leaves stage ``frm`` and enters stage ``to`` at ``t``."""

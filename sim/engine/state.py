@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import simpy
 
@@ -37,11 +37,6 @@ class HallState:
     stage: Stage = Stage.HALL
     """What set its ready time: its construction and commissioning, an approval gate on its
     construction start (or its predecessor's), or grid power it waited for once built."""
-    key: str = field(init=False)
-    """Its random streams' key prefix (`HallPlan.key`, built once)."""
-
-    def __post_init__(self) -> None:
-        self.key = self.plan.key
 
 
 @dataclass

@@ -176,11 +176,6 @@ class Streams:
         state = (low ^ (low >> 16)) | (high ^ (high >> 16)) << 32
         return ((state >> 11) + 0.5) * 2.0**-53
 
-    def sequence(self, key: str) -> np.random.SeedSequence:
-        """numpy's seed sequence of ``key`` (`uniform` and `generator` compute its words
-        directly)."""
-        return np.random.SeedSequence(self.seed, spawn_key=(self.replication, key_hash(key)))
-
     def generator(self, key: str) -> np.random.Generator:
         """A generator for ``key`` (for repeated draws, such as fallout per lot): numpy's
         PCG64 seeded with the first four 64-bit words of the key's sequence."""
