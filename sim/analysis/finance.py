@@ -96,10 +96,13 @@ class _Months:
     passes: tuple[tuple[np.ndarray, np.ndarray], ...]
     """(months, rows): the first row of each month; then the second row of each month that
     has one; and so on."""
+    n_rows: int
+    """The grid's rows."""
 
     def add(self, rows: np.ndarray) -> np.ndarray:
         """Each month's sum of the columns of ``rows`` (a column per row of the grid), added
         as ``np.add.at`` adds them onto zeros: 0.0, then the month's rows in row order."""
+        assert rows.shape[1] == self.n_rows, "not the rows of this horizon's month-end grid"
         out = np.empty((rows.shape[0], len(self.dates)))
         months, at = self.passes[0]
         out[:, months] = rows[:, at] + 0.0
@@ -113,17 +116,18 @@ def _months(start: dt.date, end: dt.date) -> _Months:
     """The months of the rows `compute_arrays` lays out at step "month" (`row_grid`)."""
     grid, _ = row_grid(start, end, "month")
     keys, bucket = np.unique([d.year * 12 + d.month - 1 for d in grid], return_inverse=True)
+    bucket = bucket.reshape(-1)
     seen: dict[int, int] = {}
-    rank = []  # how many earlier rows are in the row's month
-    for month in bucket.reshape(-1).tolist():
-        rank.append(seen.get(month, 0))
-        seen[month] = rank[-1] + 1
+    rank = np.zeros(len(bucket), dtype=np.int64)  # how many earlier rows are in the month
+    for row, month in enumerate(bucket.tolist()):
+        rank[row] = seen.get(month, 0)
+        seen[month] = int(rank[row]) + 1
     passes = []
-    for r in range(max(rank) + 1):
-        at = np.flatnonzero(np.array(rank) == r)
-        passes.append((_frozen(bucket.reshape(-1)[at]), _frozen(at)))
+    for r in range(int(rank.max()) + 1):
+        at = np.flatnonzero(rank == r)
+        passes.append((_frozen(bucket[at]), _frozen(at)))
     dates = tuple(min(_month_end(int(k)), end) for k in keys)
-    return _Months(dates, tuple(passes))
+    return _Months(dates, tuple(passes), len(grid))
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
