@@ -1,6 +1,6 @@
 """What a run's KPIs read from its scenario alone, worked out once per contract: each
 tranche's due date (as contracted and as revised), the delivery on plan, and the revenue that
-plan earns in the horizon.
+plan earns in the horizon (the revenue lost to slips is that, less the revenue earned).
 
 A Monte Carlo replication has a concrete scenario of its own, but it shares every part no
 draw lands in with the scenario it was drawn from (`sim.engine.inputs`): the contracts, the
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.money import billing, due_schedule
+from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.revised import revised_due
 from sim.analysis.sitetotals import usd
 from sim.scenario.amendments import all_tranches
@@ -97,7 +97,12 @@ def revenue_on_plan(scenario: Scenario, name: str, per_unit: float, billed: floa
     """Revenue in the horizon, to the cent, of contract ``name`` delivered on plan (every
     tranche on its due date) billing ``billed`` of its ``per_unit`` GPUs per unit, as
     `sim.analysis.kpis.actual_and_planned` bills it; kept in the contract's plan."""
-    plan = contract_plan(scenario, name)
+    return _on_plan(scenario, name, contract_plan(scenario, name), per_unit, billed)
+
+
+def _on_plan(
+    scenario: Scenario, name: str, plan: ContractPlan, per_unit: float, billed: float
+) -> float:
     found = plan.planned.get((per_unit, billed))
     if found is not None:
         return found
@@ -109,3 +114,31 @@ def revenue_on_plan(scenario: Scenario, name: str, per_unit: float, billed: floa
     if len(plan.planned) < PLANNED_MEMO:
         plan.planned[(per_unit, billed)] = value
     return value
+
+
+def billed_share(units: np.ndarray, gpus: np.ndarray, per_unit: float) -> float:
+    """The share of the delivered units' GPUs (``per_unit`` GPUs a unit) that bills: 1 for
+    a contract with no GPUs per unit or no deliveries."""
+    delivered = float(units.sum()) * per_unit
+    return float(gpus.sum()) / delivered if delivered else 1.0
+
+
+def lost_to_slips(
+    scenario: Scenario,
+    name: str,
+    counted: tuple[np.ndarray, np.ndarray, np.ndarray],
+    per_unit: float,
+    actual: Billing | None = None,
+) -> float:
+    """Revenue lost to slips of contract ``name`` in the horizon, to the cent, as
+    `sim.analysis.kpis.revenue_lost_to_slips` gives it from `actual_and_planned`: from its
+    ``counted`` deliveries (times, units, GPUs in time order), ``per_unit`` GPUs per unit
+    due, and their billing (``actual``, when the caller has it); the revenue on plan kept in
+    its plan."""
+    plan = contract_plan(scenario, name)
+    times, units, gpus = counted
+    if actual is None:
+        contract = scenario.contracts[name]
+        actual = billing(contract, scenario.scenario.start, times, units, gpus, per_unit)
+    planned = _on_plan(scenario, name, plan, per_unit, billed_share(units, gpus, per_unit))
+    return usd(planned - usd(actual.cumulative(plan.end)[0]))

@@ -20,7 +20,7 @@ from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.fills import NO_DELIVERIES, deliveries, fill_times, tranche_fills
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
-from sim.analysis.kpiplan import ContractPlan, contract_plan, revenue_on_plan
+from sim.analysis.kpiplan import billed_share, contract_plan, lost_to_slips
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
@@ -193,13 +193,6 @@ def actual_and_planned(
     return actual, planned
 
 
-def billed_share(units: np.ndarray, gpus: np.ndarray, per_unit: float) -> float:
-    """The share of the delivered units' GPUs (``per_unit`` GPUs a unit) that bills: 1 for
-    a contract with no GPUs per unit or no deliveries."""
-    delivered = float(units.sum()) * per_unit
-    return float(gpus.sum()) / delivered if delivered else 1.0
-
-
 def revenue_lost_to_slips(scenario: Scenario, actual: Billing, planned: Billing) -> float:
     """Revenue in the horizon had every tranche been delivered on its due date (``planned``),
     less the revenue actually earned (``actual``), each to the cent (`actual_and_planned`)."""
@@ -248,13 +241,8 @@ def kpi_row(
         full_key, revenue_key, lost_key = _contract_keys(name)
         out[full_key] = _day(full)
         out[revenue_key] = usd(revenue[row])
-        out[lost_key] = _lost_to_slips(
-            scenario,
-            name,
-            plan,
-            counted.get(name, NO_DELIVERIES),
-            actuals.get(name),
-            per_unit[name],
+        out[lost_key] = lost_to_slips(
+            scenario, name, counted.get(name, NO_DELIVERIES), per_unit[name], actuals.get(name)
         )
     columns = arrays.columns  # the portfolio is the last row
     out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())
@@ -266,24 +254,6 @@ def kpi_row(
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
     out.update(finance_kpis(scenario, recorder, rows, flows, money))  # <contract>.npv_usd, npv_usd
     return out
-
-
-def _lost_to_slips(
-    scenario: Scenario,
-    name: str,
-    plan: ContractPlan,
-    counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-    actual: Billing | None,
-    per_unit: float,
-) -> float:
-    """`revenue_lost_to_slips` of contract ``name`` as `actual_and_planned` bills it, the
-    revenue on plan kept in its ``plan`` (`sim.analysis.kpiplan`)."""
-    times, units, gpus = counted
-    if actual is None:
-        contract = scenario.contracts[name]
-        actual = billing(contract, scenario.scenario.start, times, units, gpus, per_unit)
-    planned = revenue_on_plan(scenario, name, per_unit, billed_share(units, gpus, per_unit))
-    return usd(planned - usd(actual.cumulative(plan.end)[0]))
 
 
 @lru_cache(maxsize=4096)
