@@ -29,9 +29,9 @@ from sim.engine.state import HallState, Lot, Process, job_stage
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import CAPACITY_EPS, Days
 
-# The levels (and the kind of entity) of a job's steps, the engine's most frequent, as
-# names of this module: on Python 3.11 `Level.X` goes through `EnumType.__getattr__`,
-# several times the cost of a module global.
+# The levels (and the kind of entity and milestones) of a job's steps, the engine's most
+# frequent, as names of this module: on Python 3.11 `Level.X` goes through
+# `EnumType.__getattr__`, several times the cost of a module global.
 RACKS_WAITING = Level.RACKS_WAITING
 RACKS_INSTALLING = Level.RACKS_INSTALLING
 RACKS_BURN_IN = Level.RACKS_BURN_IN
@@ -46,6 +46,10 @@ RACK_SPACE_KW = Level.RACK_SPACE_KW
 AI_IT_MW = Level.AI_IT_MW
 AI_FACILITY_MW = Level.AI_FACILITY_MW
 HALL = Kind.HALL
+INSTALLED = Milestone.RACKS_INSTALLED
+FALLOUT = Milestone.BURN_IN_FALLOUT
+ACCEPTED = Milestone.RACKS_ACCEPTED
+REWORK_ACCEPTED = Milestone.REWORK_ACCEPTED
 
 
 def _readiness(hall: HallState) -> tuple[Days, str]:
