@@ -188,7 +188,7 @@ class Installation:
         """The crew is done and free again; the racks draw power and start their burn-in."""
         self.crews_busy -= 1
         t = self.crew_freed = self.env.now
-        self._event(t, HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
+        self.rec.event(t, self.name, HALL, hall.plan.name, INSTALLED, racks)
         mw = racks * platform.hall_kw_per_rack / 1000.0
         self._level(
             t,
@@ -211,7 +211,7 @@ class Installation:
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
-            self._event(t, HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
+            self.rec.event(t, self.name, HALL, hall.plan.name, FALLOUT, failed)
             mw = -(failed * platform.hall_kw_per_rack / 1000.0)
             self._level(
                 t,
@@ -242,8 +242,8 @@ class Installation:
         t = self.env.now
         down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down
-        accepted = Milestone.REWORK_ACCEPTED if frm is RACKS_REWORK else Milestone.RACKS_ACCEPTED
-        self._event(t, HALL, hall.plan.name, accepted, racks)
+        accepted = REWORK_ACCEPTED if frm is RACKS_REWORK else ACCEPTED
+        self.rec.event(t, self.name, HALL, hall.plan.name, accepted, racks)
         mw = -(down * platform.hall_kw_per_rack / 1000.0)
         self._level(
             t,

@@ -13,10 +13,10 @@ are converted to numbers once for them all, not once a row.
 from __future__ import annotations
 
 from array import array
-from itertools import chain
-from operator import methodcaller
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
