@@ -176,8 +176,9 @@ class Installation:
     def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
+        now = self.env.now
         self._level(
-            self.env.now,
+            now,
             {
                 RACKS_WAITING: -racks,  # the racks move to installation
                 RACKS_INSTALLING: racks,
@@ -185,7 +186,8 @@ class Installation:
                 CREWS_BUSY: 1,
             },
         )
-        work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        work = racks / self.site.crews.racks_per_week * 7.0
+        work = stretch(now, work, self.site.pauses, "installation")  # pause windows included
         installed = self.env.timeout(work)
         installed.callbacks.append(partial(self._job_done, hall, platform, racks, stage))
 
