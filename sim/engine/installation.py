@@ -18,7 +18,6 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import simpy
 
@@ -47,8 +46,6 @@ RACK_SPACE_KW = Level.RACK_SPACE_KW
 AI_IT_MW = Level.AI_IT_MW
 AI_FACILITY_MW = Level.AI_FACILITY_MW
 HALL = Kind.HALL
-Fired = simpy.Event | None
-"""The event whose callback a job's step is (unused), or None when called directly."""
 INSTALLED = Milestone.RACKS_INSTALLED
 FALLOUT = Milestone.BURN_IN_FALLOUT
 ACCEPTED = Milestone.RACKS_ACCEPTED
@@ -171,8 +168,6 @@ class Installation:
     # process per job cost two more events and changed no date): it starts (`_install`), its
     # racks are installed (`_job_done`), and after burn-in they are accepted or reworked
     # (`_burnt_in`). ``stage`` (`sim.engine.state.job_stage`) goes with them to acceptance.
-    # A callback is the step's method with the job bound (`partial`, no lambda in between);
-    # SimPy passes it the timeout that fired (``_``, unused).
     def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
@@ -189,11 +184,9 @@ class Installation:
         work = racks / self.site.crews.racks_per_week * 7.0
         work = stretch(now, work, self.site.pauses, "installation")  # pause windows included
         installed = self.env.timeout(work)
-        installed.callbacks.append(partial(self._job_done, hall, platform, racks, stage))
+        installed.callbacks.append(lambda _: self._job_done(hall, platform, racks, stage))
 
-    def _job_done(
-        self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage, _: Fired = None
-    ) -> None:
+    def _job_done(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """The crew is done and free again; the racks draw power and start their burn-in."""
         self.crews_busy -= 1
         t = self.crew_freed = self.env.now
@@ -212,11 +205,9 @@ class Installation:
         )
         self._notify()
         burn_in = self.env.timeout(platform.burn_in)
-        burn_in.callbacks.append(partial(self._burnt_in, hall, platform, racks, stage))
+        burn_in.callbacks.append(lambda _: self._burnt_in(hall, platform, racks, stage))
 
-    def _burnt_in(
-        self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage, _: Fired = None
-    ) -> None:
+    def _burnt_in(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """Burn-in ends: a fallout share goes to rework, the rest is accepted. ``stage`` set
         the time the racks' job started, and so the time they are accepted."""
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
@@ -237,13 +228,11 @@ class Installation:
             # before any other event of this moment, and it would create the same timeout
             # (three events where one does, the same dates in the same order).
             reworked = self.env.timeout(platform.rework)
-            reworked.callbacks.append(partial(self._reworked, hall, platform, failed, stage))
+            reworked.callbacks.append(lambda _: self._reworked(hall, platform, failed, stage))
         if racks - failed:
             self._accept(hall, platform, racks - failed, RACKS_BURN_IN, stage)
 
-    def _reworked(
-        self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage, _: Fired = None
-    ) -> None:
+    def _reworked(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         self._load(self.env.now, hall.plan, racks * platform.hall_kw_per_rack / 1000.0)
         self._accept(hall, platform, racks, RACKS_REWORK, stage)
 
