@@ -1,6 +1,6 @@
-"""A step's level changes, read into rows only when the recorder's columns are read, and a
-contract ledger that stops looking at tranches that need nothing more: both record exactly
-what the plain, row-by-row definitions record, in the same order."""
+"""A step's level changes, moved into the recorder's columns in batches, and a contract
+ledger that stops looking at tranches that need nothing more: both record exactly what the
+plain, row-by-row definitions record, in the same order."""
 
 from __future__ import annotations
 

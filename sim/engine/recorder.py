@@ -3,11 +3,11 @@
 Level changes, by far the most numerous rows (about 2,000 a site), are kept as columns of
 plain numbers (`array.array`): about 25 bytes a row instead of some 140 as a tuple of
 Python objects, so a 10,000-site run keeps half a gigabyte of them rather than nearly three,
-and the tables read them without converting a Python object per row. A step's changes are
-first appended to a short list as they were given (one append a step: the step's deltas are
-read into rows only when the list moves into the columns), every `PENDING_ROWS` steps and
-whenever the columns are read, so the list never holds more than those few steps; its rows
-are converted to numbers once for them all, not once a row.
+and the tables read them without converting a Python object per row. A change is first
+appended to a short flat list (one list extension per row, a quarter of the cost of four
+array appends) that is moved into the columns every `PENDING_ROWS` rows and whenever the
+columns are read, so the list never holds more than those few rows; it is converted to
+numbers once for all its rows, not once a row.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -53,10 +51,8 @@ amendment that were not delivered by then, no longer owed."""
 
 _LEVELS = list(Level)
 _LEVEL_CODE = {level: i for i, level in enumerate(_LEVELS)}
-_VALUES = methodcaller("values")
-PENDING_ROWS = 1024
-"""Steps held in the pending list before their level rows move into the columns (a step
-changes one to seven levels)."""
+PENDING_ROWS = 4096
+"""Level rows held in the flat list before they move into the columns."""
 
 
 @dataclass
@@ -76,10 +72,8 @@ class Recorder:
     level_sites: list[str] = field(default_factory=list)
     """The sites that changed a level, in order of their first change."""
     _site_code: dict[str, int] = field(default_factory=dict, repr=False)
-    _pending: list[tuple[Days, int, Mapping[Level, float]]] = field(
-        default_factory=list, repr=False
-    )
-    """Steps not yet in the columns: (time, site code, deltas) as `changes` was given them."""
+    _pending: list[float] = field(default_factory=list, repr=False)
+    """Level rows not yet in the columns: time, site code, level code, delta, ..."""
     _t: array[float] = field(default_factory=lambda: array("d"), repr=False)
     _site: array[int] = field(default_factory=lambda: array("i"), repr=False)
     _column: array[int] = field(default_factory=lambda: array("b"), repr=False)
@@ -88,25 +82,12 @@ class Recorder:
     def _flush(self) -> None:
         """Move the pending level rows into the columns."""
         pending = self._pending
-        if not pending:
-            return
-        # A step's levels and deltas in its order, the steps one after another (C-level
-        # iteration: about half the cost of reading them row by row in Python).
-        times, sites, steps = zip(*pending, strict=True)
-        counts = np.fromiter(map(len, steps), np.intp, len(steps))
-        n = int(counts.sum())
-        levels = np.fromiter(map(_LEVEL_CODE.__getitem__, chain.from_iterable(steps)), np.int8, n)
-        deltas = np.fromiter(chain.from_iterable(map(_VALUES, steps)), float, n)
-        row = deltas != 0.0  # zero deltas are not rows (as ``if delta``: NaN is a row)
-        columns: list[tuple[array[Any], np.ndarray]] = [
-            (self._t, np.repeat(np.array(times, dtype=float), counts)[row]),
-            (self._site, np.repeat(np.array(sites, dtype=np.intc), counts)[row]),
-            (self._column, levels[row]),
-            (self._delta, deltas[row]),
-        ]
-        for column, values in columns:
-            column.frombytes(values.astype(column.typecode).tobytes())
-        pending.clear()
+        if pending:  # one conversion of the lot (exact: codes and counts are small whole
+            rows = np.array(pending, dtype=float).reshape(-1, 4)  # numbers), not one a row
+            columns: list[array[Any]] = [self._t, self._site, self._column, self._delta]
+            for column, values in zip(columns, rows.T, strict=True):
+                column.frombytes(values.astype(column.typecode).tobytes())
+            pending.clear()
 
     def settle(self) -> None:
         """Move the pending level rows into the columns now (the end of a run: the rows are
@@ -176,11 +157,12 @@ class Recorder:
 
     def changes(self, t: Days, site: int, deltas: Mapping[Level, float]) -> None:
         """Change levels of the site numbered ``site`` (`site_code`) at ``t``, a row per
-        non-zero delta in the order of ``deltas``. ``deltas`` is kept as given until the rows
-        are read (a step builds it for this call and does not change it afterwards)."""
+        non-zero delta in the order of ``deltas``."""
         pending = self._pending
-        pending.append((t, site, deltas))
-        if len(pending) >= PENDING_ROWS:
+        for column, delta in deltas.items():
+            if delta:
+                pending += (t, site, _LEVEL_CODE[column], delta)
+        if len(pending) >= 4 * PENDING_ROWS:
             self._flush()
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:
