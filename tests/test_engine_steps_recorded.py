@@ -71,7 +71,6 @@ def test_rows_read_part_way_and_recorded_on_keep_their_order() -> None:
     assert recorder.levels == [(1.0, "s", Level.GRID_MW, 2.0)]
     Stages(recorder, "t").change(2.0, {})  # a change of nothing numbers the site
     recorder.level(3.0, "s", {Level.AI_IT_MW: math.nan, Level.GRID_MW: -1})
-    recorder.settle()
     rows = recorder.levels
     assert rows[0] == (1.0, "s", Level.GRID_MW, 2.0)
     assert rows[1][:3] == (3.0, "s", Level.AI_IT_MW)

@@ -54,7 +54,6 @@ def simulate(plan: Plan, sampler: Sampler | None = None, *, together: bool = Fal
         parts[group_of.get(delivery.site, 0)].arrivals.append((delivery, tranche))
     for part in parts:
         _run(plan, part, ledgers, sampler, recorder)
-    recorder.settle()
     return recorder
 
 

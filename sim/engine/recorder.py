@@ -89,11 +89,6 @@ class Recorder:
                 column.frombytes(values.astype(column.typecode).tobytes())
             pending.clear()
 
-    def settle(self) -> None:
-        """Move the pending level rows into the columns now (the end of a run: the rows are
-        read right after, by the tables)."""
-        self._flush()
-
     @property
     def level_t(self) -> array[float]:
         """Time of each level change, in recording order."""
