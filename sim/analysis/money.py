@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,15 +55,29 @@ class Billing:
             return np.zeros_like(grid)
         # The multiplier's integral up to min(grid time, end) is its integral up to the grid
         # time or up to the end: one row and one column of values, not a table of them.
+        end, ended, begin, began, positive, rate = self._columns
         upper = escalated_days(grid, self.anchor, self.escalator)
-        ended = escalated_days(self.end, self.anchor, self.escalator)
-        running = grid[None, :] < self.end[:, None]
-        billed = np.where(running, upper[None, :], ended[:, None])
-        billed -= escalated_days(self.begin, self.anchor, self.escalator)[:, None]
-        begun = (grid[None, :] > self.begin[:, None]) & (self.end > self.begin)[:, None]
-        billed = np.where(begun, billed, 0.0)
-        total: np.ndarray = (self.rate[:, None] * billed).sum(axis=0)
+        billed = np.where(grid[None, :] < end, upper[None, :], ended)
+        billed -= began
+        billed = np.where((grid[None, :] > begin) & positive, billed, 0.0)
+        np.multiply(rate, billed, out=billed)
+        total: np.ndarray = np.add.reduce(billed, axis=0)  # what .sum(axis=0) calls
         return total
+
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        """What `cumulative` needs of the increments whatever the grid, as columns: worked
+        out once, as a run evaluates its billing on more than one grid."""
+        ended = escalated_days(self.end, self.anchor, self.escalator)
+        began = escalated_days(self.begin, self.anchor, self.escalator)
+        return (
+            self.end[:, None],
+            ended[:, None],
+            self.begin[:, None],
+            began[:, None],
+            (self.end > self.begin)[:, None],
+            self.rate[:, None],
+        )
 
     def annual_rate_at(self, t: float) -> float:
         """Revenue per year at time ``t`` from the increments billing then."""
@@ -274,9 +289,48 @@ def prepayments(
     after `prepayment_credit_after`. A removed tranche's prepaid units not delivered are
     refunded on the day it is removed. The prepayment per unit follows the terms as written.
     """
-    zero = np.zeros_like(grid)
-    if not isinstance(contract, GpuCloudContract) or contract.prepayment == 0:
+    found = prepayment(contract, start, times, units, gpus_per_unit, dropped)
+    if found is None:
+        zero = np.zeros_like(grid)
         return zero, zero
+    return found.at(grid)
+
+
+@dataclass(frozen=True)
+class Prepayment:
+    """A contract's prepayments in one run, whatever the grid (`prepayment`)."""
+
+    flow_t: np.ndarray
+    """(flows, 1): when each prepayment (or refund) is received."""
+    flow_v: np.ndarray
+    """(flows, 1): how much."""
+    begin: np.ndarray
+    """(increments, 1): when each delivered increment's share starts to be credited back."""
+    weight: np.ndarray
+    """(increments, 1): the prepayment of each delivered increment."""
+    span: float
+    """Days over which an increment's share is credited back."""
+
+    def at(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(received, credited back) from time 0 to each grid time (`prepayments`)."""
+        received = (self.flow_v * (self.flow_t < grid[None, :])).sum(axis=0)
+        share = np.clip((grid[None, :] - self.begin) / self.span, 0.0, 1.0)
+        credited = (self.weight * share).sum(axis=0)
+        return received, credited
+
+
+def prepayment(
+    contract: Contract,
+    start: dt.date,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus_per_unit: float,
+    dropped: Dropped = (),
+) -> Prepayment | None:
+    """The prepayments of ``contract`` for increments of ``units`` delivered at ``times``
+    (None: it has none), to be evaluated on any grid (`prepayments`)."""
+    if not isinstance(contract, GpuCloudContract) or contract.prepayment == 0:
+        return None
     per_unit = contract.prepayment * unit_value(contract, gpus_per_unit)
     signed = _day(contract.signed, start, -math.inf)
     paid: dict[int, float] = {}
@@ -290,12 +344,10 @@ def prepayments(
     flows += [(t, -per_unit * u) for t, n, u in dropped if n in paid and paid[n] <= t]
     flow_t = np.array([f[0] for f in flows], dtype=float).reshape(-1)
     flow_v = np.array([f[1] for f in flows], dtype=float).reshape(-1)
-    received = (flow_v[:, None] * (flow_t[:, None] < grid[None, :])).sum(axis=0)
     begin = np.maximum(np.asarray(times, dtype=float), 0.0) + contract.prepayment_credit_after
     span = contract.term - contract.prepayment_credit_after
-    share = np.clip((grid[None, :] - begin[:, None]) / span, 0.0, 1.0)
-    credited = (per_unit * np.asarray(units)[:, None] * share).sum(axis=0)
-    return received, credited
+    weight = per_unit * np.asarray(units)[:, None]
+    return Prepayment(flow_t[:, None], flow_v[:, None], begin[:, None], weight, span)
 
 
 def late_credits(

@@ -9,7 +9,6 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.analysis.steps import levels, levels_and_integrals
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Level
 
@@ -48,6 +47,19 @@ class LevelRows:
         key = self.key[mine]
         key -= lo * len(LEVELS)
         return LevelRows(self.sites[lo:hi], self.t[mine], key, self.delta[mine])
+
+    @cached_property
+    def integrated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The changes of the `INTEGRATED` levels, whatever the grid: their rows, their keys
+        among those levels (site index times their number plus the level's index in
+        `INTEGRATED`), and their deltas times their times (from 0: the integrals start
+        at the start)."""
+        site, column = np.divmod(self.key, len(LEVELS))
+        position = np.full(len(LEVELS), -1)
+        position[_INTEGRATED_AT] = np.arange(len(INTEGRATED))
+        mine = np.flatnonzero(position[column] >= 0)
+        key = site[mine] * len(INTEGRATED) + position[column[mine]]
+        return mine, key, self.delta[mine] * np.maximum(self.t[mine], 0.0)
 
     @cached_property
     def _by_site(self) -> tuple[np.ndarray, np.ndarray]:
@@ -91,25 +103,32 @@ INTEGRATED = [
     Level.CAPEX_RATE_USD_PER_DAY,
 ]
 """The levels whose integrals (MW-days, rack-days, GPU-days, dollars) the tables use."""
+_INTEGRATED_AT = np.array([LEVELS.index(c) for c in INTEGRATED])
 
 
 def sampled_levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, dict[Level, np.ndarray]]:
     """(site, column, row) array of levels, and level -> (site, row) array of its integral
     since the start, for the `INTEGRATED` levels only (the others' would be a gigabyte at
-    10,000 sites, unused)."""
-    n_cols, n_sites, n = len(LEVELS), len(rows.sites), len(grid)
-    level = levels(rows.t, rows.key, rows.delta, rows.n_keys, grid)
-    site, column = np.divmod(rows.key, n_cols)
-    position = np.full(n_cols, -1)
-    position[[LEVELS.index(c) for c in INTEGRATED]] = np.arange(len(INTEGRATED))
-    mine = position[column] >= 0
-    _, sub = levels_and_integrals(
-        rows.t[mine],
-        site[mine] * len(INTEGRATED) + position[column[mine]],
-        rows.delta[mine],
-        n_sites * len(INTEGRATED),
-        grid,
-    )
-    sub = sub.reshape(n_sites, len(INTEGRATED), n)
-    integral = {c: sub[:, k] for k, c in enumerate(INTEGRATED)}
-    return level.reshape(n_sites, n_cols, n), integral
+    10,000 sites, unused).
+
+    As `sim.analysis.steps.levels_and_integrals` computes them, to the bit (the integrated
+    levels' changes are the same changes in the same order, so their levels are the same
+    sums), with one search of the grid and one scatter-add of the levels for all keys."""
+    n_sites, n = len(rows.sites), len(grid)
+    # one bin per grid time and one past the last (changes after the grid), in each key's
+    # row: no filtering of the changes, and the last column is dropped
+    bins = np.searchsorted(grid, rows.t, side="right")
+    level = np.bincount(
+        rows.key * (n + 1) + bins, weights=rows.delta, minlength=rows.n_keys * (n + 1)
+    ).reshape(n_sites, len(LEVELS), n + 1)
+    np.cumsum(level, axis=2, out=level)
+    mine, key, moment_weights = rows.integrated
+    moment = np.bincount(
+        key * (n + 1) + bins[mine],
+        weights=moment_weights,
+        minlength=n_sites * len(INTEGRATED) * (n + 1),
+    ).reshape(n_sites, len(INTEGRATED), n + 1)
+    np.cumsum(moment, axis=2, out=moment)
+    integral = level[:, _INTEGRATED_AT, :n] * grid
+    integral -= moment[:, :, :n]
+    return level[:, :, :n], {c: integral[:, k] for k, c in enumerate(INTEGRATED)}

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim.analysis.records import LEVELS, LevelRows, sampled_levels
+from sim.analysis.scenariofacts import facts
 from sim.analysis.steps import cents
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.types import plan
 
 BLOCK_BYTES = 4 << 20
 """About the size of one block's level array: a few MB, so that the passes over it stay
@@ -73,18 +73,10 @@ def _site_money(
     capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Per-period mining revenue, revenue given up, power cost and capex of each site, in
-    whole cents."""
-    col = {c: i for i, c in enumerate(LEVELS)}
-    flow = cents
-    usd_per_mw_day = np.zeros((len(sites), 1))
-    price = np.zeros((len(sites), 1))
-    for i, name in enumerate(sites):
-        site = scenario.sites[name]
-        price[i] = plan(site.power_price_usd_per_mwh) * 24.0
-        if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
-            usd_per_mw_day[i] = (
-                1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
-            )
+    whole cents (the four made cents in one call: elementwise, row by row)."""
+    known = facts(scenario)
+    at = known.rows(sites)
+    usd_per_mw_day, price = known.mining_usd_per_mw_day[at], known.power_usd_per_mw_day[at]
     mining = integral[Level.MINING_MW]
     potential = integral[Level.MINING_POTENTIAL_MW]
     billed_mw_days = (
@@ -92,13 +84,14 @@ def _site_money(
         + integral[Level.MINING_FACILITY_MW]
         - integral[Level.TENANT_FACILITY_MW]
     )
-    return {
-        "mining_revenue_usd": flow(mining * usd_per_mw_day),
-        "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
-        "power_cost_usd": flow(billed_mw_days * price),
-        "capex_usd": flow(
-            capex_before
-            + integral[Level.CAPEX_RATE_USD_PER_DAY]
-            + level[:, col[Level.CAPEX_PAID_USD]]
-        ),
-    }
+    cumulative = np.empty((len(_SITE_MONEY), *mining.shape))
+    np.multiply(mining, usd_per_mw_day, out=cumulative[0])
+    np.multiply(potential - mining, usd_per_mw_day, out=cumulative[1])
+    np.multiply(billed_mw_days, price, out=cumulative[2])
+    np.add(capex_before, integral[Level.CAPEX_RATE_USD_PER_DAY], out=cumulative[3])
+    cumulative[3] += level[:, _CAPEX_PAID]
+    return dict(zip(_SITE_MONEY, cents(cumulative), strict=True))
+
+
+_SITE_MONEY = ["mining_revenue_usd", "mining_given_up_usd", "power_cost_usd", "capex_usd"]
+_CAPEX_PAID = LEVELS.index(Level.CAPEX_PAID_USD)

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.contractarrays import CONTRACT_COLUMNS, CONTRACT_FLOWS, contract_arrays
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
-from sim.analysis.money import late_credits, prepayments
 from sim.analysis.records import LevelRows, level_rows
 from sim.analysis.runmoney import RunMoney, run_money
+from sim.analysis.scenariofacts import facts
 from sim.analysis.sitearrays import block_sites, blocks, site_columns
 from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
@@ -45,18 +46,6 @@ MONEY_COLUMNS = [
     "mining_given_up_usd",
 ]
 """Timeline money columns: computed in whole cents, exact to the cent."""
-CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
-"""Per-period contract money, summed into the site rows."""
-CONTRACT_COLUMNS = [
-    "date",
-    "contract",
-    "unit",
-    "units_due",
-    "units_delivered",
-    "gpus_due",
-    *CONTRACT_FLOWS,
-]
-
 TIMELINE_COLUMNS = [
     "date",
     "site",
@@ -175,24 +164,31 @@ def compute_arrays(
     n_sites, n = len(sites), len(grid)
     wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
     needed = _with_inputs(wanted)
-    kept = (needed | _SITE_INPUTS) - set(_DERIVED)  # the cash and hashprice path need these
-    columns = {c: np.empty((n_sites + 1, n)) for c in kept}
-    sums = {c: columns[c][:n_sites] for c in kept}  # the site rows: views
+    derived = [c for c in _DERIVED if c in needed]
+    kept = [c for c in TIMELINE_COLUMNS[2:] if c in needed and c not in _DERIVED]
+    kept += [c for c in ACCEPTANCE_COLUMNS if c in needed]
+    # the money first (a slice of the table, made dollars at once), the cash and the
+    # hashprice path need it whatever is wanted; the derived columns last
+    order = [*MONEY_COLUMNS, *(c for c in kept if c not in _SITE_INPUTS), *derived]
+    table = np.empty((len(order), n_sites + 1, n))
+    columns = dict(zip(order, table, strict=True))
+    sums = {c: columns[c][:n_sites] for c in order[: len(order) - len(derived)]}  # views
 
     if money is None:
         money = run_money(scenario, recorder)
-    contracts, contract_cols = _contract_arrays(scenario, money, grid)
-    index = {site: i for i, site in enumerate(sites)}
-    owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
+    contracts, by_contract = contract_arrays(scenario, money, grid)
+    contract_cols = dict(zip(CONTRACT_COLUMNS[3:], by_contract, strict=True))
+    known = facts(scenario)
+    owner = np.array([known.owner[c] for c in contracts], dtype=np.int64)
     for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
-        if column in kept:
+        if column in sums:
             sums[column][...] = 0.0
             np.add.at(sums[column], owner, contract_cols[column])
     sums["crew_cost_usd"][...] = cents(crew_cost(scenario, money.campaigns, sites, grid))
     spans = blocks(n_sites, block or block_sites(n))
     for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
         for column, values in site_columns(scenario, rows.block(lo, hi), grid).items():
-            if column in kept:
+            if column in sums:
                 sums[column][lo:hi] = values
     apply_hashprice_path(scenario, recorder, sites, grid, sums)
     for lo, hi in spans:
@@ -207,16 +203,13 @@ def compute_arrays(
             - part["crew_cost_usd"]
         )
         np.cumsum(net, axis=1, out=part["cash_usd"])
-    for column in kept:  # the portfolio: the sites added in order
-        np.sum(sums[column], axis=0, out=columns[column][n_sites])
-    for column in _DERIVED:
-        if column in needed:
-            columns[column] = np.empty((n_sites + 1, n))
-    for lo, hi in [*spans, (n_sites, n_sites + 1)]:
-        _finish({c: v[lo:hi] for c, v in columns.items()}, needed, wanted)
-    for column in CONTRACT_FLOWS:
-        contract_cols[column] = contract_cols[column] / 100.0
-    contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
+    for column, values in sums.items():  # the portfolio: the sites added in order
+        np.add.reduce(values, axis=0, out=columns[column][n_sites])  # what np.sum calls
+    # the portfolio's row with the last block's: what follows is elementwise
+    for lo, hi in [*spans[:-1], (spans[-1][0], n_sites + 1)] if spans else [(0, 1)]:
+        _finish(table[:, lo:hi], order, derived)
+    by_contract[3:] /= 100.0  # the flows: whole cents -> dollars
+    _clean(by_contract)
     return Arrays(dates, sites, {c: columns[c] for c in wanted}, contracts, contract_cols)
 
 
@@ -225,17 +218,16 @@ _SITE_INPUTS = set(MONEY_COLUMNS)
 hashprice path rewrites the mining money)."""
 
 
-def _finish(part: dict[str, np.ndarray], needed: set[str], wanted: list[str]) -> None:
+def _finish(part: np.ndarray, order: list[str], derived: list[str]) -> None:
     """Derived columns, money in dollars and float noise rounded away, in place, for some
-    rows of the columns (``part``: views)."""
-    for column, (formula, a, b) in _DERIVED.items():
-        if column in needed:
-            part[column][...] = formula(part[a], part[b])
-    for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
-        if column in needed:
-            part[column] /= 100.0
-    for column in wanted:
-        _clean(part[column])
+    rows of the block of columns (``part``: a view; ``order``: its columns, the money
+    first)."""
+    at = {c: i for i, c in enumerate(order)}
+    for column in derived:
+        formula, a, b = _DERIVED[column]
+        part[at[column]] = formula(part[at[a]], part[at[b]])
+    part[: len(MONEY_COLUMNS)] /= 100.0  # whole cents, added exactly, -> dollars
+    _clean(part)
 
 
 def timeline_frame(arrays: Arrays) -> pd.DataFrame:
@@ -346,28 +338,3 @@ def _clean(values: np.ndarray) -> np.ndarray:
     np.round(values, 9, out=values)
     values += 0.0  # no negative zeros
     return values
-
-
-def _contract_arrays(
-    scenario: Scenario, money: RunMoney, grid: np.ndarray
-) -> tuple[list[str], dict[str, np.ndarray]]:
-    start = scenario.scenario.start
-    names = [c.name for c in money.contracts]
-    out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
-    for i, c in enumerate(money.contracts):
-        t, u = c.times, c.units
-        out["units_delivered"][i] = _step_sum(t, u, grid)
-        out["units_due"][i] = _step_sum(*c.owed, grid)
-        out["gpus_due"][i] = out["units_due"][i] * c.gpus_per_unit
-        received, credited = prepayments(c.contract, start, t, u, c.gpus_per_unit, grid, c.dropped)
-        late = late_credits(c.contract, start, t, u, grid, c.dropped, c.owed)
-        out["revenue_usd"][i] = cents(c.billing.cumulative(grid))
-        out["prepayment_usd"][i] = cents(received) - cents(credited)
-        out["late_credits_usd"][i] = cents(late)
-    return names, out
-
-
-def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Sum of ``amounts`` at or before each grid time (times < grid time)."""
-    bins = np.searchsorted(grid, times, side="right")
-    return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
