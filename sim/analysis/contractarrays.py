@@ -46,17 +46,19 @@ def contract_arrays(
     due[...] = step_sums(money.owed, k, grid)
     delivered[...] = step_sums(money.delivered, k, grid)
     np.multiply(due, np.array([c.gpus_per_unit for c in money.contracts])[:, None], out=gpus_due)
-    # cumulative dollars per contract, then whole cents for all of them at once
-    earned, received, credited, credits = np.zeros((4, k, n))
+    # cumulative dollars per contract, then whole cents for all of them in one call
+    cumulative = np.zeros((4, k, n))
+    earned, received, credited, credits = cumulative
     for i, c in enumerate(money.contracts):
         earned[i] = c.billing.cumulative(grid)
         if c.prepaid is not None:
             received[i], credited[i] = c.prepaid.at(grid)
         if c.contract.late_credit_usd_per_unit_day:  # else none: zeros
             credits[i] = late_credits(c.contract, start, c.times, c.units, grid, c.dropped, c.owed)
-    revenue[...] = cents(earned)
-    np.subtract(cents(received), cents(credited), out=prepaid)
-    late[...] = cents(credits)
+    flow = cents(cumulative)
+    revenue[...] = flow[0]
+    np.subtract(flow[1], flow[2], out=prepaid)
+    late[...] = flow[3]
     return names, out
 
 

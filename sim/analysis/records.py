@@ -4,6 +4,7 @@ behind the NPVs), so a Monte Carlo replication walks its rows once, not once per
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -106,14 +107,18 @@ INTEGRATED = [
 _INTEGRATED_AT = np.array([LEVELS.index(c) for c in INTEGRATED])
 
 
-def sampled_levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, dict[Level, np.ndarray]]:
-    """(site, column, row) array of levels, and level -> (site, row) array of its integral
-    since the start, for the `INTEGRATED` levels only (the others' would be a gigabyte at
-    10,000 sites, unused).
+def sampled_levels(
+    rows: LevelRows, grid: np.ndarray, only: Collection[str] | None = None
+) -> tuple[dict[str, np.ndarray], dict[Level, np.ndarray]]:
+    """Level -> (site, row) array of its levels, for the levels in ``only`` (default: all)
+    and the `INTEGRATED` ones, and level -> (site, row) array of its integral since the
+    start, for the `INTEGRATED` levels only (the others' would be a gigabyte at 10,000
+    sites, unused).
 
     As `sim.analysis.steps.levels_and_integrals` computes them, to the bit (the integrated
     levels' changes are the same changes in the same order, so their levels are the same
-    sums), with one search of the grid and one scatter-add of the levels for all keys."""
+    sums), with one search of the grid and one scatter-add of the levels for all keys. The
+    running sums along the rows, which cost the most, are taken of the levels asked for."""
     n_sites, n = len(rows.sites), len(grid)
     # one bin per grid time and one past the last (changes after the grid), in each key's
     # row: no filtering of the changes, and the last column is dropped
@@ -121,6 +126,12 @@ def sampled_levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, dict[
     level = np.bincount(
         rows.key * (n + 1) + bins, weights=rows.delta, minlength=rows.n_keys * (n + 1)
     ).reshape(n_sites, len(LEVELS), n + 1)
+    names, integrated_at = LEVELS, _INTEGRATED_AT
+    if only is not None:
+        chosen = sorted({i for i, c in enumerate(LEVELS) if c in only} | {*_INTEGRATED_AT.tolist()})
+        names = [LEVELS[i] for i in chosen]
+        integrated_at = np.array([chosen.index(i) for i in _INTEGRATED_AT])
+        level = level[:, chosen]
     np.cumsum(level, axis=2, out=level)
     mine, key, moment_weights = rows.integrated
     moment = np.bincount(
@@ -129,6 +140,7 @@ def sampled_levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, dict[
         minlength=n_sites * len(INTEGRATED) * (n + 1),
     ).reshape(n_sites, len(INTEGRATED), n + 1)
     np.cumsum(moment, axis=2, out=moment)
-    integral = level[:, _INTEGRATED_AT, :n] * grid
+    integral = level[:, integrated_at, :n] * grid
     integral -= moment[:, :, :n]
-    return level[:, :, :n], {c: integral[:, k] for k, c in enumerate(INTEGRATED)}
+    levels = {c: level[:, i, :n] for i, c in enumerate(names)}
+    return levels, {c: integral[:, k] for k, c in enumerate(INTEGRATED)}

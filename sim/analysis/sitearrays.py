@@ -10,6 +10,8 @@ columns are the same to the bit whatever the block size.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from sim.analysis.records import LEVELS, LevelRows, sampled_levels
@@ -34,12 +36,16 @@ def blocks(n_sites: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n_sites)) for lo in range(0, n_sites, size)]
 
 
-def site_columns(scenario: Scenario, rows: LevelRows, grid: np.ndarray) -> dict[str, np.ndarray]:
+def site_columns(
+    scenario: Scenario, rows: LevelRows, grid: np.ndarray, only: Collection[str] | None = None
+) -> dict[str, np.ndarray]:
     """The timeline columns that come from the level records of the sites of ``rows``
-    (a block): every level, the stranded integrals, and the mining revenue, revenue given
-    up, power cost and capex in whole cents; (site, row) arrays."""
-    level, integral = sampled_levels(rows, grid)
-    out: dict[str, np.ndarray] = {c: level[:, i] for i, c in enumerate(LEVELS)}
+    (a block): the levels (those in ``only``, when given, and those the others need), the
+    stranded integrals, and the mining revenue, revenue given up, power cost and capex in
+    whole cents; (site, row) arrays."""
+    wanted = None if only is None else {*only, Level.CAPEX_PAID_USD.value}
+    out, integral = sampled_levels(rows, grid, wanted)
+    capex_paid = out[Level.CAPEX_PAID_USD.value]
     out["idle_mw_days"] = (
         integral[Level.GRID_MW]
         - integral[Level.AI_FACILITY_MW]
@@ -47,7 +53,7 @@ def site_columns(scenario: Scenario, rows: LevelRows, grid: np.ndarray) -> dict[
     )
     out["racks_waiting_days"] = integral[Level.RACKS_WAITING]
     out["gpu_days"] = integral[Level.GPUS_ONLINE]
-    out.update(_site_money(scenario, rows.sites, level, integral, _capex_before_start(rows)))
+    out.update(_site_money(scenario, rows.sites, capex_paid, integral, _capex_before_start(rows)))
     return out
 
 
@@ -68,7 +74,7 @@ def _capex_before_start(rows: LevelRows) -> np.ndarray:
 def _site_money(
     scenario: Scenario,
     sites: list[str],
-    level: np.ndarray,
+    capex_paid: np.ndarray,
     integral: dict[Level, np.ndarray],
     capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
@@ -89,9 +95,8 @@ def _site_money(
     np.multiply(potential - mining, usd_per_mw_day, out=cumulative[1])
     np.multiply(billed_mw_days, price, out=cumulative[2])
     np.add(capex_before, integral[Level.CAPEX_RATE_USD_PER_DAY], out=cumulative[3])
-    cumulative[3] += level[:, _CAPEX_PAID]
+    cumulative[3] += capex_paid
     return dict(zip(_SITE_MONEY, cents(cumulative), strict=True))
 
 
 _SITE_MONEY = ["mining_revenue_usd", "mining_given_up_usd", "power_cost_usd", "capex_usd"]
-_CAPEX_PAID = LEVELS.index(Level.CAPEX_PAID_USD)

@@ -167,9 +167,17 @@ def compute_arrays(
     derived = [c for c in _DERIVED if c in needed]
     kept = [c for c in TIMELINE_COLUMNS[2:] if c in needed and c not in _DERIVED]
     kept += [c for c in ACCEPTANCE_COLUMNS if c in needed]
-    # the money first (a slice of the table, made dollars at once), the cash and the
-    # hashprice path need it whatever is wanted; the derived columns last
-    order = [*MONEY_COLUMNS, *(c for c in kept if c not in _SITE_INPUTS), *derived]
+    # first what the sites add up of their contracts, the contract money first of the
+    # money (which follows as one slice: made dollars at once; the cash and the hashprice
+    # path need it whatever is wanted), the derived columns last
+    added = ["gpus_due", *CONTRACT_FLOWS] if "gpus_due" in kept else CONTRACT_FLOWS
+    money_at = len(added) - len(CONTRACT_FLOWS)
+    order = [
+        *added,
+        *(c for c in MONEY_COLUMNS if c not in CONTRACT_FLOWS),
+        *(c for c in kept if c not in _SITE_INPUTS and c not in added),
+        *derived,
+    ]
     table = np.empty((len(order), n_sites + 1, n))
     columns = dict(zip(order, table, strict=True))
     sums = {c: columns[c][:n_sites] for c in order[: len(order) - len(derived)]}  # views
@@ -180,14 +188,14 @@ def compute_arrays(
     contract_cols = dict(zip(CONTRACT_COLUMNS[3:], by_contract, strict=True))
     known = facts(scenario)
     owner = np.array([known.owner[c] for c in contracts], dtype=np.int64)
-    for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
-        if column in sums:
-            sums[column][...] = 0.0
-            np.add.at(sums[column], owner, contract_cols[column])
+    site_added = table[: len(added), :n_sites]
+    site_added[...] = 0.0
+    for i, row in enumerate(owner):  # each site adds its contracts, in order
+        site_added[:, row] += by_contract[len(by_contract) - len(added) :, i]
     sums["crew_cost_usd"][...] = cents(crew_cost(scenario, money.campaigns, sites, grid))
     spans = blocks(n_sites, block or block_sites(n))
     for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
-        for column, values in site_columns(scenario, rows.block(lo, hi), grid).items():
+        for column, values in site_columns(scenario, rows.block(lo, hi), grid, sums).items():
             if column in sums:
                 sums[column][lo:hi] = values
     apply_hashprice_path(scenario, recorder, sites, grid, sums)
@@ -207,7 +215,7 @@ def compute_arrays(
         np.add.reduce(values, axis=0, out=columns[column][n_sites])  # what np.sum calls
     # the portfolio's row with the last block's: what follows is elementwise
     for lo, hi in [*spans[:-1], (spans[-1][0], n_sites + 1)] if spans else [(0, 1)]:
-        _finish(table[:, lo:hi], order, derived)
+        _finish(table[:, lo:hi], order, derived, money_at)
     by_contract[3:] /= 100.0  # the flows: whole cents -> dollars
     _clean(by_contract)
     return Arrays(dates, sites, {c: columns[c] for c in wanted}, contracts, contract_cols)
@@ -218,15 +226,15 @@ _SITE_INPUTS = set(MONEY_COLUMNS)
 hashprice path rewrites the mining money)."""
 
 
-def _finish(part: np.ndarray, order: list[str], derived: list[str]) -> None:
+def _finish(part: np.ndarray, order: list[str], derived: list[str], money_at: int) -> None:
     """Derived columns, money in dollars and float noise rounded away, in place, for some
     rows of the block of columns (``part``: a view; ``order``: its columns, the money
-    first)."""
+    from ``money_at`` on)."""
     at = {c: i for i, c in enumerate(order)}
     for column in derived:
         formula, a, b = _DERIVED[column]
         part[at[column]] = formula(part[at[a]], part[at[b]])
-    part[: len(MONEY_COLUMNS)] /= 100.0  # whole cents, added exactly, -> dollars
+    part[money_at : money_at + len(MONEY_COLUMNS)] /= 100.0  # whole cents -> dollars
     _clean(part)
 
 
