@@ -44,11 +44,20 @@ class Billing:
         # time or up to the end: one row and one column of values, not a table of them.
         end, ended, began, after, nothing, rate = self._columns
         upper = escalated_days(grid, self.anchor, self.escalator)
-        billed = np.where(grid < end, upper, ended)
-        billed -= began
-        billed *= rate
-        # an increment not begun by a grid time earns its rate times 0, sign and all
-        np.copyto(billed, nothing, where=grid <= after)
+        if self.escalator == 0.0:
+            # The integral is then max(x - anchor, 0): it never falls as x grows, so the
+            # smaller of its values at a grid time and at an end is the one at the
+            # earlier of the two, and an increment not begun has nothing (or less) billed.
+            billed = np.minimum(upper, ended)
+            billed -= began
+            np.maximum(billed, 0.0, out=billed)
+            billed *= rate
+        else:
+            billed = np.subtract(upper, began)
+            np.copyto(billed, ended - began, where=grid >= end)
+            billed *= rate
+            # an increment not begun by a grid time earns its rate times 0, sign and all
+            np.copyto(billed, nothing, where=grid <= after)
         total: np.ndarray = np.add.reduce(billed, axis=0)  # what .sum(axis=0) calls
         return total
 

@@ -37,6 +37,24 @@ class LevelRows:
         mine = column == LEVELS.index(level)
         return site[mine], self.t[mine], self.delta[mine]
 
+    @cached_property
+    def capex_before_start(self) -> np.ndarray:
+        """(site, 1): capex spent before the start by halls whose construction began
+        earlier, whatever the grid.
+
+        The level integrals start at time 0, so a spending rate switched on at t < 0 would
+        lose its pre-start part; this is that part (each rate change d at t < 0 adds d * -t),
+        carried into the first row so that capex reconciles with the halls' MW x capex per
+        MW.
+        """
+        site, t, delta = self.of(Level.CAPEX_RATE_USD_PER_DAY)
+        early = t < 0
+        # bincount adds each site's terms in recording order, as a running sum would
+        spent = np.bincount(
+            site[early], weights=delta[early] * -t[early], minlength=len(self.sites)
+        )
+        return spent.reshape(-1, 1) + 0.0
+
     def block(self, lo: int, hi: int) -> LevelRows:
         """The changes of ``sites[lo:hi]`` (keys counted from site ``lo``), each site's in
         recording order: what the whole would add for those sites, in the same order. The

@@ -33,6 +33,8 @@ class Facts:
     """(site, 1): the hashprice earned per MW-day of mining (0 without mining)."""
     owner: dict[str, int]
     """Contract -> the row of its site."""
+    acceptance: bool
+    """Whether a contract (or a tranche of one) has an acceptance."""
 
     def rows(self, sites: list[str]) -> np.ndarray:
         """The rows of ``sites``."""
@@ -67,5 +69,8 @@ def _facts(scenario: Scenario) -> Facts:
         if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
             mining[i] = 1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
     index = {site: i for i, site in enumerate(sites)}
-    owner = {name: index[c.site] for name, c in scenario.contracts.items()}
-    return Facts(sites, index, power, mining, owner)
+    owner = {n: index[c.site] for n, c in scenario.contracts.items() if c.site in index}
+    acceptance = any(
+        c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
+    )
+    return Facts(sites, index, power, mining, owner, acceptance)

@@ -53,22 +53,8 @@ def site_columns(
     )
     out["racks_waiting_days"] = integral[Level.RACKS_WAITING]
     out["gpu_days"] = integral[Level.GPUS_ONLINE]
-    out.update(_site_money(scenario, rows.sites, capex_paid, integral, _capex_before_start(rows)))
+    out.update(_site_money(scenario, rows.sites, capex_paid, integral, rows.capex_before_start))
     return out
-
-
-def _capex_before_start(rows: LevelRows) -> np.ndarray:
-    """Per site: capex spent before the start by halls whose construction began earlier.
-
-    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
-    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
-    into the first row so that capex reconciles with the halls' MW x capex per MW.
-    """
-    site, t, delta = rows.of(Level.CAPEX_RATE_USD_PER_DAY)
-    early = t < 0
-    # bincount adds each site's terms in recording order, as a running sum would
-    spent = np.bincount(site[early], weights=delta[early] * -t[early], minlength=len(rows.sites))
-    return spent.reshape(-1, 1) + 0.0
 
 
 def _site_money(

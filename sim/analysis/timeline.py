@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -91,9 +92,7 @@ whose contracts have an acceptance (others keep their columns as they were)."""
 
 def timeline_columns(scenario: Scenario) -> list[str]:
     """The timeline's columns for ``scenario``."""
-    if any(
-        c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
-    ):
+    if facts(scenario).acceptance:
         return TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS
     return TIMELINE_COLUMNS
 
@@ -162,22 +161,10 @@ def compute_arrays(
     if rows is None:
         rows = level_rows(recorder, sites)
     n_sites, n = len(sites), len(grid)
-    wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
-    needed = _with_inputs(wanted)
-    derived = [c for c in _DERIVED if c in needed]
-    kept = [c for c in TIMELINE_COLUMNS[2:] if c in needed and c not in _DERIVED]
-    kept += [c for c in ACCEPTANCE_COLUMNS if c in needed]
-    # first what the sites add up of their contracts, the contract money first of the
-    # money (which follows as one slice: made dollars at once; the cash and the hashprice
-    # path need it whatever is wanted), the derived columns last
-    added = ["gpus_due", *CONTRACT_FLOWS] if "gpus_due" in kept else CONTRACT_FLOWS
-    money_at = len(added) - len(CONTRACT_FLOWS)
-    order = [
-        *added,
-        *(c for c in MONEY_COLUMNS if c not in CONTRACT_FLOWS),
-        *(c for c in kept if c not in _SITE_INPUTS and c not in added),
-        *derived,
-    ]
+    has_acceptance = len(timeline_columns(scenario)) > len(TIMELINE_COLUMNS)
+    layout = _layout(has_acceptance, None if only is None else frozenset(only))
+    wanted, derived, order, money_at = layout
+    added = order[: money_at + len(CONTRACT_FLOWS)]
     table = np.empty((len(order), n_sites + 1, n))
     columns = dict(zip(order, table, strict=True))
     sums = {c: columns[c][:n_sites] for c in order[: len(order) - len(derived)]}  # views
@@ -224,6 +211,30 @@ def compute_arrays(
 _SITE_INPUTS = set(MONEY_COLUMNS)
 """Site columns computed whatever is wanted: the money, which the cash adds up (and the
 hashprice path rewrites the mining money)."""
+
+
+@lru_cache(maxsize=256)
+def _layout(
+    has_acceptance: bool, only: frozenset[str] | None
+) -> tuple[list[str], list[str], list[str], int]:
+    """(the columns wanted, the derived columns needed, the order of the columns computed,
+    where the money begins in it) for `compute_arrays`: the same for every run."""
+    columns = TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS if has_acceptance else TIMELINE_COLUMNS
+    wanted = [c for c in columns[2:] if only is None or c in only]
+    needed = _with_inputs(wanted)
+    derived = [c for c in _DERIVED if c in needed]
+    kept = [c for c in columns[2:] if c in needed and c not in _DERIVED]
+    # first what the sites add up of their contracts, the contract money first of the
+    # money (which follows as one slice: made dollars at once; the cash and the hashprice
+    # path need it whatever is wanted), the derived columns last
+    added = ["gpus_due", *CONTRACT_FLOWS] if "gpus_due" in kept else CONTRACT_FLOWS
+    order = [
+        *added,
+        *(c for c in MONEY_COLUMNS if c not in CONTRACT_FLOWS),
+        *(c for c in kept if c not in _SITE_INPUTS and c not in added),
+        *derived,
+    ]
+    return wanted, derived, order, len(added) - len(CONTRACT_FLOWS)
 
 
 def _finish(part: np.ndarray, order: list[str], derived: list[str], money_at: int) -> None:
