@@ -206,3 +206,25 @@ def test_prepayments_equal_the_plain_table(
     share = np.clip((grid[None, :] - begin[:, None]) / span, 0.0, 1.0)
     assert received.tobytes() == plain_received.tobytes()
     assert credited.tobytes() == (weight[:, None] * share).sum(axis=0).tobytes()
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(1, 12),
+    st.sampled_from([1, 2, 7, 8, 9, 130, 300]),
+    st.sampled_from([1, 2, 3, 75, 324]),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_portfolio_of_every_column_in_one_call_is_each_columns_own_sum(
+    columns: int, sites: int, dates: int, seed: int
+) -> None:
+    # `compute_arrays` adds the sites of every column in one reduction over the sites' axis
+    # of its (column, site or portfolio, date) table: each column's sums must be the ones
+    # np.sum gives that column alone (sites added in order), whatever the shape
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-3, 9, (columns, sites + 1, dates))
+    table = rng.standard_normal((columns, sites + 1, dates)) * scale
+    alone = [np.sum(table[c, :sites], axis=0) for c in range(columns)]
+    np.add.reduce(table[:, :sites], axis=1, out=table[:, sites])
+    for c in range(columns):
+        assert table[c, sites].tobytes() == alone[c].tobytes()

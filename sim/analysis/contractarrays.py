@@ -42,9 +42,8 @@ def contract_arrays(
     names = [c.name for c in money.contracts]
     k, n = len(names), len(grid)
     out = np.empty((len(CONTRACT_COLUMNS) - 3, k, n))
-    due, delivered, gpus_due, revenue, prepaid, late = out
-    due[...] = step_sums(money.owed, k, grid)
-    delivered[...] = step_sums(money.delivered, k, grid)
+    due, _, gpus_due, revenue, prepaid, late = out
+    out[:2] = step_sums(money.units, 2 * k, grid).reshape(2, k, n)  # units due, delivered
     np.multiply(due, np.array([c.gpus_per_unit for c in money.contracts])[:, None], out=gpus_due)
     # cumulative dollars per contract, then whole cents for all of them in one call
     cumulative = np.zeros((4, k, n))

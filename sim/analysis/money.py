@@ -42,7 +42,7 @@ class Billing:
             return np.zeros_like(grid)
         # The multiplier's integral up to min(grid time, end) is its integral up to the grid
         # time or up to the end: one row and one column of values, not a table of them.
-        end, ended, began, after, nothing, rate = self._columns
+        end, ended, began, gain, after, nothing, rate = self._columns
         upper = escalated_days(grid, self.anchor, self.escalator)
         if self.escalator == 0.0:
             # The integral is then max(x - anchor, 0): it never falls as x grows, so the
@@ -54,7 +54,7 @@ class Billing:
             billed *= rate
         else:
             billed = np.subtract(upper, began)
-            np.copyto(billed, ended - began, where=grid >= end)
+            np.copyto(billed, gain, where=grid >= end)
             billed *= rate
             # an increment not begun by a grid time earns its rate times 0, sign and all
             np.copyto(billed, nothing, where=grid <= after)
@@ -64,8 +64,9 @@ class Billing:
     @cached_property
     def _columns(self) -> tuple[np.ndarray, ...]:
         """What `cumulative` needs of the increments whatever the grid, as columns: worked
-        out once, as a run evaluates its billing on more than one grid. An increment bills
-        after its begin if it ends later (else never: after infinity)."""
+        out once, as a run evaluates its billing on more than one grid. The integral at the
+        end and at the begin, and their difference; an increment bills after its begin if
+        it ends later (else never: after infinity)."""
         ended = escalated_days(self.end, self.anchor, self.escalator)
         began = escalated_days(self.begin, self.anchor, self.escalator)
         after = np.where(self.end > self.begin, self.begin, np.inf)
@@ -73,6 +74,7 @@ class Billing:
             self.end[:, None],
             ended[:, None],
             began[:, None],
+            (ended - began)[:, None],
             after[:, None],
             self.rate[:, None] * 0.0,
             self.rate[:, None],

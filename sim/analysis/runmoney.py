@@ -56,14 +56,11 @@ class RunMoney:
     """Site -> its installation campaign (`sim.analysis.crewcost.campaigns`)."""
 
     @cached_property
-    def delivered(self) -> Steps:
-        """Every contract's deliveries (units), its row's number beside each."""
-        return _steps([(c.times, c.units) for c in self.contracts])
-
-    @cached_property
-    def owed(self) -> Steps:
-        """Every contract's changes of the units owed, its row's number beside each."""
-        return _steps([c.owed for c in self.contracts])
+    def units(self) -> Steps:
+        """Every contract's changes of the units owed (rows 0 to k - 1, in the contracts'
+        order), then its deliveries (rows k to 2k - 1), its row's number beside each."""
+        owed = [c.owed for c in self.contracts]
+        return _steps([*owed, *((c.times, c.units) for c in self.contracts)])
 
 
 Steps = tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -35,9 +35,13 @@ class Facts:
     """Contract -> the row of its site."""
     acceptance: bool
     """Whether a contract (or a tranche of one) has an acceptance."""
+    hashprice_paths: frozenset[str]
+    """The sites whose mining follows a dated hashprice path."""
 
-    def rows(self, sites: list[str]) -> np.ndarray:
-        """The rows of ``sites``."""
+    def rows(self, sites: list[str]) -> slice | np.ndarray:
+        """The rows of ``sites``: a slice when they are the scenario's, in order."""
+        if sites == self.sites:
+            return slice(None)
         return np.array([self.index[s] for s in sites], dtype=np.int64)
 
 
@@ -73,4 +77,5 @@ def _facts(scenario: Scenario) -> Facts:
     acceptance = any(
         c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
     )
-    return Facts(sites, index, power, mining, owner, acceptance)
+    paths = frozenset(n for n, s in scenario.sites.items() if s.mining and s.mining.hashprice_path)
+    return Facts(sites, index, power, mining, owner, acceptance, paths)

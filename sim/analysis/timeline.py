@@ -179,7 +179,8 @@ def compute_arrays(
     site_added[...] = 0.0
     for i, row in enumerate(owner):  # each site adds its contracts, in order
         site_added[:, row] += by_contract[len(by_contract) - len(added) :, i]
-    sums["crew_cost_usd"][...] = cents(crew_cost(scenario, money.campaigns, sites, grid))
+    spent = crew_cost(scenario, money.campaigns, sites, grid)
+    sums["crew_cost_usd"][...] = cents(spent) if spent.any() else 0.0  # cents of 0 are 0
     spans = blocks(n_sites, block or block_sites(n))
     for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
         for column, values in site_columns(scenario, rows.block(lo, hi), grid, sums).items():
@@ -198,8 +199,9 @@ def compute_arrays(
             - part["crew_cost_usd"]
         )
         np.cumsum(net, axis=1, out=part["cash_usd"])
-    for column, values in sums.items():  # the portfolio: the sites added in order
-        np.add.reduce(values, axis=0, out=columns[column][n_sites])  # what np.sum calls
+    # the portfolio: the sites added in order, every column in one call (each column's
+    # sum is the one np.sum gives it alone, to the bit: tests/test_table_caches.py)
+    np.add.reduce(table[: len(sums), :n_sites], axis=1, out=table[: len(sums), n_sites])
     # the portfolio's row with the last block's: what follows is elementwise
     for lo, hi in [*spans[:-1], (spans[-1][0], n_sites + 1)] if spans else [(0, 1)]:
         _finish(table[:, lo:hi], order, derived, money_at)
