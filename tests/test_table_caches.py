@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.analysis.contractarrays import step_sums
-from sim.analysis.contractterms import escalated_days, schedule
+from sim.analysis.contractterms import escalated_days, escalated_grid, schedule
 from sim.analysis.money import Billing, Prepayment
 from sim.analysis.records import INTEGRATED, LEVELS, LevelRows, level_rows, sampled_levels
 from sim.analysis.runmoney import run_money
@@ -228,3 +228,27 @@ def test_the_portfolio_of_every_column_in_one_call_is_each_columns_own_sum(
     np.add.reduce(table[:, :sites], axis=1, out=table[:, sites])
     for c in range(columns):
         assert table[c, sites].tobytes() == alone[c].tobytes()
+
+
+def test_escalated_grids_are_each_grids_own_and_read_only() -> None:
+    def grid(first: float) -> np.ndarray:
+        g = np.arange(first, first + 2000.0, 7.0)  # years past the anchor
+        g.flags.writeable = False  # as `row_grid` shares its grids
+        return g
+
+    shared = grid(1.0)
+    value = escalated_grid(shared, 273.0, 0.03)
+    assert value.tobytes() == escalated_days(shared, 273.0, 0.03).tobytes()
+    assert escalated_grid(shared, 273.0, 0.03) is value  # worked out once
+    assert not value.flags.writeable
+    assert escalated_grid(shared, 273.0, 0.0).tobytes() != value.tobytes()  # per escalator
+    mutable = np.arange(1.0, 2001.0, 7.0)
+    assert escalated_grid(mutable, 273.0, 0.03) is not escalated_grid(mutable, 273.0, 0.03)
+    gone = weakref.ref(shared)
+    del shared, value
+    gc.collect()
+    assert gone() is None  # the cache holds no grid
+    for first in range(2, 40):  # new grids, some at the addresses of freed ones
+        g = grid(float(first))
+        assert escalated_grid(g, 273.0, 0.03).tobytes() == escalated_days(g, 273.0, 0.03).tobytes()
+        del g

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.analysis.contractterms import Pricing, escalated_days, schedule
+from sim.analysis.contractterms import Pricing, escalated_days, escalated_grid, schedule
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
@@ -43,7 +43,7 @@ class Billing:
         # The multiplier's integral up to min(grid time, end) is its integral up to the grid
         # time or up to the end: one row and one column of values, not a table of them.
         end, ended, began, gain, after, nothing, rate = self._columns
-        upper = escalated_days(grid, self.anchor, self.escalator)
+        upper = escalated_grid(grid, self.anchor, self.escalator)
         if self.escalator == 0.0:
             # The integral is then max(x - anchor, 0): it never falls as x grows, so the
             # smaller of its values at a grid time and at an end is the one at the
