@@ -161,8 +161,8 @@ def compute_arrays(
     if rows is None:
         rows = level_rows(recorder, sites)
     n_sites, n = len(sites), len(grid)
-    has_acceptance = len(timeline_columns(scenario)) > len(TIMELINE_COLUMNS)
-    layout = _layout(has_acceptance, None if only is None else frozenset(only))
+    known = facts(scenario)
+    layout = _layout(known.acceptance, None if only is None else frozenset(only))
     wanted, derived, order, money_at = layout
     added = order[: money_at + len(CONTRACT_FLOWS)]
     table = np.empty((len(order), n_sites + 1, n))
@@ -173,7 +173,6 @@ def compute_arrays(
         money = run_money(scenario, recorder)
     contracts, by_contract = contract_arrays(scenario, money, grid)
     contract_cols = dict(zip(CONTRACT_COLUMNS[3:], by_contract, strict=True))
-    known = facts(scenario)
     owner = np.array([known.owner[c] for c in contracts], dtype=np.int64)
     site_added = table[: len(added), :n_sites]
     site_added[...] = 0.0
