@@ -10,6 +10,7 @@ evaluated in closed form at the grid times: no per-day loop.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -139,10 +140,15 @@ def billing(
         anchor = float(floor) if floor is not None else float(base.min()) if len(base) else 0.0
         escalator = contract.escalator
     begins, ends, rates = [], [], []
-    for regime in known.regimes:
-        begins.append(np.maximum(base, regime.low))
-        ends.append(np.minimum(base + regime.term, regime.high))
+    for regime in known.regimes:  # (the max with -inf, the min with inf: the same values)
+        begins.append(np.maximum(base, regime.low) if regime.low > -math.inf else base)
+        end = base + regime.term
+        ends.append(np.minimum(end, regime.high) if regime.high < math.inf else end)
         rates.append(_rate(regime.pricing, units, gpus, gpus_per_unit))
+    if len(begins) == 1:  # the terms as written only: nothing to join
+        return Billing(
+            np.maximum(begins[0], 0.0), ends[0], rates[0], anchor, escalator, np.maximum(base, 0.0)
+        )
     begin = np.maximum(np.concatenate(begins), 0.0)
     ends_all, rates_all = np.concatenate(ends), np.concatenate(rates)
     return Billing(begin, ends_all, rates_all, anchor, escalator, np.maximum(base, 0.0))
