@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,32 +119,30 @@ def escalated_days(x: np.ndarray, anchor: float, escalator: float) -> np.ndarray
     return full + (span - years * DAYS_PER_YEAR) * factor
 
 
-_GRIDS: OrderedDict[tuple[int, float, float], tuple[weakref.ref[np.ndarray], np.ndarray]] = (
-    OrderedDict()
-)
+_GRIDS: dict[tuple[int, float, float], tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
 GRIDS_KEPT = 64
-"""How many (grid, anchor, escalator) integrals `escalated_grid` keeps, the most recently
-used: a Monte Carlo run's contracts with a rent start share theirs across replications."""
+"""How many (grid, anchor, escalator) integrals `escalated_grid` keeps before it starts
+again: a Monte Carlo run's contracts with a rent start share theirs across replications,
+and a contract whose anchor is its first handover adds one a replication."""
 
 
 def escalated_grid(grid: np.ndarray, anchor: float, escalator: float) -> np.ndarray:
     """`escalated_days` at the times of ``grid``, read-only. A run's grids are shared by
     every run of the same horizon (`sim.analysis.steps.row_grid`: read-only arrays), and a
     contract with a rent start escalates from the same anchor in every run, so those are
-    worked out once (kept while the grid lives, `GRIDS_KEPT` of them); a grid that can
-    be written to is never kept."""
+    worked out once (kept while the grid lives, up to `GRIDS_KEPT` of them); a grid that
+    can be written to is never kept."""
     if grid.flags.writeable or grid.base is not None:
         return escalated_days(grid, anchor, escalator)
     key = (id(grid), anchor, escalator)
     found = _GRIDS.get(key)
     if found is not None and found[0]() is grid:
-        _GRIDS.move_to_end(key)
         return found[1]
     value = escalated_days(grid, anchor, escalator)  # a new array: the arithmetic's
     value.flags.writeable = False
+    if len(_GRIDS) >= GRIDS_KEPT:
+        _GRIDS.clear()  # (one call: no other thread sees it half done)
     _GRIDS[key] = (weakref.ref(grid), value)
-    if len(_GRIDS) > GRIDS_KEPT:
-        _GRIDS.popitem(last=False)
     return value
 
 
