@@ -71,7 +71,7 @@ def schedule(contract: Contract, start: dt.date) -> Schedule:
 
     def forget(ref: weakref.ref[Contract]) -> None:
         if _SCHEDULES.get(key, (None,))[0] is ref:
-            del _SCHEDULES[key]
+            _SCHEDULES.pop(key, None)  # (never raises, should another thread have done it)
 
     _SCHEDULES[key] = (weakref.ref(contract, forget), made)
     return made

@@ -58,7 +58,7 @@ def facts(scenario: Scenario) -> Facts:
 
     def forget(ref: weakref.ref[Scenario]) -> None:
         if _FACTS.get(key, (None,))[0] is ref:
-            del _FACTS[key]
+            _FACTS.pop(key, None)  # (never raises, should another thread have done it)
 
     _FACTS[key] = (weakref.ref(scenario, forget), made)
     return made
