@@ -29,9 +29,9 @@ from sim.engine.state import HallState, Lot, Process, job_stage
 from sim.engine.vocabulary import Kind, Level, Milestone, Stage
 from sim.units import CAPACITY_EPS, Days
 
-# The levels (and the kind of entity) of a job's steps, the engine's most frequent, as
-# names of this module: on Python 3.11 `Level.X` goes through `EnumType.__getattr__`,
-# several times the cost of a module global.
+# The levels (and the kind of entity and milestones) of a job's steps, the engine's most
+# frequent, as names of this module: on Python 3.11 `Level.X` goes through
+# `EnumType.__getattr__`, several times the cost of a module global.
 RACKS_WAITING = Level.RACKS_WAITING
 RACKS_INSTALLING = Level.RACKS_INSTALLING
 RACKS_BURN_IN = Level.RACKS_BURN_IN
@@ -46,6 +46,10 @@ RACK_SPACE_KW = Level.RACK_SPACE_KW
 AI_IT_MW = Level.AI_IT_MW
 AI_FACILITY_MW = Level.AI_FACILITY_MW
 HALL = Kind.HALL
+INSTALLED = Milestone.RACKS_INSTALLED
+FALLOUT = Milestone.BURN_IN_FALLOUT
+ACCEPTED = Milestone.RACKS_ACCEPTED
+REWORK_ACCEPTED = Milestone.REWORK_ACCEPTED
 
 
 def _readiness(hall: HallState) -> tuple[Days, str]:
@@ -167,8 +171,9 @@ class Installation:
     def _install(self, hall: HallState, platform: PlatformPlan, racks: int, stage: Stage) -> None:
         """A crew starts installing ``racks`` racks of ``platform`` in ``hall``."""
         assert self.site.crews is not None
+        now = self.env.now
         self._level(
-            self.env.now,
+            now,
             {
                 RACKS_WAITING: -racks,  # the racks move to installation
                 RACKS_INSTALLING: racks,
@@ -176,7 +181,8 @@ class Installation:
                 CREWS_BUSY: 1,
             },
         )
-        work = self._stretch(racks / self.site.crews.racks_per_week * 7.0, "installation")
+        work = racks / self.site.crews.racks_per_week * 7.0
+        work = stretch(now, work, self.site.pauses, "installation")  # pause windows included
         installed = self.env.timeout(work)
         installed.callbacks.append(lambda _: self._job_done(hall, platform, racks, stage))
 
@@ -184,7 +190,7 @@ class Installation:
         """The crew is done and free again; the racks draw power and start their burn-in."""
         self.crews_busy -= 1
         t = self.crew_freed = self.env.now
-        self._event(t, HALL, hall.plan.name, Milestone.RACKS_INSTALLED, racks)
+        self.rec.event(t, self.name, HALL, hall.plan.name, INSTALLED, racks)
         mw = racks * platform.hall_kw_per_rack / 1000.0
         self._level(
             t,
@@ -207,7 +213,7 @@ class Installation:
         failed = self.sampler.fallout(hall.plan.key, racks, platform.fallout)
         t = self.env.now
         if failed:
-            self._event(t, HALL, hall.plan.name, Milestone.BURN_IN_FALLOUT, failed)
+            self.rec.event(t, self.name, HALL, hall.plan.name, FALLOUT, failed)
             mw = -(failed * platform.hall_kw_per_rack / 1000.0)
             self._level(
                 t,
@@ -238,8 +244,8 @@ class Installation:
         t = self.env.now
         down = self.sampler.out_of_service(hall.plan.key, racks, platform.unavailability)
         up = racks - down
-        accepted = Milestone.REWORK_ACCEPTED if frm is RACKS_REWORK else Milestone.RACKS_ACCEPTED
-        self._event(t, HALL, hall.plan.name, accepted, racks)
+        accepted = REWORK_ACCEPTED if frm is RACKS_REWORK else ACCEPTED
+        self.rec.event(t, self.name, HALL, hall.plan.name, accepted, racks)
         mw = -(down * platform.hall_kw_per_rack / 1000.0)
         self._level(
             t,

@@ -45,7 +45,8 @@ class Ledger:
     _left: dict[int, float] = field(default_factory=dict)
     """Tranche number -> units it still needs."""
     _orders: dict[str | None, list[TranchePlan]] = field(default_factory=dict)
-    """Hall -> `fill_order` for its units (computed once per hall)."""
+    """Hall -> `fill_order` for its units (computed once per hall), less the tranches at its
+    head that need nothing more (a tranche's need only ever falls)."""
 
     def __post_init__(self) -> None:
         self._left = {t.number: t.units for t in self.contract.tranches}
@@ -73,6 +74,8 @@ class Ledger:
             if left - take <= QUANTITY_EPS:
                 self._left[tranche.number] = 0.0
                 self._filled(t, tranche, stage)
+        while order and self._left[order[0].number] <= 0.0:
+            del order[0]  # filled or removed for good: later units need not look at it
         if counted <= 0.0:
             return
         self.delivered += counted

@@ -388,8 +388,12 @@ def _days(value: object) -> Days:
     return _number(value)
 
 
+_NUMBER = (int, float)
+"""What `_number` takes (a tuple: ``int | float`` would build a union at each call)."""
+
+
 def _number(value: object) -> float:
     """A realized number; a distribution left here is a bug in the caller (run `realize`)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         raise TypeError(f"the plan needs a concrete scenario: got {value!r}; realize it first")
     return float(value)

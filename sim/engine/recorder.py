@@ -3,11 +3,12 @@
 Level changes, by far the most numerous rows (about 2,000 a site), are kept as columns of
 plain numbers (`array.array`): about 25 bytes a row instead of some 140 as a tuple of
 Python objects, so a 10,000-site run keeps half a gigabyte of them rather than nearly three,
-and the tables read them without converting a Python object per row. A change is first
-appended to a short flat list (one list extension per row, a quarter of the cost of four
-array appends) that is moved into the columns every `PENDING_ROWS` rows and whenever the
-columns are read, so the list never holds more than those few rows; it is converted to
-numbers once for all its rows, not once a row.
+and the tables read them without converting a Python object per row. A step's changes are
+first appended to three short flat lists, with no Python loop over them: its time, site and
+number of deltas to one, its levels to another, its deltas to a third (the level members
+and the numbers the step already made: nothing new for the garbage collector to track).
+They move into the columns every `PENDING_ROWS` deltas and whenever the columns are read,
+converted to numbers once for them all, zero deltas dropped there.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ amendment that were not delivered by then, no longer owed."""
 _LEVELS = list(Level)
 _LEVEL_CODE = {level: i for i, level in enumerate(_LEVELS)}
 PENDING_ROWS = 4096
-"""Level rows held in the flat list before they move into the columns."""
+"""Level changes (zero deltas included) held in the flat lists before they move into the
+columns."""
 
 
 @dataclass
@@ -73,7 +75,11 @@ class Recorder:
     """The sites that changed a level, in order of their first change."""
     _site_code: dict[str, int] = field(default_factory=dict, repr=False)
     _pending: list[float] = field(default_factory=list, repr=False)
-    """Level rows not yet in the columns: time, site code, level code, delta, ..."""
+    """Steps not yet in the columns: time, site code, number of deltas, ..."""
+    _pending_levels: list[Level] = field(default_factory=list, repr=False)
+    """Their levels, step after step, in the order of each step's deltas."""
+    _pending_deltas: list[float] = field(default_factory=list, repr=False)
+    """Their deltas, zeros included, as `_pending_levels`."""
     _t: array[float] = field(default_factory=lambda: array("d"), repr=False)
     _site: array[int] = field(default_factory=lambda: array("i"), repr=False)
     _column: array[int] = field(default_factory=lambda: array("b"), repr=False)
@@ -81,13 +87,28 @@ class Recorder:
 
     def _flush(self) -> None:
         """Move the pending level rows into the columns."""
-        pending = self._pending
-        if pending:  # one conversion of the lot (exact: codes and counts are small whole
-            rows = np.array(pending, dtype=float).reshape(-1, 4)  # numbers), not one a row
-            columns: list[array[Any]] = [self._t, self._site, self._column, self._delta]
-            for column, values in zip(columns, rows.T, strict=True):
-                column.frombytes(values.astype(column.typecode).tobytes())
-            pending.clear()
+        pending, levels, deltas = self._pending, self._pending_levels, self._pending_deltas
+        if not pending:
+            return
+        # One conversion of the lot (exact: codes and counts are small whole numbers), then
+        # each step's time and site for each of its deltas, and only the non-zero deltas
+        # (as ``if delta``: -0.0 is not a row, NaN is).
+        steps = np.array(pending, dtype=float).reshape(-1, 3)
+        counts = steps[:, 2].astype(np.intp)
+        delta = np.array(deltas, dtype=float)
+        row = delta != 0.0
+        code = np.fromiter(map(_LEVEL_CODE.__getitem__, levels), np.int8, len(levels))
+        columns: list[tuple[array[Any], np.ndarray]] = [
+            (self._t, np.repeat(steps[:, 0], counts)[row]),
+            (self._site, np.repeat(steps[:, 1], counts)[row]),
+            (self._column, code[row]),
+            (self._delta, delta[row]),
+        ]
+        for column, values in columns:
+            column.frombytes(values.astype(column.typecode).tobytes())
+        pending.clear()
+        levels.clear()
+        deltas.clear()
 
     @property
     def level_t(self) -> array[float]:
@@ -153,11 +174,11 @@ class Recorder:
     def changes(self, t: Days, site: int, deltas: Mapping[Level, float]) -> None:
         """Change levels of the site numbered ``site`` (`site_code`) at ``t``, a row per
         non-zero delta in the order of ``deltas``."""
-        pending = self._pending
-        for column, delta in deltas.items():
-            if delta:
-                pending += (t, site, _LEVEL_CODE[column], delta)
-        if len(pending) >= 4 * PENDING_ROWS:
+        self._pending += (t, site, len(deltas))
+        self._pending_levels += deltas
+        pending = self._pending_deltas
+        pending += deltas.values()
+        if len(pending) >= PENDING_ROWS:
             self._flush()
 
     def delivered(self, t: Days, contract: str, units: float, gpus: float) -> None:

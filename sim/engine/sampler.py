@@ -9,12 +9,14 @@ the random one draws binomials from a stream per key.
 from __future__ import annotations
 
 import math
-from typing import Protocol
-
-import numpy as np
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sim.engine.realize import Streams
 from sim.units import QUANTITY_EPS
+
+Binomial = Callable[[int, float], Any]
+"""A generator's ``binomial`` method, bound."""
 
 
 class Sampler(Protocol):
@@ -56,8 +58,8 @@ class Random:
 
     def __init__(self, streams: Streams) -> None:
         self.streams = streams
-        self._fallout: dict[str, np.random.Generator] = {}
-        self._repair: dict[str, np.random.Generator] = {}
+        self._fallout: dict[str, Binomial] = {}
+        self._repair: dict[str, Binomial] = {}
 
     def fallout(self, key: str, racks: int, fraction: float) -> int:
         return self._binomial(self._fallout, key, "fallout", racks, fraction)
@@ -65,13 +67,12 @@ class Random:
     def out_of_service(self, key: str, racks: int, unavailability: float) -> float:
         return float(self._binomial(self._repair, key, "repair", racks, unavailability))
 
-    def _binomial(
-        self, generators: dict[str, np.random.Generator], key: str, kind: str, n: int, p: float
-    ) -> int:
-        """A binomial draw from the stream ``<key>/<kind>`` (its generator kept by key)."""
+    def _binomial(self, draws: dict[str, Binomial], key: str, kind: str, n: int, p: float) -> int:
+        """A binomial draw from the stream ``<key>/<kind>`` (its generator's bound
+        ``binomial`` kept by key: the attribute lookup is a quarter of a scalar draw)."""
         if not n or p == 0.0:
             return 0
-        gen = generators.get(key)
-        if gen is None:
-            gen = generators[key] = self.streams.generator(f"{key}/{kind}")
-        return int(gen.binomial(n, p))
+        draw = draws.get(key)
+        if draw is None:
+            draw = draws[key] = self.streams.generator(f"{key}/{kind}").binomial
+        return int(draw(n, p))
