@@ -22,13 +22,16 @@ def campaigns(recorder: Recorder, sites: list[str]) -> dict[str, tuple[float, fl
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     left: dict[str, float] = {}
-    arrived, installed = Milestone.ARRIVED, Milestone.RACKS_INSTALLED
+    arrived, installed, delivery = Milestone.ARRIVED, Milestone.RACKS_INSTALLED, Kind.DELIVERY
     for t, _, site, kind, _, _, milestone, quantity in recorder.events:  # unpacked: fast
-        if milestone is arrived and kind is Kind.DELIVERY:
-            first[site] = min(first.get(site, t), t)
-            left[site] = left.get(site, 0.0) + quantity
+        if milestone is arrived:
+            if kind is delivery:
+                if site not in first or t < first[site]:  # min(first, t), kept on a tie
+                    first[site] = t
+                left[site] = left.get(site, 0.0) + quantity
         elif milestone is installed:
-            last[site] = max(last.get(site, t), t)
+            if site not in last or t > last[site]:  # max(last, t), kept on a tie
+                last[site] = t
             left[site] = left.get(site, 0.0) - quantity
     return {
         site: (first[site], last.get(site, 0.0) if left[site] <= QUANTITY_EPS else np.inf)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from sim.analysis.scenariofacts import facts
 from sim.analysis.steps import cents, levels_and_integrals
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Level
@@ -31,7 +32,7 @@ def apply_hashprice_path(
 ) -> None:
     """Replace the mining revenue and revenue given up (per row) of each site with a
     hashprice path in ``columns`` (site, row arrays, whole cents)."""
-    paths = {n for n in sites if (m := scenario.sites[n].mining) and m.hashprice_path}
+    paths = facts(scenario).hashprice_paths.intersection(sites)
     if not paths:
         return
     # the two mining levels' changes (few), found in one pass, in recording order

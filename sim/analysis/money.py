@@ -13,25 +13,14 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.amendments import Terms, terms, windows
+from sim.analysis.contractterms import Pricing, escalated_days, escalated_grid, schedule
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
-from sim.scenario.topology import tranches
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, to_days
-
-
-def escalated_days(x: np.ndarray, anchor: float, escalator: float) -> np.ndarray:
-    """Integral from ``anchor`` to ``x`` of the price multiplier (1+e)^(whole years elapsed)."""
-    span = np.maximum(np.asarray(x, dtype=float) - anchor, 0.0)
-    if escalator == 0.0:
-        return span
-    years = np.floor(span / DAYS_PER_YEAR)
-    factor = (1.0 + escalator) ** years
-    full = DAYS_PER_YEAR * (factor - 1.0) / escalator
-    return full + (span - years * DAYS_PER_YEAR) * factor
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -54,15 +43,43 @@ class Billing:
             return np.zeros_like(grid)
         # The multiplier's integral up to min(grid time, end) is its integral up to the grid
         # time or up to the end: one row and one column of values, not a table of them.
-        upper = escalated_days(grid, self.anchor, self.escalator)
-        ended = escalated_days(self.end, self.anchor, self.escalator)
-        running = grid[None, :] < self.end[:, None]
-        billed = np.where(running, upper[None, :], ended[:, None])
-        billed -= escalated_days(self.begin, self.anchor, self.escalator)[:, None]
-        begun = (grid[None, :] > self.begin[:, None]) & (self.end > self.begin)[:, None]
-        billed = np.where(begun, billed, 0.0)
-        total: np.ndarray = (self.rate[:, None] * billed).sum(axis=0)
+        end, ended, began, gain, after, nothing, rate = self._columns
+        upper = escalated_grid(grid, self.anchor, self.escalator)
+        if self.escalator == 0.0:
+            # The integral is then max(x - anchor, 0): it never falls as x grows, so the
+            # smaller of its values at a grid time and at an end is the one at the
+            # earlier of the two, and an increment not begun has nothing (or less) billed.
+            billed = np.minimum(upper, ended)
+            billed -= began
+            np.maximum(billed, 0.0, out=billed)
+            billed *= rate
+        else:
+            billed = np.subtract(upper, began)
+            np.copyto(billed, gain, where=grid >= end)
+            billed *= rate
+            # an increment not begun by a grid time earns its rate times 0, sign and all
+            np.copyto(billed, nothing, where=grid <= after)
+        total: np.ndarray = np.add.reduce(billed, axis=0)  # what .sum(axis=0) calls
         return total
+
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        """What `cumulative` needs of the increments whatever the grid, as columns: worked
+        out once, as a run evaluates its billing on more than one grid. The integral at the
+        end and at the begin, and their difference; an increment bills after its begin if
+        it ends later (else never: after infinity)."""
+        ended = escalated_days(self.end, self.anchor, self.escalator)
+        began = escalated_days(self.begin, self.anchor, self.escalator)
+        after = np.where(self.end > self.begin, self.begin, np.inf)
+        return (
+            self.end[:, None],
+            ended[:, None],
+            began[:, None],
+            (ended - began)[:, None],
+            after[:, None],
+            self.rate[:, None] * 0.0,
+            self.rate[:, None],
+        )
 
     def annual_rate_at(self, t: float) -> float:
         """Revenue per year at time ``t`` from the increments billing then."""
@@ -82,17 +99,9 @@ def unit_value(contract: Contract, gpus_per_unit: float) -> float:
     return contract.rent_usd_per_mw_year * contract.term / DAYS_PER_YEAR
 
 
-Pricing = tuple[str, float]
-"""How units bill under some terms: ("gpu_hour", USD per billed GPU-hour) or ("unit_day",
-USD per unit-day in first-year prices)."""
-
 Dropped = Sequence[tuple[float, int, float]]
 """(time, tranche number from 1, units) of a contract's tranches removed by an amendment:
 the units not delivered by then, no longer owed (the run's `Recorder.dropped`)."""
-
-
-def _day(date: dt.date | None, start: dt.date, default: float) -> float:
-    return to_days(date, start) if date is not None else default
 
 
 def billing(
@@ -119,56 +128,30 @@ def billing(
     times = np.asarray(times, dtype=float)
     units = np.asarray(units, dtype=float)
     gpus = np.asarray(gpus, dtype=float)
-    floor = _rent_floor(contract, start)
+    known = schedule(contract, start)
+    floor = known.floor
     base = np.maximum(times, floor) if floor is not None else times
-    if contract.signed is not None:
-        base = np.maximum(base, to_days(contract.signed, start))
+    if known.signed is not None:
+        base = np.maximum(base, known.signed)
     anchor, escalator = 0.0, 0.0
     if isinstance(contract, ColocationContract):
         # Escalation counts from the rent start, else from the first handover (never from
         # the scenario start).
         anchor = float(floor) if floor is not None else float(base.min()) if len(base) else 0.0
         escalator = contract.escalator
-    regimes = terms(contract)
     begins, ends, rates = [], [], []
-    pricing: Pricing | None = None
-    for k, regime in enumerate(regimes):
-        low = _day(regime.begin, start, -math.inf)
-        high = _day(regimes[k + 1].begin, start, math.inf) if k + 1 < len(regimes) else math.inf
-        pricing = _pricing(contract, start, regime, pricing)
-        begins.append(np.maximum(base, low))
-        ends.append(np.minimum(base + regime.term, high))
-        rates.append(_rate(pricing, units, gpus, gpus_per_unit))
+    for regime in known.regimes:  # (the max with -inf, the min with inf: the same values)
+        begins.append(np.maximum(base, regime.low) if regime.low > -math.inf else base)
+        end = base + regime.term
+        ends.append(np.minimum(end, regime.high) if regime.high < math.inf else end)
+        rates.append(_rate(regime.pricing, units, gpus, gpus_per_unit))
+    if len(begins) == 1:  # the terms as written only: nothing to join
+        return Billing(
+            np.maximum(begins[0], 0.0), ends[0], rates[0], anchor, escalator, np.maximum(base, 0.0)
+        )
     begin = np.maximum(np.concatenate(begins), 0.0)
     ends_all, rates_all = np.concatenate(ends), np.concatenate(rates)
     return Billing(begin, ends_all, rates_all, anchor, escalator, np.maximum(base, 0.0))
-
-
-def _rent_floor(contract: Contract, start: dt.date) -> float | None:
-    if isinstance(contract, ColocationContract) and contract.rent_start is not None:
-        return to_days(contract.rent_start, start)
-    return None
-
-
-def _pricing(
-    contract: Contract, start: dt.date, regime: Terms, previous: Pricing | None
-) -> Pricing:
-    """How units bill under ``regime``: its price, the price per unit-day its value gives,
-    else the previous terms' pricing (also when a value is given for no tranche in force,
-    which sets no price per unit)."""
-    if regime.price is not None:
-        if isinstance(contract, ColocationContract):
-            return ("unit_day", regime.price / DAYS_PER_YEAR)
-        return ("gpu_hour", regime.price)
-    if regime.value_usd is not None and (regime.in_force or previous is None):
-        if isinstance(contract, ColocationContract):
-            days = _escalated_unit_days(contract, start, regime)
-            return ("unit_day", regime.value_usd / days)
-        all_units = [t.units for t in tranches(contract)]
-        units = float(sum(all_units[i] for i in regime.in_force))
-        return ("unit_day", regime.value_usd / (units * regime.term))
-    assert previous is not None  # the written terms have a price or a value
-    return previous
 
 
 def _rate(
@@ -186,26 +169,6 @@ def _rate(
     return rate
 
 
-def _escalated_unit_days(contract: ColocationContract, start: dt.date, regime: Terms) -> float:
-    """MW-days of the tranches in force under ``regime`` over its term in first-year prices,
-    each escalated from the anchor, when they are handed over on their due dates: a
-    `value_usd` divided by this is the first-year rent per MW-day, so the contract delivered
-    on plan bills exactly its value."""
-    all_tranches = tranches(contract)
-    chosen = [all_tranches[i] for i in regime.in_force]
-    due_t = np.array([to_days(t.due, start) for t in chosen], dtype=float)
-    due_u = np.array([t.units for t in chosen], dtype=float)
-    floor = _rent_floor(contract, start)
-    begin = np.maximum(due_t, floor) if floor is not None else due_t
-    if contract.signed is not None:
-        begin = np.maximum(begin, to_days(contract.signed, start))
-    anchor = float(floor) if floor is not None else float(begin.min())
-    days = escalated_days(begin + regime.term, anchor, contract.escalator) - escalated_days(
-        begin, anchor, contract.escalator
-    )
-    return float((due_u * days).sum())
-
-
 def cumulative_revenue(
     contract: Contract,
     start: dt.date,
@@ -219,24 +182,10 @@ def cumulative_revenue(
     return billing(contract, start, times, units, gpus, gpus_per_unit).cumulative(grid)
 
 
-def _due_rows(contract: Contract, start: dt.date) -> list[tuple[float, float, float, int]]:
-    """(due time, units, time removed or inf, number from 1) of each tranche that is ever
-    due: one in force on its due date (an added tranche is due on its due date or on the
-    amendment's date if later; none before the contract is signed)."""
-    signed = _day(contract.signed, start, -math.inf)
-    rows = []
-    for n, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True), 1):
-        due = max(to_days(t.due, start), _day(w.opens, start, -math.inf), signed)
-        closes = _day(w.closes, start, math.inf)
-        if due < closes:
-            rows.append((due, float(t.units), closes, n))
-    return rows
-
-
 def due_schedule(contract: Contract, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """(due times, units due) of the tranches ever due, in due-date order (what delivery
     on plan delivers)."""
-    rows = sorted(_due_rows(contract, start), key=lambda r: r[0])
+    rows = sorted(schedule(contract, start).due, key=lambda r: r[0])
     times = np.array([r[0] for r in rows], dtype=np.float64)
     return times, np.array([r[1] for r in rows], dtype=np.float64)
 
@@ -246,7 +195,7 @@ def owed_schedule(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(times, changes) of the units owed, in time order: each tranche on its due date, less
     what an amendment removed of a tranche already due (``dropped``)."""
-    rows = _due_rows(contract, start)
+    rows = schedule(contract, start).due
     due_numbers = {r[3] for r in rows}
     changes = [(r[0], r[1]) for r in rows]
     changes += [(t, -u) for t, n, u in dropped if n in due_numbers]
@@ -274,28 +223,62 @@ def prepayments(
     after `prepayment_credit_after`. A removed tranche's prepaid units not delivered are
     refunded on the day it is removed. The prepayment per unit follows the terms as written.
     """
-    zero = np.zeros_like(grid)
-    if not isinstance(contract, GpuCloudContract) or contract.prepayment == 0:
+    found = prepayment(contract, start, times, units, gpus_per_unit, dropped)
+    if found is None:
+        zero = np.zeros_like(grid)
         return zero, zero
+    return found.at(grid)
+
+
+@dataclass(frozen=True)
+class Prepayment:
+    """A contract's prepayments in one run, whatever the grid (`prepayment`)."""
+
+    flow_t: np.ndarray
+    """(flows, 1): when each prepayment (or refund) is received."""
+    flow_v: np.ndarray
+    """(flows, 1): how much."""
+    begin: np.ndarray
+    """(increments, 1): when each delivered increment's share starts to be credited back."""
+    weight: np.ndarray
+    """(increments, 1): the prepayment of each delivered increment."""
+    span: float
+    """Days over which an increment's share is credited back."""
+
+    def at(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(received, credited back) from time 0 to each grid time (`prepayments`)."""
+        received = np.add.reduce(self.flow_v * (self.flow_t < grid), axis=0)
+        share = np.subtract(grid, self.begin)
+        share /= self.span
+        np.clip(share, 0.0, 1.0, out=share)
+        share *= self.weight
+        credited = np.add.reduce(share, axis=0)  # what .sum(axis=0) calls, as above
+        return received, credited
+
+
+def prepayment(
+    contract: Contract,
+    start: dt.date,
+    times: np.ndarray,
+    units: np.ndarray,
+    gpus_per_unit: float,
+    dropped: Dropped = (),
+) -> Prepayment | None:
+    """The prepayments of ``contract`` for increments of ``units`` delivered at ``times``
+    (None: it has none), to be evaluated on any grid (`prepayments`)."""
+    if not isinstance(contract, GpuCloudContract) or contract.prepayment == 0:
+        return None
     per_unit = contract.prepayment * unit_value(contract, gpus_per_unit)
-    signed = _day(contract.signed, start, -math.inf)
-    paid: dict[int, float] = {}
-    for n, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True), 1):
-        at = max(to_days(t.due, start) - contract.prepayment_lead, signed)
-        at = max(at, _day(w.opens, start, -math.inf))
-        if at < _day(w.closes, start, math.inf):
-            paid[n] = at
-    all_units = [t.units for t in tranches(contract)]
-    flows = [(at, per_unit * all_units[n - 1]) for n, at in paid.items()]
+    prepaid = schedule(contract, start).prepaid
+    paid = {n: at for n, at, _ in prepaid}
+    flows = [(at, per_unit * units_due) for _, at, units_due in prepaid]
     flows += [(t, -per_unit * u) for t, n, u in dropped if n in paid and paid[n] <= t]
     flow_t = np.array([f[0] for f in flows], dtype=float).reshape(-1)
     flow_v = np.array([f[1] for f in flows], dtype=float).reshape(-1)
-    received = (flow_v[:, None] * (flow_t[:, None] < grid[None, :])).sum(axis=0)
     begin = np.maximum(np.asarray(times, dtype=float), 0.0) + contract.prepayment_credit_after
     span = contract.term - contract.prepayment_credit_after
-    share = np.clip((grid[None, :] - begin[:, None]) / span, 0.0, 1.0)
-    credited = (per_unit * np.asarray(units)[:, None] * share).sum(axis=0)
-    return received, credited
+    weight = per_unit * np.asarray(units)[:, None]
+    return Prepayment(flow_t[:, None], flow_v[:, None], begin[:, None], weight, span)
 
 
 def late_credits(

@@ -4,12 +4,12 @@ behind the NPVs), so a Monte Carlo replication walks its rows once, not once per
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from sim.analysis.steps import levels, levels_and_integrals
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Level
 
@@ -37,6 +37,24 @@ class LevelRows:
         mine = column == LEVELS.index(level)
         return site[mine], self.t[mine], self.delta[mine]
 
+    @cached_property
+    def capex_before_start(self) -> np.ndarray:
+        """(site, 1): capex spent before the start by halls whose construction began
+        earlier, whatever the grid.
+
+        The level integrals start at time 0, so a spending rate switched on at t < 0 would
+        lose its pre-start part; this is that part (each rate change d at t < 0 adds d * -t),
+        carried into the first row so that capex reconciles with the halls' MW x capex per
+        MW.
+        """
+        site, t, delta = self.of(Level.CAPEX_RATE_USD_PER_DAY)
+        early = t < 0
+        # bincount adds each site's terms in recording order, as a running sum would
+        spent = np.bincount(
+            site[early], weights=delta[early] * -t[early], minlength=len(self.sites)
+        )
+        return spent.reshape(-1, 1) + 0.0
+
     def block(self, lo: int, hi: int) -> LevelRows:
         """The changes of ``sites[lo:hi]`` (keys counted from site ``lo``), each site's in
         recording order: what the whole would add for those sites, in the same order. The
@@ -48,6 +66,19 @@ class LevelRows:
         key = self.key[mine]
         key -= lo * len(LEVELS)
         return LevelRows(self.sites[lo:hi], self.t[mine], key, self.delta[mine])
+
+    @cached_property
+    def integrated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The changes of the `INTEGRATED` levels, whatever the grid: their rows, their keys
+        among those levels (site index times their number plus the level's index in
+        `INTEGRATED`), and their deltas times their times (from 0: the integrals start
+        at the start)."""
+        site, column = np.divmod(self.key, len(LEVELS))
+        position = np.full(len(LEVELS), -1)
+        position[_INTEGRATED_AT] = np.arange(len(INTEGRATED))
+        mine = np.flatnonzero(position[column] >= 0)
+        key = site[mine] * len(INTEGRATED) + position[column[mine]]
+        return mine, key, self.delta[mine] * np.maximum(self.t[mine], 0.0)
 
     @cached_property
     def _by_site(self) -> tuple[np.ndarray, np.ndarray]:
@@ -91,25 +122,43 @@ INTEGRATED = [
     Level.CAPEX_RATE_USD_PER_DAY,
 ]
 """The levels whose integrals (MW-days, rack-days, GPU-days, dollars) the tables use."""
+_INTEGRATED_AT = np.array([LEVELS.index(c) for c in INTEGRATED])
 
 
-def sampled_levels(rows: LevelRows, grid: np.ndarray) -> tuple[np.ndarray, dict[Level, np.ndarray]]:
-    """(site, column, row) array of levels, and level -> (site, row) array of its integral
-    since the start, for the `INTEGRATED` levels only (the others' would be a gigabyte at
-    10,000 sites, unused)."""
-    n_cols, n_sites, n = len(LEVELS), len(rows.sites), len(grid)
-    level = levels(rows.t, rows.key, rows.delta, rows.n_keys, grid)
-    site, column = np.divmod(rows.key, n_cols)
-    position = np.full(n_cols, -1)
-    position[[LEVELS.index(c) for c in INTEGRATED]] = np.arange(len(INTEGRATED))
-    mine = position[column] >= 0
-    _, sub = levels_and_integrals(
-        rows.t[mine],
-        site[mine] * len(INTEGRATED) + position[column[mine]],
-        rows.delta[mine],
-        n_sites * len(INTEGRATED),
-        grid,
-    )
-    sub = sub.reshape(n_sites, len(INTEGRATED), n)
-    integral = {c: sub[:, k] for k, c in enumerate(INTEGRATED)}
-    return level.reshape(n_sites, n_cols, n), integral
+def sampled_levels(
+    rows: LevelRows, grid: np.ndarray, only: Collection[str] | None = None
+) -> tuple[dict[str, np.ndarray], dict[Level, np.ndarray]]:
+    """Level -> (site, row) array of its levels, for the levels in ``only`` (default: all)
+    and the `INTEGRATED` ones, and level -> (site, row) array of its integral since the
+    start, for the `INTEGRATED` levels only (the others' would be a gigabyte at 10,000
+    sites, unused).
+
+    As `sim.analysis.steps.levels_and_integrals` computes them, to the bit (the integrated
+    levels' changes are the same changes in the same order, so their levels are the same
+    sums), with one search of the grid and one scatter-add of the levels for all keys. The
+    running sums along the rows, which cost the most, are taken of the levels asked for."""
+    n_sites, n = len(rows.sites), len(grid)
+    # one bin per grid time and one past the last (changes after the grid), in each key's
+    # row: no filtering of the changes, and the last column is dropped
+    bins = np.searchsorted(grid, rows.t, side="right")
+    level = np.bincount(
+        rows.key * (n + 1) + bins, weights=rows.delta, minlength=rows.n_keys * (n + 1)
+    ).reshape(n_sites, len(LEVELS), n + 1)
+    names, integrated_at = LEVELS, _INTEGRATED_AT
+    if only is not None:
+        chosen = sorted({i for i, c in enumerate(LEVELS) if c in only} | {*_INTEGRATED_AT.tolist()})
+        names = [LEVELS[i] for i in chosen]
+        integrated_at = np.array([chosen.index(i) for i in _INTEGRATED_AT])
+        level = level[:, chosen]
+    np.cumsum(level, axis=2, out=level)
+    mine, key, moment_weights = rows.integrated
+    moment = np.bincount(
+        key * (n + 1) + bins[mine],
+        weights=moment_weights,
+        minlength=n_sites * len(INTEGRATED) * (n + 1),
+    ).reshape(n_sites, len(INTEGRATED), n + 1)
+    np.cumsum(moment, axis=2, out=moment)
+    integral = level[:, integrated_at, :n] * grid
+    integral -= moment[:, :, :n]
+    levels = {c: level[:, i, :n] for i, c in enumerate(names)}
+    return levels, {c: integral[:, k] for k, c in enumerate(INTEGRATED)}

@@ -10,11 +10,12 @@ the grid, so it is worked out once per run, and each grid only evaluates it at i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from sim.analysis.crewcost import campaigns
-from sim.analysis.money import Billing, Dropped, billing, owed_schedule
+from sim.analysis.money import Billing, Dropped, Prepayment, billing, owed_schedule, prepayment
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Contract, Scenario
 from sim.scenario.topology import due_gpus_per_unit
@@ -41,6 +42,8 @@ class ContractRun:
     billed: Billing
     """What bills from ``counted``: `billing` when ``counted`` are the same arrays (the KPIs'
     revenue lost to slips)."""
+    prepaid: Prepayment | None
+    """Its prepayments (`sim.analysis.money.prepayment`; None: it has none)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,25 @@ class RunMoney:
     """In the scenario's order."""
     campaigns: dict[str, tuple[float, float]]
     """Site -> its installation campaign (`sim.analysis.crewcost.campaigns`)."""
+
+    @cached_property
+    def units(self) -> Steps:
+        """Every contract's changes of the units owed (rows 0 to k - 1, in the contracts'
+        order), then its deliveries (rows k to 2k - 1), its row's number beside each."""
+        owed = [c.owed for c in self.contracts]
+        return _steps([*owed, *((c.times, c.units) for c in self.contracts)])
+
+
+Steps = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(times, row numbers, amounts) of several step functions' changes, one row each, each
+row's changes in their own order: what `sim.analysis.contractarrays` sums on a grid."""
+
+
+def _steps(rows: list[tuple[np.ndarray, np.ndarray]]) -> Steps:
+    numbers = np.repeat(np.arange(len(rows), dtype=np.int64), [len(t) for t, _ in rows])
+    if not rows:
+        return np.zeros(0), numbers, np.zeros(0)
+    return np.concatenate([t for t, _ in rows]), numbers, np.concatenate([a for _, a in rows])
 
 
 def run_money(scenario: Scenario, recorder: Recorder) -> RunMoney:
@@ -73,7 +95,10 @@ def run_money(scenario: Scenario, recorder: Recorder) -> RunMoney:
             counted = (t[order], u[order], g[order])
             billed = billing(contract, start, *counted, per_unit)
         owed = owed_schedule(contract, start, dropped)
+        prepaid = prepayment(contract, start, t, u, per_unit, dropped)
         contracts.append(
-            ContractRun(name, contract, t, u, g, dropped, owed, per_unit, bills, counted, billed)
+            ContractRun(
+                name, contract, t, u, g, dropped, owed, per_unit, bills, counted, billed, prepaid
+            )
         )
     return RunMoney(contracts, campaigns(recorder, list(scenario.sites)))

@@ -10,13 +10,15 @@ columns are the same to the bit whatever the block size.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from sim.analysis.records import LEVELS, LevelRows, sampled_levels
+from sim.analysis.scenariofacts import facts
 from sim.analysis.steps import cents
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
-from sim.scenario.schema.types import plan
 
 BLOCK_BYTES = 4 << 20
 """About the size of one block's level array: a few MB, so that the passes over it stay
@@ -34,12 +36,16 @@ def blocks(n_sites: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n_sites)) for lo in range(0, n_sites, size)]
 
 
-def site_columns(scenario: Scenario, rows: LevelRows, grid: np.ndarray) -> dict[str, np.ndarray]:
+def site_columns(
+    scenario: Scenario, rows: LevelRows, grid: np.ndarray, only: Collection[str] | None = None
+) -> dict[str, np.ndarray]:
     """The timeline columns that come from the level records of the sites of ``rows``
-    (a block): every level, the stranded integrals, and the mining revenue, revenue given
-    up, power cost and capex in whole cents; (site, row) arrays."""
-    level, integral = sampled_levels(rows, grid)
-    out: dict[str, np.ndarray] = {c: level[:, i] for i, c in enumerate(LEVELS)}
+    (a block): the levels (those in ``only``, when given, and those the others need), the
+    stranded integrals, and the mining revenue, revenue given up, power cost and capex in
+    whole cents; (site, row) arrays."""
+    wanted = None if only is None else {*only, Level.CAPEX_PAID_USD.value}
+    out, integral = sampled_levels(rows, grid, wanted)
+    capex_paid = out[Level.CAPEX_PAID_USD.value]
     out["idle_mw_days"] = (
         integral[Level.GRID_MW]
         - integral[Level.AI_FACILITY_MW]
@@ -47,44 +53,22 @@ def site_columns(scenario: Scenario, rows: LevelRows, grid: np.ndarray) -> dict[
     )
     out["racks_waiting_days"] = integral[Level.RACKS_WAITING]
     out["gpu_days"] = integral[Level.GPUS_ONLINE]
-    out.update(_site_money(scenario, rows.sites, level, integral, _capex_before_start(rows)))
+    out.update(_site_money(scenario, rows.sites, capex_paid, integral, rows.capex_before_start))
     return out
-
-
-def _capex_before_start(rows: LevelRows) -> np.ndarray:
-    """Per site: capex spent before the start by halls whose construction began earlier.
-
-    The level integrals start at time 0, so a spending rate switched on at t < 0 would lose
-    its pre-start part; this is that part (each rate change d at t < 0 adds d * -t), carried
-    into the first row so that capex reconciles with the halls' MW x capex per MW.
-    """
-    site, t, delta = rows.of(Level.CAPEX_RATE_USD_PER_DAY)
-    early = t < 0
-    # bincount adds each site's terms in recording order, as a running sum would
-    spent = np.bincount(site[early], weights=delta[early] * -t[early], minlength=len(rows.sites))
-    return spent.reshape(-1, 1) + 0.0
 
 
 def _site_money(
     scenario: Scenario,
     sites: list[str],
-    level: np.ndarray,
+    capex_paid: np.ndarray,
     integral: dict[Level, np.ndarray],
     capex_before: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Per-period mining revenue, revenue given up, power cost and capex of each site, in
-    whole cents."""
-    col = {c: i for i, c in enumerate(LEVELS)}
-    flow = cents
-    usd_per_mw_day = np.zeros((len(sites), 1))
-    price = np.zeros((len(sites), 1))
-    for i, name in enumerate(sites):
-        site = scenario.sites[name]
-        price[i] = plan(site.power_price_usd_per_mwh) * 24.0
-        if site.mining is not None:  # MW -> EH/s -> PH/s, times USD per PH/s-day
-            usd_per_mw_day[i] = (
-                1000.0 / site.mining.j_per_th * plan(site.mining.hashprice_usd_per_ph_day)
-            )
+    whole cents (the four made cents in one call: elementwise, row by row)."""
+    known = facts(scenario)
+    at = known.rows(sites)
+    usd_per_mw_day, price = known.mining_usd_per_mw_day[at], known.power_usd_per_mw_day[at]
     mining = integral[Level.MINING_MW]
     potential = integral[Level.MINING_POTENTIAL_MW]
     billed_mw_days = (
@@ -92,13 +76,13 @@ def _site_money(
         + integral[Level.MINING_FACILITY_MW]
         - integral[Level.TENANT_FACILITY_MW]
     )
-    return {
-        "mining_revenue_usd": flow(mining * usd_per_mw_day),
-        "mining_given_up_usd": flow((potential - mining) * usd_per_mw_day),
-        "power_cost_usd": flow(billed_mw_days * price),
-        "capex_usd": flow(
-            capex_before
-            + integral[Level.CAPEX_RATE_USD_PER_DAY]
-            + level[:, col[Level.CAPEX_PAID_USD]]
-        ),
-    }
+    cumulative = np.empty((len(_SITE_MONEY), *mining.shape))
+    np.multiply(mining, usd_per_mw_day, out=cumulative[0])
+    np.multiply(potential - mining, usd_per_mw_day, out=cumulative[1])
+    np.multiply(billed_mw_days, price, out=cumulative[2])
+    np.add(capex_before, integral[Level.CAPEX_RATE_USD_PER_DAY], out=cumulative[3])
+    cumulative[3] += capex_paid
+    return dict(zip(_SITE_MONEY, cents(cumulative), strict=True))
+
+
+_SITE_MONEY = ["mining_revenue_usd", "mining_given_up_usd", "power_cost_usd", "capex_usd"]

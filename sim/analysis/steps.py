@@ -54,20 +54,6 @@ def row_grid(start: dt.date, end: dt.date, step: Step) -> tuple[list[dt.date], n
     return list(dates), times
 
 
-def levels(
-    times: np.ndarray, keys: np.ndarray, deltas: np.ndarray, n_keys: int, grid: np.ndarray
-) -> np.ndarray:
-    """The level of each key's step function at each grid time, as `levels_and_integrals`
-    computes it, without the integrals."""
-    n = len(grid)
-    bins = np.searchsorted(grid, times, side="right")
-    keep = bins < n
-    flat = keys[keep] * n + bins[keep]
-    level = np.bincount(flat, weights=deltas[keep], minlength=n_keys * n).reshape(n_keys, n)
-    np.cumsum(level, axis=1, out=level)
-    return level
-
-
 def levels_and_integrals(
     times: np.ndarray, keys: np.ndarray, deltas: np.ndarray, n_keys: int, grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

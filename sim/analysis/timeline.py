@@ -16,16 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.contractarrays import CONTRACT_COLUMNS, CONTRACT_FLOWS, contract_arrays
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
-from sim.analysis.money import late_credits, prepayments
 from sim.analysis.records import LevelRows, level_rows
 from sim.analysis.runmoney import RunMoney, run_money
+from sim.analysis.scenariofacts import facts
 from sim.analysis.sitearrays import block_sites, blocks, site_columns
 from sim.analysis.steps import cents, row_grid
 from sim.engine.recorder import EventRow, Recorder
@@ -45,18 +47,6 @@ MONEY_COLUMNS = [
     "mining_given_up_usd",
 ]
 """Timeline money columns: computed in whole cents, exact to the cent."""
-CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
-"""Per-period contract money, summed into the site rows."""
-CONTRACT_COLUMNS = [
-    "date",
-    "contract",
-    "unit",
-    "units_due",
-    "units_delivered",
-    "gpus_due",
-    *CONTRACT_FLOWS,
-]
-
 TIMELINE_COLUMNS = [
     "date",
     "site",
@@ -102,9 +92,7 @@ whose contracts have an acceptance (others keep their columns as they were)."""
 
 def timeline_columns(scenario: Scenario) -> list[str]:
     """The timeline's columns for ``scenario``."""
-    if any(
-        c.acceptance or any(t.acceptance for t in c.tranches) for c in scenario.contracts.values()
-    ):
+    if facts(scenario).acceptance:
         return TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS
     return TIMELINE_COLUMNS
 
@@ -173,26 +161,29 @@ def compute_arrays(
     if rows is None:
         rows = level_rows(recorder, sites)
     n_sites, n = len(sites), len(grid)
-    wanted = [c for c in timeline_columns(scenario)[2:] if only is None or c in only]
-    needed = _with_inputs(wanted)
-    kept = (needed | _SITE_INPUTS) - set(_DERIVED)  # the cash and hashprice path need these
-    columns = {c: np.empty((n_sites + 1, n)) for c in kept}
-    sums = {c: columns[c][:n_sites] for c in kept}  # the site rows: views
+    known = facts(scenario)
+    layout = _layout(known.acceptance, None if only is None else frozenset(only))
+    wanted, derived, order, money_at = layout
+    added = order[: money_at + len(CONTRACT_FLOWS)]
+    table = np.empty((len(order), n_sites + 1, n))
+    columns = dict(zip(order, table, strict=True))
+    sums = {c: columns[c][:n_sites] for c in order[: len(order) - len(derived)]}  # views
 
     if money is None:
         money = run_money(scenario, recorder)
-    contracts, contract_cols = _contract_arrays(scenario, money, grid)
-    index = {site: i for i, site in enumerate(sites)}
-    owner = np.array([index[scenario.contracts[c].site] for c in contracts], dtype=np.int64)
-    for column in [*CONTRACT_FLOWS, "gpus_due"]:  # each site adds its contracts, in order
-        if column in kept:
-            sums[column][...] = 0.0
-            np.add.at(sums[column], owner, contract_cols[column])
-    sums["crew_cost_usd"][...] = cents(crew_cost(scenario, money.campaigns, sites, grid))
+    contracts, by_contract = contract_arrays(scenario, money, grid)
+    contract_cols = dict(zip(CONTRACT_COLUMNS[3:], by_contract, strict=True))
+    owner = np.array([known.owner[c] for c in contracts], dtype=np.int64)
+    site_added = table[: len(added), :n_sites]
+    site_added[...] = 0.0
+    for i, row in enumerate(owner):  # each site adds its contracts, in order
+        site_added[:, row] += by_contract[len(by_contract) - len(added) :, i]
+    spent = crew_cost(scenario, money.campaigns, sites, grid)
+    sums["crew_cost_usd"][...] = cents(spent) if spent.any() else 0.0  # cents of 0 are 0
     spans = blocks(n_sites, block or block_sites(n))
     for lo, hi in spans:  # levels, integrals and level money: a block's arrays at a time
-        for column, values in site_columns(scenario, rows.block(lo, hi), grid).items():
-            if column in kept:
+        for column, values in site_columns(scenario, rows.block(lo, hi), grid, sums).items():
+            if column in sums:
                 sums[column][lo:hi] = values
     apply_hashprice_path(scenario, recorder, sites, grid, sums)
     for lo, hi in spans:
@@ -207,16 +198,14 @@ def compute_arrays(
             - part["crew_cost_usd"]
         )
         np.cumsum(net, axis=1, out=part["cash_usd"])
-    for column in kept:  # the portfolio: the sites added in order
-        np.sum(sums[column], axis=0, out=columns[column][n_sites])
-    for column in _DERIVED:
-        if column in needed:
-            columns[column] = np.empty((n_sites + 1, n))
-    for lo, hi in [*spans, (n_sites, n_sites + 1)]:
-        _finish({c: v[lo:hi] for c, v in columns.items()}, needed, wanted)
-    for column in CONTRACT_FLOWS:
-        contract_cols[column] = contract_cols[column] / 100.0
-    contract_cols = {c: _clean(v) for c, v in contract_cols.items()}
+    # the portfolio: the sites added in order, every column in one call (each column's
+    # sum is the one np.sum gives it alone, to the bit: tests/test_table_caches.py)
+    np.add.reduce(table[: len(sums), :n_sites], axis=1, out=table[: len(sums), n_sites])
+    # the portfolio's row with the last block's: what follows is elementwise
+    for lo, hi in [*spans[:-1], (spans[-1][0], n_sites + 1)] if spans else [(0, 1)]:
+        _finish(table[:, lo:hi], order, derived, money_at)
+    by_contract[3:] /= 100.0  # the flows: whole cents -> dollars
+    _clean(by_contract)
     return Arrays(dates, sites, {c: columns[c] for c in wanted}, contracts, contract_cols)
 
 
@@ -225,17 +214,40 @@ _SITE_INPUTS = set(MONEY_COLUMNS)
 hashprice path rewrites the mining money)."""
 
 
-def _finish(part: dict[str, np.ndarray], needed: set[str], wanted: list[str]) -> None:
+@lru_cache(maxsize=256)
+def _layout(
+    has_acceptance: bool, only: frozenset[str] | None
+) -> tuple[list[str], list[str], list[str], int]:
+    """(the columns wanted, the derived columns needed, the order of the columns computed,
+    where the money begins in it) for `compute_arrays`: the same for every run."""
+    columns = TIMELINE_COLUMNS + ACCEPTANCE_COLUMNS if has_acceptance else TIMELINE_COLUMNS
+    wanted = [c for c in columns[2:] if only is None or c in only]
+    needed = _with_inputs(wanted)
+    derived = [c for c in _DERIVED if c in needed]
+    kept = [c for c in columns[2:] if c in needed and c not in _DERIVED]
+    # first what the sites add up of their contracts, the contract money first of the
+    # money (which follows as one slice: made dollars at once; the cash and the hashprice
+    # path need it whatever is wanted), the derived columns last
+    added = ["gpus_due", *CONTRACT_FLOWS] if "gpus_due" in kept else CONTRACT_FLOWS
+    order = [
+        *added,
+        *(c for c in MONEY_COLUMNS if c not in CONTRACT_FLOWS),
+        *(c for c in kept if c not in _SITE_INPUTS and c not in added),
+        *derived,
+    ]
+    return wanted, derived, order, len(added) - len(CONTRACT_FLOWS)
+
+
+def _finish(part: np.ndarray, order: list[str], derived: list[str], money_at: int) -> None:
     """Derived columns, money in dollars and float noise rounded away, in place, for some
-    rows of the columns (``part``: views)."""
-    for column, (formula, a, b) in _DERIVED.items():
-        if column in needed:
-            part[column][...] = formula(part[a], part[b])
-    for column in MONEY_COLUMNS:  # whole cents, added exactly, -> dollars
-        if column in needed:
-            part[column] /= 100.0
-    for column in wanted:
-        _clean(part[column])
+    rows of the block of columns (``part``: a view; ``order``: its columns, the money
+    from ``money_at`` on)."""
+    at = {c: i for i, c in enumerate(order)}
+    for column in derived:
+        formula, a, b = _DERIVED[column]
+        part[at[column]] = formula(part[at[a]], part[at[b]])
+    part[money_at : money_at + len(MONEY_COLUMNS)] /= 100.0  # whole cents -> dollars
+    _clean(part)
 
 
 def timeline_frame(arrays: Arrays) -> pd.DataFrame:
@@ -346,28 +358,3 @@ def _clean(values: np.ndarray) -> np.ndarray:
     np.round(values, 9, out=values)
     values += 0.0  # no negative zeros
     return values
-
-
-def _contract_arrays(
-    scenario: Scenario, money: RunMoney, grid: np.ndarray
-) -> tuple[list[str], dict[str, np.ndarray]]:
-    start = scenario.scenario.start
-    names = [c.name for c in money.contracts]
-    out = {c: np.zeros((len(names), len(grid))) for c in CONTRACT_COLUMNS[3:]}
-    for i, c in enumerate(money.contracts):
-        t, u = c.times, c.units
-        out["units_delivered"][i] = _step_sum(t, u, grid)
-        out["units_due"][i] = _step_sum(*c.owed, grid)
-        out["gpus_due"][i] = out["units_due"][i] * c.gpus_per_unit
-        received, credited = prepayments(c.contract, start, t, u, c.gpus_per_unit, grid, c.dropped)
-        late = late_credits(c.contract, start, t, u, grid, c.dropped, c.owed)
-        out["revenue_usd"][i] = cents(c.billing.cumulative(grid))
-        out["prepayment_usd"][i] = cents(received) - cents(credited)
-        out["late_credits_usd"][i] = cents(late)
-    return names, out
-
-
-def _step_sum(times: np.ndarray, amounts: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Sum of ``amounts`` at or before each grid time (times < grid time)."""
-    bins = np.searchsorted(grid, times, side="right")
-    return np.cumsum(np.bincount(bins, weights=amounts, minlength=len(grid) + 1))[: len(grid)]
