@@ -10,6 +10,7 @@ criticality index, and the shares of a tranche add up to 1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import pandas as pd
 
@@ -32,11 +33,18 @@ def tranche_key(contract: str, number: int) -> str:
 def critical_stages(scenario: Scenario, recorder: Recorder) -> dict[str, str]:
     """``<contract>.tranche_<n>`` -> the stage that set its fill date in this run, for every
     tranche of every contract (`NOT_FILLED` when the run did not fill it)."""
+    critical = recorder.critical
     return {
-        tranche_key(name, i): str(recorder.critical.get((name, i), NOT_FILLED))
+        key: str(critical.get(at, NOT_FILLED))
         for name, contract in scenario.contracts.items()
-        for i in range(1, len(tranches(contract)) + 1)
+        for key, at in _keys(name, len(tranches(contract)))
     }
+
+
+@lru_cache(maxsize=4096)
+def _keys(contract: str, n: int) -> tuple[tuple[str, tuple[str, int]], ...]:
+    """(`tranche_key`, the engine's key) of each of ``n`` tranches of ``contract``."""
+    return tuple((tranche_key(contract, i), (contract, i)) for i in range(1, n + 1))
 
 
 def criticality_table(scenario: Scenario, runs: Sequence[dict[str, str]]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import pandas as pd
 from sim.analysis.records import LevelRows
 from sim.analysis.roots import brentq
 from sim.analysis.runmoney import RunMoney
+from sim.analysis.steps import row_grid
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
@@ -66,24 +67,72 @@ def monthly_flows(
     info = scenario.scenario
     only = None if by_column else ("cash_usd",)
     arrays = compute_arrays(scenario, recorder, "month", rows, only, money=money)
-    # Month-end rows, plus the start's row (in the first month) and the end's (in the last).
-    months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
-    keys, bucket = np.unique(months, return_inverse=True)
-    dates = [min(_month_end(int(k)), info.end) for k in keys]
+    months = _months(info.start, info.end)
+    cash = arrays.columns["cash_usd"]
+    net = np.empty_like(cash)  # the change of cash since the previous row (from 0 at first)
+    net[:, :1] = cash[:, :1] - 0.0
+    np.subtract(cash[:, 1:], cash[:, :-1], out=net[:, 1:])
+    site_flows = months.add(net)
+    c = arrays.contract_columns
+    contract_flows = months.add(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
+    columns = {c: months.add(arrays.columns[c]) for c in MONEY_COLUMNS if by_column}
+    return MonthlyFlows(
+        list(months.dates),
+        [*arrays.sites, PORTFOLIO],
+        site_flows,
+        arrays.contracts,
+        contract_flows,
+        columns,
+    )
 
-    def by_month(rows: np.ndarray) -> np.ndarray:
-        out = np.zeros((rows.shape[0], len(keys)))
-        np.add.at(out.T, bucket, rows.T)  # out.T is a view: adds into out
+
+@dataclass(frozen=True)
+class _Months:
+    """The calendar months of the rows of a horizon's month-end grid: every month end, plus
+    the start's row (in the first month) and the end's (in the last)."""
+
+    dates: tuple[dt.date, ...]
+    """Each month's date: its end, the horizon's end for the last."""
+    passes: tuple[tuple[np.ndarray, np.ndarray], ...]
+    """(months, rows): the first row of each month; then the second row of each month that
+    has one; and so on."""
+    n_rows: int
+    """The grid's rows."""
+
+    def add(self, rows: np.ndarray) -> np.ndarray:
+        """Each month's sum of the columns of ``rows`` (a column per row of the grid), added
+        as ``np.add.at`` adds them onto zeros: 0.0, then the month's rows in row order."""
+        assert rows.shape[1] == self.n_rows, "not the rows of this horizon's month-end grid"
+        out = np.empty((rows.shape[0], len(self.dates)))
+        months, at = self.passes[0]
+        out[:, months] = rows[:, at] + 0.0
+        for months, at in self.passes[1:]:
+            out[:, months] += rows[:, at]
         return out
 
-    cash = arrays.columns["cash_usd"]
-    site_flows = by_month(np.diff(cash, axis=1, prepend=0.0))
-    c = arrays.contract_columns
-    contract_flows = by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
-    columns = {c: by_month(arrays.columns[c]) for c in MONEY_COLUMNS if by_column}
-    return MonthlyFlows(
-        dates, [*arrays.sites, PORTFOLIO], site_flows, arrays.contracts, contract_flows, columns
-    )
+
+@lru_cache(maxsize=64)
+def _months(start: dt.date, end: dt.date) -> _Months:
+    """The months of the rows `compute_arrays` lays out at step "month" (`row_grid`)."""
+    grid, _ = row_grid(start, end, "month")
+    keys, bucket = np.unique([d.year * 12 + d.month - 1 for d in grid], return_inverse=True)
+    bucket = bucket.reshape(-1)
+    seen: dict[int, int] = {}
+    rank = np.zeros(len(bucket), dtype=np.int64)  # how many earlier rows are in the month
+    for row, month in enumerate(bucket.tolist()):
+        rank[row] = seen.get(month, 0)
+        seen[month] = int(rank[row]) + 1
+    passes = []
+    for r in range(int(rank.max()) + 1):
+        at = np.flatnonzero(rank == r)
+        passes.append((_frozen(bucket[at]), _frozen(at)))
+    dates = tuple(min(_month_end(int(k)), end) for k in keys)
+    return _Months(dates, tuple(passes), len(grid))
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False  # shared by every run of the same horizon
+    return values
 
 
 MONEY_COLUMNS = [
@@ -140,9 +189,21 @@ def years_from(dates: list[dt.date], origin: dt.date) -> np.ndarray:
 
 def npv(flows: np.ndarray, years: np.ndarray, rate: float) -> np.ndarray:
     """Net present value of each row of ``flows`` (dated ``years`` from the valuation date)."""
-    factors = (1.0 + rate) ** -years
-    value: np.ndarray = np.asarray(flows, dtype=float) @ factors
+    value: np.ndarray = np.asarray(flows, dtype=float) @ _discount(years, rate)
     return value
+
+
+def _discount(years: np.ndarray, rate: float) -> np.ndarray:
+    """The discount factor of a flow ``years`` from the valuation date."""
+    factors: np.ndarray = (1.0 + rate) ** -years
+    return factors
+
+
+@lru_cache(maxsize=64)
+def _month_factors(dates: tuple[dt.date, ...], origin: dt.date, rate: float) -> np.ndarray:
+    """The discount factors of monthly flows dated ``dates`` (kept: every run of a horizon
+    has the same)."""
+    return _frozen(_discount(years_from(list(dates), origin), rate))
 
 
 def irr(flows: np.ndarray, years: np.ndarray) -> float | None:
@@ -200,11 +261,16 @@ def finance_kpis(
     ``rows`` and ``money`` as for `monthly_flows`; ``flows``: the run's `monthly_flows`,
     when already built."""
     flows = flows or monthly_flows(scenario, recorder, rows, by_column=False, money=money)
-    years = years_from(flows.dates, valuation_date(scenario))
-    rate = scenario.scenario.discount_rate
+    info = scenario.scenario
+    factors = _month_factors(tuple(flows.dates), valuation_date(scenario), info.discount_rate)
+    values = np.asarray(flows.contract_flows, dtype=float) @ factors  # as `npv` discounts
     out = {
-        f"{name}.npv_usd": float(value)
-        for name, value in zip(flows.contracts, npv(flows.contract_flows, years, rate), strict=True)
+        _npv_key(name): float(value) for name, value in zip(flows.contracts, values, strict=True)
     }
-    out["npv_usd"] = float(npv(flows.site_flows[-1], years, rate))
+    out["npv_usd"] = float(np.asarray(flows.site_flows[-1], dtype=float) @ factors)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _npv_key(contract: str) -> str:
+    return f"{contract}.npv_usd"

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Hashable, Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.fills import NO_DELIVERIES, deliveries, fill_times, tranche_fills
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
+from sim.analysis.kpiplan import billed_share, contract_plan, lost_to_slips
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
@@ -185,8 +187,7 @@ def actual_and_planned(
     per_unit = due_gpus_per_unit(scenario, name)
     if actual is None:
         actual = billing(contract, start, times, units, gpus, per_unit)
-    delivered = float(units.sum()) * per_unit
-    billed = float(gpus.sum()) / delivered if delivered else 1.0
+    billed = billed_share(units, gpus, per_unit)
     due_t, due_u = due_schedule(contract, start)
     planned = billing(contract, start, due_t, due_u, due_u * per_unit * billed, per_unit)
     return actual, planned
@@ -215,30 +216,34 @@ def kpi_row(
     `monthly_flows`, when already built; ``money``: its `sim.analysis.runmoney.run_money`,
     when already built."""
     out: dict[str, float] = {}
-    start = scenario.scenario.start
     if money is None:
         counted, actuals = deliveries(recorder), {}
+        per_unit = {name: due_gpus_per_unit(scenario, name) for name in scenario.contracts}
     else:  # the same arrays and billing, worked out once for the run's tables
         counted = {c.name: c.counted for c in money.contracts}
         actuals = {c.name: c.billed for c in money.contracts}
+        per_unit = {c.name: c.gpus_per_unit for c in money.contracts}
     revenue = arrays.contract_columns["revenue_usd"].sum(axis=1)
     filled = fill_times(recorder)
     revised = reports_revisions(scenario)
     for row, (name, contract) in enumerate(scenario.contracts.items()):
+        plan = contract_plan(scenario, name)  # what depends on the scenario only
         fills, full = tranche_fills(contract, filled.get(name, {}), scenario.scenario.end)
-        for i, (tranche, t) in enumerate(zip(tranches(contract), fills, strict=True)):
+        keys = _tranche_keys(name, len(fills))
+        for (delivered, slip, slip_revised), t, due, due_revised in zip(
+            keys, fills, plan.due, plan.revised_due, strict=True
+        ):
             day = _day(t)
-            out[tranche_kpi(name, i, KPI.DELIVERED)] = day
-            out[tranche_kpi(name, i, KPI.SLIP_DAYS)] = day - to_days(tranche.due, start)
+            out[delivered] = day
+            out[slip] = day - due
             if revised:
-                due = to_days(revised_due(scenario, name, i), start)
-                out[tranche_kpi(name, i, KPI.SLIP_REVISED_DAYS)] = day - due
-        out[contract_kpi(name, KPI.FULL_DELIVERY)] = _day(full)
-        out[contract_kpi(name, KPI.REVENUE)] = usd(revenue[row])
-        bills = actual_and_planned(
-            scenario, name, *counted.get(name, NO_DELIVERIES), actuals.get(name)
+                out[slip_revised] = day - due_revised
+        full_key, revenue_key, lost_key = _contract_keys(name)
+        out[full_key] = _day(full)
+        out[revenue_key] = usd(revenue[row])
+        out[lost_key] = lost_to_slips(
+            scenario, name, counted.get(name, NO_DELIVERIES), per_unit[name], actuals.get(name)
         )
-        out[contract_kpi(name, KPI.LOST_TO_SLIPS)] = revenue_lost_to_slips(scenario, *bills)
     columns = arrays.columns  # the portfolio is the last row
     out[KPI.REVENUE] = usd(columns["revenue_usd"][-1].sum())
     out[KPI.GPU_MONTHS] = gpu_months(columns["gpu_days"][-1][-1])
@@ -249,6 +254,20 @@ def kpi_row(
     out[KPI.COST] = usd(sum(columns[c][-1].sum() for c in COST_COLUMNS))
     out.update(finance_kpis(scenario, recorder, rows, flows, money))  # <contract>.npv_usd, npv_usd
     return out
+
+
+@lru_cache(maxsize=4096)
+def _tranche_keys(contract: str, n: int) -> tuple[tuple[str, ...], ...]:
+    """The KPI names of each of ``n`` tranches: delivered, slip, slip against revised due."""
+    kpis = (*TRANCHE_KPIS, *REVISED_KPIS)
+    return tuple(tuple(tranche_kpi(contract, i, k) for k in kpis) for i in range(n))
+
+
+@lru_cache(maxsize=4096)
+def _contract_keys(contract: str) -> tuple[str, ...]:
+    """The KPI names of a contract: full delivery, revenue, revenue lost to slips."""
+    kpis = (KPI.FULL_DELIVERY, KPI.REVENUE, KPI.LOST_TO_SLIPS)
+    return tuple(contract_kpi(contract, k) for k in kpis)
 
 
 def _day(t: float | None) -> float:
