@@ -13,7 +13,7 @@ from tests.helpers import ROOT
 SIM = ROOT / "sim"
 
 STAGES = [
-    ("sim.units", "sim.errors", "sim.gcpause", "sim.pools", "sim.progress"),
+    ("sim.units", "sim.errors", "sim.gcpause", "sim.pools", "sim.progress", "sim.identitycache"),
     ("sim.scenario",),
     ("sim.calibration",),
     ("sim.engine",),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.identitycache import IdentityCache
 from sim.scenario.amendments import Terms, terms, windows
 from sim.scenario.schema import Contract
 from sim.scenario.schema.contract import ColocationContract, GpuCloudContract
@@ -57,24 +58,13 @@ class Schedule:
     prepaid (`gpu_cloud` contracts with a prepayment only)."""
 
 
-_SCHEDULES: dict[tuple[int, dt.date], tuple[weakref.ref[Contract], Schedule]] = {}
+_SCHEDULES: IdentityCache[Schedule] = IdentityCache()
 
 
 def schedule(contract: Contract, start: dt.date) -> Schedule:
     """The schedule of ``contract`` for a horizon from ``start`` (worked out on first use,
     kept while the contract object lives)."""
-    key = (id(contract), start)
-    found = _SCHEDULES.get(key)
-    if found is not None and found[0]() is contract:
-        return found[1]
-    made = _schedule(contract, start)
-
-    def forget(ref: weakref.ref[Contract]) -> None:
-        if _SCHEDULES.get(key, (None,))[0] is ref:
-            _SCHEDULES.pop(key, None)  # (never raises, should another thread have done it)
-
-    _SCHEDULES[key] = (weakref.ref(contract, forget), made)
-    return made
+    return _SCHEDULES.get((contract,), lambda: _schedule(contract, start), (start,))
 
 
 def _schedule(contract: Contract, start: dt.date) -> Schedule:

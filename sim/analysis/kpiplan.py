@@ -15,7 +15,6 @@ objects always give the same plan.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 from sim.analysis.money import Billing, billing, due_schedule
 from sim.analysis.revised import revised_due
 from sim.analysis.sitetotals import usd
+from sim.identitycache import IdentityCache
 from sim.scenario.amendments import all_tranches
 from sim.scenario.schema import Scenario
 from sim.units import to_days
@@ -49,7 +49,7 @@ class ContractPlan:
     """(GPUs per unit due, share billed) -> revenue on plan in the horizon, to the cent."""
 
 
-_PLANS: dict[tuple[int, ...], tuple[tuple[weakref.ref[Any], ...], ContractPlan]] = {}
+_PLANS: IdentityCache[ContractPlan] = IdentityCache()
 
 
 def contract_plan(scenario: Scenario, name: str) -> ContractPlan:
@@ -59,19 +59,7 @@ def contract_plan(scenario: Scenario, name: str) -> ContractPlan:
     owners: tuple[Any, ...] = (contract, scenario.scenario)
     if scenario.status is not None:
         owners += (scenario.status,)
-    key = tuple(map(id, owners))
-    found = _PLANS.get(key)
-    if found is not None and all(r() is o for r, o in zip(found[0], owners, strict=True)):
-        return found[1]
-    plan = _plan(scenario, name)
-
-    def forget(ref: weakref.ref[Any]) -> None:
-        entry = _PLANS.get(key)
-        if entry is not None and any(r is ref for r in entry[0]):
-            del _PLANS[key]
-
-    _PLANS[key] = (tuple(weakref.ref(o, forget) for o in owners), plan)
-    return plan
+    return _PLANS.get(owners, lambda: _plan(scenario, name), (name,))
 
 
 def _plan(scenario: Scenario, name: str) -> ContractPlan:

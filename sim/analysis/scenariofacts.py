@@ -11,11 +11,11 @@ immutable; code that edits one in place after building its tables would read sta
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim.identitycache import IdentityCache
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.types import plan
 
@@ -45,23 +45,12 @@ class Facts:
         return np.array([self.index[s] for s in sites], dtype=np.int64)
 
 
-_FACTS: dict[int, tuple[weakref.ref[Scenario], Facts]] = {}
+_FACTS: IdentityCache[Facts] = IdentityCache()
 
 
 def facts(scenario: Scenario) -> Facts:
     """The facts of ``scenario`` (worked out on first use, kept while the object lives)."""
-    key = id(scenario)
-    found = _FACTS.get(key)
-    if found is not None and found[0]() is scenario:
-        return found[1]
-    made = _facts(scenario)
-
-    def forget(ref: weakref.ref[Scenario]) -> None:
-        if _FACTS.get(key, (None,))[0] is ref:
-            _FACTS.pop(key, None)  # (never raises, should another thread have done it)
-
-    _FACTS[key] = (weakref.ref(scenario, forget), made)
-    return made
+    return _FACTS.get((scenario,), lambda: _facts(scenario))
 
 
 def _facts(scenario: Scenario) -> Facts:

@@ -15,7 +15,6 @@ changed, as a full walk would) and shares every other part with the uncertain sc
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 
 from sim.engine.status import in_progress
 from sim.engine.streams import StreamKey
+from sim.identitycache import IdentityCache
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.distributions import DurationDist, QuantityDist
 from sim.scenario.schema.site import Construction
@@ -70,23 +70,12 @@ class Program:
     root: Node | None
 
 
-_COMPILED: dict[int, tuple[weakref.ref[Scenario], Program]] = {}
+_COMPILED: IdentityCache[Program] = IdentityCache()
 
 
 def compiled(scenario: Scenario) -> Program:
     """The program of ``scenario`` (compiled on first use, kept while the object lives)."""
-    found = _COMPILED.get(id(scenario))
-    if found is not None and found[0]() is scenario:
-        return found[1]
-    program = _Compiler(in_progress(scenario)).program(scenario)
-    key = id(scenario)
-
-    def forget(ref: weakref.ref[Scenario]) -> None:
-        if _COMPILED.get(key, (None,))[0] is ref:
-            del _COMPILED[key]
-
-    _COMPILED[key] = (weakref.ref(scenario, forget), program)
-    return program
+    return _COMPILED.get((scenario,), lambda: _Compiler(in_progress(scenario)).program(scenario))
 
 
 def rebuild(node: Node, original: Any, values: list[float]) -> Any:
