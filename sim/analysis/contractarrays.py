@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.analysis.money import late_credits
 from sim.analysis.runmoney import RunMoney, Steps
-from sim.analysis.steps import cents
+from sim.analysis.steps import binned, cents
 from sim.scenario.schema import Scenario
 
 CONTRACT_FLOWS = ["revenue_usd", "prepayment_usd", "late_credits_usd"]
@@ -63,12 +63,10 @@ def contract_arrays(
 
 def step_sums(steps: Steps, rows: int, grid: np.ndarray) -> np.ndarray:
     """(row, grid time) sums of each row's amounts at or before each grid time (times <
-    grid time) of ``steps``: one scatter-add (each bin adds its amounts in their order) and
-    one cumulative sum along the rows."""
+    grid time) of ``steps``: one scatter-add (`sim.analysis.steps.binned`) and one
+    cumulative sum along the rows."""
     times, number, amounts = steps
     n = len(grid)
-    bins = np.searchsorted(grid, times, side="right")
-    bins += number * (n + 1)  # a row's past-the-end bin is its own, never the next row's
-    total = np.bincount(bins, weights=amounts, minlength=rows * (n + 1)).reshape(rows, n + 1)
+    total = binned(np.searchsorted(grid, times, side="right"), number, amounts, rows, n)
     np.cumsum(total, axis=1, out=total)
     return total[:, :n]

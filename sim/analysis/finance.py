@@ -265,12 +265,7 @@ def finance_kpis(
     factors = _month_factors(tuple(flows.dates), valuation_date(scenario), info.discount_rate)
     values = np.asarray(flows.contract_flows, dtype=float) @ factors  # as `npv` discounts
     out = {
-        _npv_key(name): float(value) for name, value in zip(flows.contracts, values, strict=True)
+        f"{name}.npv_usd": float(value) for name, value in zip(flows.contracts, values, strict=True)
     }
     out["npv_usd"] = float(np.asarray(flows.site_flows[-1], dtype=float) @ factors)
     return out
-
-
-@lru_cache(maxsize=4096)
-def _npv_key(contract: str) -> str:
-    return f"{contract}.npv_usd"

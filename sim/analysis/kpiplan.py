@@ -118,8 +118,9 @@ def lost_to_slips(
     per_unit: float,
     actual: Billing | None = None,
 ) -> float:
-    """Revenue lost to slips of contract ``name`` in the horizon, to the cent, as
-    `sim.analysis.kpis.revenue_lost_to_slips` gives it from `actual_and_planned`: from its
+    """Revenue lost to slips of contract ``name`` in the horizon, to the cent: its revenue
+    had every tranche been delivered on its due date, billing the same share of its GPUs as
+    the run (so that it counts slips only), less the revenue it earned. From its
     ``counted`` deliveries (times, units, GPUs in time order), ``per_unit`` GPUs per unit
     due, and their billing (``actual``, when the caller has it); the revenue on plan kept in
     its plan."""

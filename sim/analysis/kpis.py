@@ -20,8 +20,8 @@ from sim.analysis.constraints import binding_constraints
 from sim.analysis.criticality import NOT_FILLED
 from sim.analysis.fills import NO_DELIVERIES, deliveries, fill_times, tranche_fills
 from sim.analysis.finance import MonthlyFlows, finance_kpis, finance_summary, monthly_flows
-from sim.analysis.kpiplan import billed_share, contract_plan, lost_to_slips
-from sim.analysis.money import Billing, billing, due_schedule
+from sim.analysis.kpiplan import billed_share, contract_plan, lost_to_slips, revenue_on_plan
+from sim.analysis.money import billing
 from sim.analysis.records import LevelRows
 from sim.analysis.revised import amended_row, reports_revisions, revised_due
 from sim.analysis.runmoney import RunMoney
@@ -168,37 +168,6 @@ def _first_reach(times: np.ndarray, cumulative: np.ndarray, target: float) -> fl
 def gpu_months(gpu_days: float) -> float:
     """GPU-months from GPU-days (a month is a twelfth of a year)."""
     return float(gpu_days / (DAYS_PER_YEAR / 12.0))
-
-
-def actual_and_planned(
-    scenario: Scenario,
-    name: str,
-    times: np.ndarray,
-    units: np.ndarray,
-    gpus: np.ndarray,
-    actual: Billing | None = None,
-) -> tuple[Billing, Billing]:
-    """How contract ``name`` bills as delivered (``actual``, when the caller has it), and as
-    planned (every tranche on its due date). The plan bills the same share of its GPUs as the
-    run (less those out for repair, for a contract billing available GPUs), so revenue lost
-    to slips counts slips only."""
-    contract = scenario.contracts[name]
-    start = scenario.scenario.start
-    per_unit = due_gpus_per_unit(scenario, name)
-    if actual is None:
-        actual = billing(contract, start, times, units, gpus, per_unit)
-    billed = billed_share(units, gpus, per_unit)
-    due_t, due_u = due_schedule(contract, start)
-    planned = billing(contract, start, due_t, due_u, due_u * per_unit * billed, per_unit)
-    return actual, planned
-
-
-def revenue_lost_to_slips(scenario: Scenario, actual: Billing, planned: Billing) -> float:
-    """Revenue in the horizon had every tranche been delivered on its due date (``planned``),
-    less the revenue actually earned (``actual``), each to the cent (`actual_and_planned`)."""
-    start = scenario.scenario.start
-    end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
 
 
 def kpi_row(
@@ -354,14 +323,16 @@ def _contract_money(
 ) -> dict[str, Any]:
     """Run-rate at full delivery, revenue on plan, and the contract's prepayment and credit
     totals (``flows``)."""
-    start = scenario.scenario.start
-    end = np.array([to_days(scenario.scenario.end, start) + 1.0])
-    actual, planned = actual_and_planned(scenario, name, *counted)
+    contract = scenario.contracts[name]
+    per_unit = due_gpus_per_unit(scenario, name)
+    times, units, gpus = counted
+    actual = billing(contract, scenario.scenario.start, times, units, gpus, per_unit)
+    planned = revenue_on_plan(scenario, name, per_unit, billed_share(units, gpus, per_unit))
     if full is not None:  # billing may start later than delivery (a rent start, signing)
         full = max(full, float(actual.starts.max()))
     return {
         "run_rate_usd_per_year": actual.annual_rate_at(full) if full is not None else None,
-        "revenue_on_plan_usd": usd(planned.cumulative(end)[0]),
+        "revenue_on_plan_usd": planned,
         "prepayment_net_usd": usd(flows["prepayment_usd"]),
         "late_credits_usd": usd(flows["late_credits_usd"]),
     }

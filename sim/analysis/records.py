@@ -10,6 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
+from sim.analysis.steps import binned
 from sim.engine.recorder import Recorder
 from sim.engine.vocabulary import Level
 
@@ -141,9 +142,8 @@ def sampled_levels(
     # one bin per grid time and one past the last (changes after the grid), in each key's
     # row: no filtering of the changes, and the last column is dropped
     bins = np.searchsorted(grid, rows.t, side="right")
-    level = np.bincount(
-        rows.key * (n + 1) + bins, weights=rows.delta, minlength=rows.n_keys * (n + 1)
-    ).reshape(n_sites, len(LEVELS), n + 1)
+    level = binned(bins, rows.key, rows.delta, rows.n_keys, n)
+    level = level.reshape(n_sites, len(LEVELS), n + 1)
     names, integrated_at = LEVELS, _INTEGRATED_AT
     if only is not None:
         chosen = sorted({i for i, c in enumerate(LEVELS) if c in only} | {*_INTEGRATED_AT.tolist()})
@@ -152,11 +152,8 @@ def sampled_levels(
         level = level[:, chosen]
     np.cumsum(level, axis=2, out=level)
     mine, key, moment_weights = rows.integrated
-    moment = np.bincount(
-        key * (n + 1) + bins[mine],
-        weights=moment_weights,
-        minlength=n_sites * len(INTEGRATED) * (n + 1),
-    ).reshape(n_sites, len(INTEGRATED), n + 1)
+    moment = binned(bins[mine], key, moment_weights, n_sites * len(INTEGRATED), n)
+    moment = moment.reshape(n_sites, len(INTEGRATED), n + 1)
     np.cumsum(moment, axis=2, out=moment)
     integral = level[:, integrated_at, :n] * grid
     integral -= moment[:, :, :n]

@@ -76,6 +76,18 @@ def levels_and_integrals(
     return level, integral
 
 
+def binned(
+    bins: np.ndarray, keys: np.ndarray, amounts: np.ndarray, n_keys: int, n: int
+) -> np.ndarray:
+    """(key, n + 1) sums of each key's ``amounts`` by grid bin (``bins``: their
+    ``np.searchsorted(grid, times, side="right")``, n for a time past the grid), each bin
+    adding its amounts in their order. A running sum along each row then gives the key's
+    step function at the grid's n times in its first n columns; the last, past the grid,
+    takes the changes after it, so none need filtering out first."""
+    flat = keys * (n + 1) + bins
+    return np.bincount(flat, weights=amounts, minlength=n_keys * (n + 1)).reshape(n_keys, n + 1)
+
+
 def cents(cumulative: np.ndarray) -> np.ndarray:
     """Per-period flow in whole cents from a cumulative amount in dollars (last axis: rows).
 
