@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from sim.engine import Random, apply_status, build_plan, simulate
+from sim.engine.realize import Streams, realize
+from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +118,11 @@ def synthetic() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def simulated(scenario: Scenario, streams: Streams | None) -> tuple[Scenario, Recorder]:
+    """``scenario`` realized and simulated: the plan run (``streams`` None), else the
+    replication those streams draw; its concrete scenario and what the engine recorded."""
+    concrete, _ = realize(scenario, streams)
+    plan = apply_status(build_plan(concrete), concrete)
+    return concrete, simulate(plan, Random(streams) if streams is not None else None)

@@ -25,14 +25,13 @@ from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.runmoney import run_money
 from sim.analysis.sitetotals import usd
 from sim.analysis.timeline import PORTFOLIO, compute_arrays
-from sim.engine import Random, apply_status, build_plan, simulate
 from sim.engine.realize import Streams, realize
 from sim.engine.recorder import Recorder
 from sim.scenario.loader import load_file
 from sim.scenario.schema import Scenario
 from sim.scenario.topology import due_gpus_per_unit, tranches
 from sim.units import to_days
-from tests.helpers import SCENARIOS, STORY, scenario_from
+from tests.helpers import SCENARIOS, STORY, scenario_from, simulated
 from tests.strategies import scenarios
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
@@ -54,12 +53,6 @@ def reference_lost_to_slips(
     planned = billing(contract, start, due_t, due_u, due_u * per_unit * billed, per_unit)
     end = np.array([to_days(scenario.scenario.end, start) + 1.0])
     return usd(usd(planned.cumulative(end)[0]) - usd(actual.cumulative(end)[0]))
-
-
-def run(scenario: Scenario, streams: Streams | None) -> tuple[Scenario, Recorder]:
-    concrete, _ = realize(scenario, streams)
-    plan = apply_status(build_plan(concrete), concrete)
-    return concrete, simulate(plan, Random(streams) if streams is not None else None)
 
 
 def same(a: float, b: float) -> bool:
@@ -131,17 +124,17 @@ def assert_kpis_as_afresh(concrete: Scenario, recorder: Recorder) -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_shipped_scenarios_kpis_are_those_worked_out_afresh(path: Path) -> None:
     scenario = load_file(path).scenario
-    assert_kpis_as_afresh(*run(scenario, None))
+    assert_kpis_as_afresh(*simulated(scenario, None))
     for index in range(3):  # replications share the plans of the scenario's contracts
-        assert_kpis_as_afresh(*run(scenario, Streams(7, index)))
+        assert_kpis_as_afresh(*simulated(scenario, Streams(7, index)))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios())
 def test_random_scenarios_kpis_are_those_worked_out_afresh(data: dict[str, Any]) -> None:
     scenario = Scenario.model_validate(data)
-    assert_kpis_as_afresh(*run(scenario, None))
-    assert_kpis_as_afresh(*run(scenario, Streams(11, 0)))
+    assert_kpis_as_afresh(*simulated(scenario, None))
+    assert_kpis_as_afresh(*simulated(scenario, Streams(11, 0)))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,7 +156,7 @@ def test_any_horizon_is_bucketed_by_month_as_before(
         scenario__discount_rate=discount_rate,
         sites__s__halls__h__capex_usd_per_mw=1e6,
     )
-    concrete, recorder = run(scenario, None)
+    concrete, recorder = simulated(scenario, None)
     assert_kpis_as_afresh(concrete, recorder)
     full = monthly_flows(concrete, recorder)  # every money column too, as the plan run's
     dates, site_flows, _ = reference_flows(concrete, recorder)
@@ -243,7 +236,7 @@ def test_a_new_scenario_where_a_dead_one_was_gets_its_own_plan() -> None:
 
 def test_the_plans_do_not_keep_a_scenario_alive() -> None:
     scenario = scenario_from(STORY)
-    recorder = run(scenario, None)[1]
+    recorder = simulated(scenario, None)[1]
     arrays = compute_arrays(scenario, recorder)
     kpi_row(scenario, recorder, arrays)
     refs = [weakref.ref(scenario), weakref.ref(scenario.contracts["c"])]

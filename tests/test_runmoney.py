@@ -16,19 +16,12 @@ from sim.analysis.kpis import kpi_row
 from sim.analysis.records import level_rows
 from sim.analysis.runmoney import run_money
 from sim.analysis.timeline import compute_arrays
-from sim.engine import Random, apply_status, build_plan, simulate
-from sim.engine.realize import Streams, realize
+from sim.engine.realize import Streams
 from sim.engine.recorder import Recorder
 from sim.scenario.loader import load_file
 from sim.scenario.schema import Scenario
-from tests.helpers import SCENARIOS
+from tests.helpers import SCENARIOS, simulated
 from tests.strategies import scenarios
-
-
-def run(scenario: Scenario, streams: Streams | None) -> tuple[Scenario, Recorder]:
-    concrete, _ = realize(scenario, streams)
-    plan = apply_status(build_plan(concrete), concrete)
-    return concrete, simulate(plan, Random(streams) if streams is not None else None)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -62,13 +55,13 @@ def assert_shared_equals_own(concrete: Scenario, recorder: Recorder) -> None:
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_scenarios_share_their_money_exactly(path: Path) -> None:
     scenario = load_file(path).scenario
-    assert_shared_equals_own(*run(scenario, None))
-    assert_shared_equals_own(*run(scenario, Streams(7, 2)))
+    assert_shared_equals_own(*simulated(scenario, None))
+    assert_shared_equals_own(*simulated(scenario, Streams(7, 2)))
 
 
 def test_deliveries_recorded_out_of_time_order_bill_in_time_order() -> None:
     # The KPIs bill a contract's deliveries in time order; shared money sorts them the same.
-    concrete, recorder = run(load_file(SCENARIOS / "portfolio.yaml").scenario, Streams(7, 1))
+    concrete, recorder = simulated(load_file(SCENARIOS / "portfolio.yaml").scenario, Streams(7, 1))
     recorder.units.reverse()
     money = run_money(concrete, recorder)
     assert any(c.counted[0] is not c.times for c in money.contracts)
@@ -79,5 +72,5 @@ def test_deliveries_recorded_out_of_time_order_bill_in_time_order() -> None:
 @given(data=scenarios())
 def test_random_scenarios_share_their_money_exactly(data: dict[str, Any]) -> None:
     scenario = Scenario.model_validate(data)
-    assert_shared_equals_own(*run(scenario, None))
-    assert_shared_equals_own(*run(scenario, Streams(11, 0)))
+    assert_shared_equals_own(*simulated(scenario, None))
+    assert_shared_equals_own(*simulated(scenario, Streams(11, 0)))
