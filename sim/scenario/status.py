@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sim.scenario.amendments import all_tranches
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Contract, Scenario
 from sim.scenario.schema.contract import ColoTranche, GpuTranche
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.site import GridPhase
@@ -157,8 +157,12 @@ def effective_due(tranche: Tranche, at: dt.date, extra: Iterable[Revision] = ())
 def acceptance(scenario: Scenario, contract: str, index: int) -> Acceptance:
     """The acceptance that applies to a tranche: its own, the contract's, or the default
     (each lot accepted the day it is ready)."""
-    c = scenario.contracts[contract]
-    return all_tranches(c)[index].acceptance or c.acceptance or Acceptance()
+    return tranche_acceptance(scenario.contracts[contract], index)
+
+
+def tranche_acceptance(contract: Contract, index: int) -> Acceptance:
+    """`acceptance` of the tranche at ``index`` of ``contract`` (it reads the contract alone)."""
+    return all_tranches(contract)[index].acceptance or contract.acceptance or Acceptance()
 
 
 def _phase(scenario: Scenario, site: str, phase: str) -> GridPhase | None:

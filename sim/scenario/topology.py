@@ -120,18 +120,29 @@ def basis_mw(contract: Contract | None, hall: Hall) -> float:
 def units_per_rack(contract: Contract, platform: Platform) -> float:
     """Contract units one accepted rack of ``platform`` counts for: its GPUs for a contract in
     GPUs, else one (a rack)."""
-    return float(platform.gpus_per_rack) if contract.unit == "gpus" else 1.0
+    return rack_units(contract, platform.gpus_per_rack)
+
+
+def rack_units(contract: Contract, gpus_per_rack: int) -> float:
+    """`units_per_rack` of a platform with ``gpus_per_rack`` GPUs in a rack."""
+    return float(gpus_per_rack) if contract.unit == "gpus" else 1.0
 
 
 def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
     """GPUs in one contract unit delivered on racks of ``platform``: 1 for GPUs, a rack's
     GPUs for racks, 0 for MW (or racks of no known platform). For the units due, see
     `due_gpus_per_unit`."""
+    return rack_gpus_per_unit(contract, platform.gpus_per_rack if platform is not None else None)
+
+
+def rack_gpus_per_unit(contract: Contract, gpus_per_rack: int | None) -> float:
+    """`gpus_per_unit` of a platform with ``gpus_per_rack`` GPUs in a rack (None: no known
+    platform)."""
     if contract.unit == "gpus":
         return 1.0
-    if contract.unit != "racks" or platform is None:
+    if contract.unit != "racks" or gpus_per_rack is None:
         return 0.0
-    return float(platform.gpus_per_rack)
+    return float(gpus_per_rack)
 
 
 def due_gpus_per_unit(scenario: Scenario, name: str) -> float:
