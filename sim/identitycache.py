@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, ParamSpec, TypeVar, cast
 
 V = TypeVar("V")
@@ -62,18 +62,25 @@ reads a number through the object that holds it."""
 
 class Memo(Generic[P, V]):
     """A function whose value is kept per arguments: its first ``objects`` arguments by
-    identity (each an object or None; kept while they all live, as in `IdentityCache`), the
-    rest by value (strings, ints, bools, dates and tuples of them, their types fixed by the
-    function's signature). The key is exactly the arguments, so the function must read
-    nothing else; an object must be among them, so no value is kept forever."""
+    identity (each an object or None), the rest by value (strings, ints, bools, dates and
+    tuples of them, their types fixed by the function's signature). The key is exactly the
+    arguments, so the function must read nothing else; an object must be among them.
+
+    Built for parts most of which are found again while some (those of objects made anew
+    each time) are not: a value is found only while all its objects live (each entry holds
+    weak references, checked on every find, so a new object at a dead one's address never
+    finds it), and the entries of dead objects are swept out when the entries have doubled
+    since the last sweep, instead of by a callback per object (a weak reference with a
+    callback costs as much as a small part)."""
 
     def __init__(self, make: Callable[P, V], objects: int) -> None:
         if objects < 1:
             raise ValueError("a Memo keeps its values by at least one object")
         self.make = make
         self.objects = objects
-        self._entries: dict[tuple[Hashable, ...], tuple[tuple[weakref.ref[object] | None, ...], V]]
+        self._entries: dict[tuple[Hashable, ...], tuple[Sequence[weakref.ref[object] | None], V]]
         self._entries = {}
+        self._sweep_at = _FIRST_SWEEP
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> V:
         n = self.objects
@@ -91,24 +98,36 @@ class Memo(Generic[P, V]):
     def _add(self, key: tuple[Hashable, ...], args: tuple[object, ...], kwargs: object) -> V:
         if kwargs:
             raise TypeError(f"{self.make.__name__}: a Memo takes positional arguments only")
-        for arg in args[self.objects :]:
+        n = self.objects
+        for arg in args[n:]:
             _check_plain(arg)
-        if all(a is None for a in args[: self.objects]):
+        if args[0] is None and all(a is None for a in args[:n]):
             raise TypeError(f"{self.make.__name__}: no object among the arguments to keep by")
         value = cast(Callable[..., V], self.make)(*args)
         entries = self._entries
-
-        def forget(ref: weakref.ref[object]) -> None:
-            entry = entries.get(key)
-            if entry is not None and any(r is ref for r in entry[0]):
-                entries.pop(key, None)
-
-        refs = tuple(None if a is None else weakref.ref(a, forget) for a in args[: self.objects])
-        entries[key] = (refs, value)
+        if n == 1:
+            entries[key] = ((weakref.ref(args[0]),), value)
+        else:
+            entries[key] = ([None if a is None else weakref.ref(a) for a in args[:n]], value)
+        if len(entries) >= self._sweep_at:
+            self.sweep()
         return value
 
+    def sweep(self) -> None:
+        """Drop the entries of dead objects (and the values they kept)."""
+        entries = self._entries
+        for key, (refs, _) in list(entries.items()):
+            if any(r is not None and r() is None for r in refs):
+                del entries[key]
+        self._sweep_at = max(_FIRST_SWEEP, 2 * len(entries))
+
     def __len__(self) -> int:
+        """The number of values kept for living objects."""
+        self.sweep()
         return len(self._entries)
+
+
+_FIRST_SWEEP = 256
 
 
 def _check_plain(value: object) -> None:

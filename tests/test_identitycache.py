@@ -93,11 +93,12 @@ def test_a_memo_keeps_nothing_alive_and_a_new_object_never_finds_a_dead_ones_val
     memo(keep, "kept")
     watch = weakref.ref(keep)
     found = []
-    for i in range(200):  # CPython reuses freed addresses: some of these land on one
-        part = Part(i)
+    for i in range(600):  # CPython reuses freed addresses: some of these land on one
+        part = Part(i)  # (and the dead ones' values are swept out on the way)
         found.append(memo(part, "x"))
         del part
-    assert found == list(range(200))
+    assert found == list(range(600))
+    assert memo(keep, "kept") == -1
     assert len(memo) == 1  # only the living object's value
     del keep
     gc.collect()

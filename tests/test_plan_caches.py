@@ -1,7 +1,8 @@
-"""A plan built from parts kept across replications (`sim.engine.buildplan`) is the plan
-built from scratch: for every shipped scenario and generated ones, replication after
-replication, with other scenarios realized in between, and for scenarios that share objects
-but not the inputs a part reads (another start date, other platforms)."""
+"""A plan built from parts kept across replications (`sim.engine.buildplan`), with a status
+applied from records kept per status (`sim.engine.status`), is the plan built from scratch:
+for every shipped scenario and generated ones, replication after replication, with other
+scenarios realized in between, and for scenarios that share objects but not the inputs a
+part reads (another start date, other platforms)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def assert_plans_from_scratch(concrete: Scenario) -> Plan:
     kept, fresh = build_plan(concrete), build_plan(concrete, cached=False)
     assert kept == fresh
     assert repr(kept) == repr(fresh)
-    kept, fresh = apply_status(kept, concrete), apply_status(fresh, concrete)
+    kept, fresh = apply_status(kept, concrete), apply_status(fresh, concrete, cached=False)
     assert kept == fresh
     assert repr(kept) == repr(fresh)
     return kept

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from sim.engine.calendar import PausePlan
+from sim.engine.inputs import made_anew
 from sim.engine.plan import (
     ContractPlan,
     CrewPlan,
@@ -101,12 +102,22 @@ KEPT = Parts(
 
 def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
     """The plan of a concrete scenario (no distributions left: see `sim.engine.realize`).
-    ``cached=False`` builds every part from scratch (the same plan)."""
-    parts = KEPT if cached else FRESH
+    ``cached=False`` builds every part from scratch (the same plan).
+
+    A part that reads a model `realize` made anew for this replication (`made_anew`) is
+    built from scratch too: no later replication will find it, so keeping it would only
+    cost (about as much again as building it)."""
+    kept = KEPT if cached else FRESH
+    made = made_anew(scenario) if cached else frozenset()
+
+    def parts(*objects: object) -> Parts:
+        """The builders of a part that reads ``objects``."""
+        return FRESH if any(id(o) in made for o in objects) else kept
+
     start = scenario.scenario.start
-    platforms = {n: parts.platform(p, n) for n, p in scenario.platforms.items()}
+    platforms = {n: parts(p).platform(p, n) for n, p in scenario.platforms.items()}
     gpus = tuple((n, p.gpus_per_rack) for n, p in scenario.platforms.items())
-    contracts = {n: parts.contract(c, n, start, gpus) for n, c in scenario.contracts.items()}
+    contracts = {n: parts(c).contract(c, n, start, gpus) for n, c in scenario.contracts.items()}
     serving = {
         (scenario.contracts[name].site, hall): name
         for name, halls in contract_halls(scenario).items()
@@ -118,10 +129,11 @@ def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
         halls = []
         for hall_name, hall in site.halls.items():
             owner = serving.get((site_name, hall_name))
+            contract = scenario.contracts[owner] if owner is not None else None
             halls.append(
-                parts.hall(
+                parts(hall, contract).hall(
                     hall,
-                    scenario.contracts[owner] if owner is not None else None,
+                    contract,
                     contracts[owner] if owner is not None else None,
                     site_name,
                     hall_name,
@@ -134,7 +146,7 @@ def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
             for d in deliveries_at(scenario, site_name)
         ]
         sites.append(_site(parts, site_name, site, start, tuple(halls), min(kws, default=0.0)))
-    deliveries = tuple(parts.delivery(d, n, start) for n, d in scenario.deliveries.items())
+    deliveries = tuple(parts(d).delivery(d, n, start) for n, d in scenario.deliveries.items())
     return Plan(
         horizon=to_days(scenario.scenario.end, start) + 1.0,
         sites=tuple(sites),
@@ -145,7 +157,7 @@ def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
 
 
 def _site(
-    parts: Parts,
+    parts: Callable[..., Parts],
     name: str,
     site: Site,
     start: dt.date,
@@ -155,11 +167,11 @@ def _site(
     mining, crews = site.mining, site.crews
     return SitePlan(
         name,
-        tuple(parts.phase(p, start) for p in site.grid),
+        tuple(parts(p).phase(p, start) for p in site.grid),
         halls,
-        parts.mining(mining) if mining is not None else None,
-        parts.crews(crews) if crews is not None else None,
+        parts(mining).mining(mining) if mining is not None else None,
+        parts(crews).crews(crews) if crews is not None else None,
         smallest_rack_kw,
-        retired=parts.retired(mining, start) if mining is not None else (),
-        pauses=tuple(parts.pause(p, start) for p in site.pauses),
+        retired=parts(mining).retired(mining, start) if mining is not None else (),
+        pauses=tuple(parts(p).pause(p, start) for p in site.pauses),
     )

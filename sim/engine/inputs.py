@@ -80,20 +80,42 @@ def compiled(scenario: Scenario) -> Program:
 
 def rebuild(node: Node, original: Any, values: list[float]) -> Any:
     """``original`` with the values of its inputs in place (only the containers on the way
-    copied)."""
+    copied). The models it copies are told by `made_anew`."""
+    made: list[int] = []
+    out = _rebuild(node, original, values, made)
+    _MADE.get((out,), lambda: frozenset(made))
+    return out
+
+
+_MADE: IdentityCache[frozenset[int]] = IdentityCache()
+
+
+def made_anew(scenario: Any) -> frozenset[int]:
+    """The ids of the models `rebuild` copied in making ``scenario`` (those that hold a drawn
+    value, or hold one that does); empty for a scenario `rebuild` did not make. They live as
+    long as ``scenario``: a part of the plan that reads one is built again in every
+    replication, so it is not worth keeping (see `sim.engine.buildplan`)."""
+    return _MADE.get((scenario,), frozenset)
+
+
+def _rebuild(node: Node, original: Any, values: list[float], made: list[int]) -> Any:
     if isinstance(original, BaseModel):
         changes = {
             name: values[child]
             if isinstance(child, int)
-            else rebuild(child, getattr(original, name), values)
+            else _rebuild(child, getattr(original, name), values, made)
             for name, child in node.children
         }
         if node.every_field:
             changes = {n: changes.get(n, getattr(original, n)) for n in type(original).model_fields}
-        return original.model_copy(update=changes)
+        model = original.model_copy(update=changes)
+        made.append(id(model))
+        return model
     copy: Any = dict(original) if isinstance(original, dict) else list(original)
     for at, child in node.children:
-        copy[at] = values[child] if isinstance(child, int) else rebuild(child, original[at], values)
+        copy[at] = (
+            values[child] if isinstance(child, int) else _rebuild(child, original[at], values, made)
+        )
     return copy
 
 
