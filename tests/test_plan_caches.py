@@ -19,6 +19,7 @@ from sim.engine import Plan, apply_status, build_plan
 from sim.engine.buildplan import KEPT
 from sim.engine.realize import Streams, realize
 from sim.scenario.schema import Scenario
+from sim.scenario.topology import topology
 from tests.helpers import SCENARIOS
 from tests.strategies import scenarios
 
@@ -118,3 +119,52 @@ def test_kept_parts_do_not_grow_with_replications_and_go_with_their_scenario() -
     assert after_three != before
     del scenario
     assert sizes() == before
+
+
+def _unshared(scenario: Scenario) -> Scenario:
+    """The scenario with copies of its contracts (so nothing kept for them is found)."""
+    contracts = {n: c.model_copy() for n, c in scenario.contracts.items()}
+    return scenario.model_copy(update={"contracts": contracts})
+
+
+def test_a_replications_topology_is_the_one_worked_out_afresh() -> None:
+    for path in SHIPPED:
+        scenario = sim.load(path)
+        for index in range(3):
+            concrete = realize(scenario, Streams(2, index))[0]
+            assert topology(concrete) == topology(_unshared(concrete))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenarios(), seed=st.integers(0, 2**64))
+def test_generated_scenarios_topology_is_the_one_worked_out_afresh(
+    data: dict[str, Any], seed: int
+) -> None:
+    scenario = Scenario.model_validate(data)
+    concrete = realize(scenario, Streams(seed, 0))[0]
+    assert topology(concrete) == topology(_unshared(concrete))
+    assert topology(concrete) == topology(_unshared(scenario))
+
+
+def test_scenarios_sharing_contracts_but_not_halls_or_deliveries_get_their_own_topology() -> None:
+    loaded = sim.load(SCENARIOS / "portfolio.yaml")
+    microsoft = loaded.contracts["microsoft"]
+    anywhere = [t.model_copy(update={"hall": None}) for t in microsoft.tranches]
+    contracts = {
+        **loaded.contracts,
+        "microsoft": microsoft.model_copy(update={"tranches": anywhere}),
+    }
+    scenario = loaded.model_copy(update={"contracts": contracts})  # Microsoft: any hall at its site
+    sites = dict(scenario.sites)
+    childress = sites["childress"]
+    halls = {n: h for n, h in childress.halls.items() if n != "horizon_4"}
+    sites["childress"] = childress.model_copy(update={"halls": halls})
+    fewer_halls = scenario.model_copy(update={"sites": sites})  # the same contract objects
+    moved = {n: d.model_copy(update={"site": "odessa"}) for n, d in scenario.deliveries.items()}
+    moved_deliveries = scenario.model_copy(update={"deliveries": moved})
+    for _ in range(2):
+        for changed in (scenario, fewer_halls, moved_deliveries):
+            assert topology(changed) == topology(_unshared(changed))
+    assert topology(scenario).contract_halls["microsoft"][-1] == "horizon_4"
+    assert "horizon_4" not in topology(fewer_halls).contract_halls["microsoft"]
+    assert topology(moved_deliveries).deliveries_at == {"odessa": ("dell",)}
