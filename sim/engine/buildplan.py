@@ -110,9 +110,9 @@ def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
     kept = KEPT if cached else FRESH
     made = made_anew(scenario) if cached else frozenset()
 
-    def parts(*objects: object) -> Parts:
-        """The builders of a part that reads ``objects``."""
-        return FRESH if any(id(o) in made for o in objects) else kept
+    def parts(one: object, other: object = None) -> Parts:
+        """The builders of a part that reads ``one`` (and ``other``)."""
+        return FRESH if id(one) in made or id(other) in made else kept
 
     start = scenario.scenario.start
     platforms = {n: parts(p).platform(p, n) for n, p in scenario.platforms.items()}

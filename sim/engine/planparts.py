@@ -159,17 +159,20 @@ def delivery_plan(delivery: Delivery, name: str, start: dt.date) -> DeliveryPlan
     return DeliveryPlan(name, delivery.site, delivery.platform, delivery.payment_terms, arrivals)
 
 
-def days(value: object) -> Days:
-    """A realized duration (a plain number once `realize` has run)."""
-    return number(value)
-
-
 _NUMBER = (int, float)
-"""What `number` takes (a tuple: ``int | float`` would build a union at each call)."""
+"""What `number` and `days` take (a tuple: ``int | float`` would build a union at each call)."""
 
 
 def number(value: object) -> float:
     """A realized number; a distribution left here is a bug in the caller (run `realize`)."""
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
+        raise TypeError(f"the plan needs a concrete scenario: got {value!r}; realize it first")
+    return float(value)
+
+
+def days(value: object) -> Days:
+    """A realized duration (a plain number once `realize` has run; `number`, inlined: a
+    plan calls it about 60 times)."""
     if isinstance(value, bool) or not isinstance(value, _NUMBER):
         raise TypeError(f"the plan needs a concrete scenario: got {value!r}; realize it first")
     return float(value)
