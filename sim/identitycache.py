@@ -83,6 +83,8 @@ class Memo(Generic[P, V]):
         self._sweep_at = _FIRST_SWEEP
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> V:
+        if kwargs:
+            raise TypeError(f"{self.make.__name__}: a Memo takes positional arguments only")
         n = self.objects
         key = (*map(id, args[:n]), *args[n:])
         found = self._entries.get(key)
@@ -93,11 +95,9 @@ class Memo(Generic[P, V]):
                     break
             else:
                 return value
-        return self._add(key, args, kwargs)
+        return self._add(key, args)
 
-    def _add(self, key: tuple[Hashable, ...], args: tuple[object, ...], kwargs: object) -> V:
-        if kwargs:
-            raise TypeError(f"{self.make.__name__}: a Memo takes positional arguments only")
+    def _add(self, key: tuple[Hashable, ...], args: tuple[object, ...]) -> V:
         n = self.objects
         for arg in args[n:]:
             _check_plain(arg)
@@ -118,7 +118,7 @@ class Memo(Generic[P, V]):
         entries = self._entries
         for key, (refs, _) in list(entries.items()):
             if any(r is not None and r() is None for r in refs):
-                del entries[key]
+                entries.pop(key, None)  # (never raises, should another thread have done it)
         self._sweep_at = max(_FIRST_SWEEP, 2 * len(entries))
 
     def __len__(self) -> int:
