@@ -56,7 +56,7 @@ from sim.scenario.schema.progress import Pause
 from sim.scenario.topology import contract_halls, deliveries_at, rack_halls
 from sim.units import MW, Days, to_days
 
-__all__ = ["build_plan"]
+__all__ = ["FRESH", "KEPT", "Parts", "build_plan"]
 
 
 @dataclass(frozen=True)
