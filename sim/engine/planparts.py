@@ -1,13 +1,12 @@
 """The parts of a plan, each built from exactly the inputs it is given (see `sim.engine.plan`).
 
 Each builder takes the scenario objects it reads first, then plain values (names, the
-start date, flags).
-
-Every builder here reads its arguments and nothing else: no scenario to reach into. So the
-arguments are a complete key for the part, and `sim.engine.buildplan` keeps each part per
-arguments (objects by identity), rebuilding in a Monte Carlo replication only the parts
-whose objects `realize` copied because they hold a drawn value. A builder that read more
-than its arguments would make that key unsafe: add what it reads as an argument instead.
+start date, flags), and reads its arguments and nothing else (nor do the helpers it calls):
+no scenario to reach into. So the arguments are a complete key for the part, and
+`sim.engine.buildplan` keeps each part per arguments (objects by identity), building again
+in a Monte Carlo replication only the parts whose objects `realize` copied because they hold
+a drawn value. A builder that read more than its arguments would make that key unsafe: add
+what it reads as an argument instead.
 """
 
 from __future__ import annotations
