@@ -31,7 +31,7 @@ from sim.scenario.topology import tranches
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
-    from sim.outputs.plots.drawing import Job
+    from sim.outputs.plots.drawing import ChartWorker, Job
     from sim.result import Result
     from sim.scenario.schema import Scenario
 
@@ -54,16 +54,23 @@ def is_run_folder(path: Path) -> bool:
 
 
 def write_run(
-    result: Result, out: str | Path | None = None, *, force: bool = False, excel: bool = False
+    result: Result,
+    out: str | Path | None = None,
+    *,
+    force: bool = False,
+    excel: bool = False,
+    charts: ChartWorker | None = None,
 ) -> Path:
     """Write ``result`` to ``out`` and return the path. Without ``out``, it goes to
     ``results/<scenario name>`` and replaces an earlier dcsim run there. With ``excel``, the
-    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`)."""
+    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`). The
+    charts are drawn here, on every core (`draw_all`), or by ``charts``, a chart worker
+    started before the run (`dcsim run` starts one), while the other files are written."""
     target = Path(out) if out is not None else default_out(result)
 
     def fill(folder: Path) -> None:
         with paused_gc():  # many short-lived objects (YAML nodes), next to a large result
-            _write_files(result, folder)
+            _write_files(result, folder, charts)
         if excel:
             from sim.outputs.excel import write_workbook
 
@@ -170,46 +177,60 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 the time (the resolved scenario of 10,000 sites is half a million values)."""
 
 
-def _write_files(result: Result, folder: Path) -> None:
+def _write_files(result: Result, folder: Path, worker: ChartWorker | None) -> None:
     from sim.outputs.plots.drawing import draw_all
     from sim.outputs.plots.run import run_jobs
 
-    write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
-    write_csv(as_dates(result.contracts), folder / "contracts.csv")
-    write_csv(as_dates(result.events), folder / "events.csv")
-    summary = dict(result.summary)
     mc = result.monte_carlo
     charts = run_jobs(result, folder / "plots")
     if mc is not None:
-        summary["monte_carlo"] = mc.summary
-        charts += _write_monte_carlo(mc, folder)
-    _write_json(folder / "summary.json", summary)
-    resolved = result.scenario.model_dump(mode="json", exclude_none=True)
-    (folder / "scenario.yaml").write_text(
-        "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
-        + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-    _write_json(folder / "manifest.json", manifest(result))
-    draw_all(charts)  # the plan run's and the Monte Carlo study's together, on every core
+        charts += _monte_carlo_charts(mc, folder / "plots")
+    try:
+        if worker is not None:
+            worker.draw(charts)  # it draws them while the files are written
+        write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
+        write_csv(as_dates(result.contracts), folder / "contracts.csv")
+        write_csv(as_dates(result.events), folder / "events.csv")
+        summary = dict(result.summary)
+        if mc is not None:
+            summary["monte_carlo"] = mc.summary
+            _write_monte_carlo(mc, folder)
+        _write_json(folder / "summary.json", summary)
+        resolved = result.scenario.model_dump(mode="json", exclude_none=True)
+        (folder / "scenario.yaml").write_text(
+            "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
+            + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        _write_json(folder / "manifest.json", manifest(result))
+        if worker is None:
+            draw_all(charts)  # the plan run's and the Monte Carlo study's together, on every core
+        else:
+            worker.wait()
+    except BaseException:
+        if worker is not None:
+            worker.stop()  # before the folder it draws into is removed
+        raise
     overrides = result.source.overrides if result.source is not None else []
     _write_json(folder / "overrides.json", [o.as_dict() for o in overrides])
     (folder / "report.html").write_text(run_report(result, folder), encoding="utf-8")
 
 
-def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> list[Job]:
-    """Write the Monte Carlo tables; return its charts, to draw with the run's."""
-    from sim.outputs.plots.bands import monte_carlo_jobs
-    from sim.outputs.plots.drawing import in_new_figure
-    from sim.outputs.plots.tornado import plot_tornado
-
+def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
     write_csv(as_dates(mc.on_time), folder / "on_time.csv")
     write_csv(mc.drivers, folder / "drivers.csv")
     write_csv(mc.tornado, folder / "tornado.csv")
     write_csv(mc.criticality, folder / "criticality.csv")
-    plots = folder / "plots"
+
+
+def _monte_carlo_charts(mc: MonteCarlo, plots: Path) -> list[Job]:
+    """The Monte Carlo study's charts, to draw with the run's."""
+    from sim.outputs.plots.bands import monte_carlo_jobs
+    from sim.outputs.plots.drawing import in_new_figure
+    from sim.outputs.plots.tornado import plot_tornado
+
     charts = monte_carlo_jobs(
         mc.scenario.scenario.name,
         mc.percentiles,

@@ -1,0 +1,262 @@
+"""`dcsim run`'s chart worker: forked once the scenario is valid, it draws the plan run's
+charts (with a worker of its own) while the run's process, which never imports matplotlib,
+writes the files. Whatever happens, no process is left behind: a chart that fails exits 1
+with its exception, a worker that dies exits 2, Ctrl-C and SIGTERM end the run at once, and
+a bad input exits 2 without forking anything. A library call forks only what it did."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EXAMPLE, ROOT, SCENARIOS, dcsim_path
+
+needs_two_cores = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="a chart worker is forked only with at least 2 cores"
+)
+
+
+def group(pgid: int) -> list[str]:
+    """The processes, zombies included, of the process group ``pgid``: a command started
+    in a session of its own, and every process it forked (they stay in its group)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        state, _, pgrp, *_ = text[text.rindex(")") + 2 :].split()
+        if int(pgrp) == pgid:
+            found.append(f"{text[: text.rindex(')') + 1]} {state}")
+    return found
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@dataclass
+class Ended:
+    code: int
+    stdout: str
+    stderr: str
+    left: list[str]
+    """The processes of its group still there when it had ended."""
+
+
+def ended(proc: subprocess.Popen[str]) -> Ended:
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the command hung")
+    return Ended(proc.returncode, stdout, stderr, group(proc.pid))
+
+
+def start(args: list[str]) -> subprocess.Popen[str]:
+    """A command in a session, and so a process group, of its own."""
+    return subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+
+
+def main_after(setup: str, args: list[str]) -> Ended:
+    """`sim.cli.main(args)` in a new Python process, after the code ``setup``; it prints
+    the exit code, and the number of times it forked."""
+    code = (
+        "import os, signal, sys\n"
+        "forks = []\n"
+        "real_fork = os.fork\n"
+        "def counted_fork():\n"
+        "    forks.append(1)\n"
+        "    return real_fork()\n"
+        "os.fork = counted_fork\n"
+        f"{setup}\n"
+        "from sim.cli import main\n"
+        f"code = main({[str(a) for a in args]!r})\n"
+        "print('forks', len(forks))\n"
+        "print('matplotlib imported', 'matplotlib' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    return ended(start([sys.executable, "-c", code]))
+
+
+@needs_two_cores
+def test_a_plan_run_is_drawn_by_a_chart_worker_and_its_process_never_imports_matplotlib(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    run = main_after("", ["run", EXAMPLE, "--out", out])
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    # the chart worker, and the worker it forked (the run's process forked one)
+    assert run.stdout.splitlines()[-2:] == ["forks 1", "matplotlib imported False"]
+    assert run.left == []
+    plots = sorted(p.name for p in (out / "plots").iterdir())
+    assert plots == [
+        "north.png",
+        "portfolio.png",
+        "revenue.png",
+        "south.png",
+        "transition_north.png",
+        "transition_south.png",
+    ]
+    assert (out / "report.html").read_text().count("<img") == 6  # written once all were drawn
+
+
+@needs_two_cores
+def test_a_successful_run_leaves_no_process_behind(tmp_path: Path) -> None:
+    run = ended(
+        start(
+            [dcsim_path(), "run", str(SCENARIOS / "portfolio.yaml"), "--out", str(tmp_path / "r")]
+        )
+    )
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    assert run.stdout.startswith(f"portfolio: wrote {tmp_path / 'r'}/ in ")
+    assert run.left == []  # nothing, not even a zombie: every worker was reaped
+
+
+FAILING = """
+import sim.outputs.plots.run as charts
+def failing(figures, rows, *args):
+    if any(getattr(a, "name", None) == {name!r} for a in args):
+        {how}
+    return drawn(figures, rows, *args)
+drawn = charts.{kind}
+failing.__name__ = {kind!r}  # dealt as before: {where}
+charts.{kind} = failing
+"""
+
+
+def failing(kind: str, name: str, how: str) -> str:
+    where = "the chart worker's own batch" if kind == "_dashboard" else "its worker's batch"
+    return FAILING.format(kind=kind, name=name, how=how, where=where)
+
+
+# Dealt by kind, the example's charts are [north, portfolio, transition_north] for the chart
+# worker and [south, revenue, transition_south] for the worker it forks.
+WHERE = [("_dashboard", "portfolio.png"), ("_revenue", "revenue.png")]
+
+
+@needs_two_cores
+@pytest.mark.parametrize(("kind", "name"), WHERE)
+def test_a_chart_that_fails_exits_1_with_its_error_and_leaves_nothing(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    setup = failing(kind, name, "raise RuntimeError('no such colour')")
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 1
+    assert "dcsim: internal error: RuntimeError: no such colour\n" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []  # no result folder, no staging folder
+
+
+@needs_two_cores
+@pytest.mark.parametrize(("kind", "name"), WHERE)
+def test_a_chart_worker_that_dies_exits_2_and_leaves_nothing(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    # as the out-of-memory killer would end it, in the middle of its charts
+    setup = failing(kind, name, "os.kill(os.getpid(), signal.SIGKILL)")
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 2, run.stderr
+    assert run.stderr == (
+        "dcsim: a process drawing the charts died (killed by SIGKILL; out of memory?); "
+        "no results were written; rerun\n"
+    )
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_two_cores
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+    ids=["ctrl-c to the group", "sigterm to the run"],
+)
+def test_an_interrupted_plan_run_ends_its_chart_workers_at_once(
+    tmp_path: Path, sig: int, code: int
+) -> None:
+    proc = start(
+        [dcsim_path(), "run", str(SCENARIOS / "portfolio.yaml"), "--out", str(tmp_path / "r")]
+    )
+    while not children(proc.pid) and proc.poll() is None:
+        time.sleep(0.01)  # until the chart worker is forked
+    assert proc.poll() is None, "the run ended before its chart worker started"
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does: the worker ignores it
+    else:
+        proc.send_signal(sig)
+    run = ended(proc)
+    assert run.code == code, run.stderr
+    assert run.stderr == "dcsim: interrupted; no results were written\n"
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_scenario_exits_2_without_forking(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("it_mw: 20", "it_mw: -20", 1))
+    run = main_after("", ["run", bad, "--out", tmp_path / "run"])
+    assert run.code == 2
+    assert f"{bad}:" in run.stderr
+    assert "it_mw" in run.stderr
+    assert run.stdout.splitlines() == ["forks 0", "matplotlib imported False"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+@needs_two_cores
+def test_a_folder_that_cannot_be_written_ends_the_chart_worker(tmp_path: Path) -> None:
+    if os.geteuid() == 0:  # root writes anywhere a mode allows; sysfs refuses even root
+        parent = Path("/sys")
+    else:
+        parent = tmp_path / "locked"
+        parent.mkdir()
+        parent.chmod(0o500)
+    out = parent / "dcsim-results"
+    run = ended(start([dcsim_path(), "run", str(EXAMPLE), "--out", str(out)]))
+    assert run.code == 2
+    assert f"dcsim: cannot write the results folder {out}: " in run.stderr
+    assert run.left == []
+
+
+def test_a_library_run_forks_only_to_draw(tmp_path: Path) -> None:
+    # sim.run forks nothing; sim.write_run forks a worker for each batch of the example's
+    # six charts but the first (`draw_all`: one batch per core), as it always did.
+    code = (
+        "import os\n"
+        "import sim\n"
+        "forks = []\n"
+        "real_fork = os.fork\n"
+        "def counted_fork():\n"
+        "    forks.append(1)\n"
+        "    return real_fork()\n"
+        "os.fork = counted_fork\n"
+        f"result = sim.run(sim.load({str(EXAMPLE)!r}))\n"
+        "print('run', len(forks))\n"
+        f"sim.write_run(result, {str(tmp_path / 'run')!r})\n"
+        "print('write', len(forks))\n"
+    )
+    run = ended(start([sys.executable, "-c", code]))
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines() == ["run 0", f"write {min(os.cpu_count() or 1, 6) - 1}"]
+    assert len(list((tmp_path / "run" / "plots").iterdir())) == 6
+    assert run.left == []
