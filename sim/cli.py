@@ -20,7 +20,7 @@ from sim.cliargs import non_negative, positive
 from sim.errors import UsageError  # options that do not go together; exit 2
 
 if TYPE_CHECKING:
-    from sim.outputs.plots.drawing import ChartWorker
+    from sim.outputs.plots.chartworker import ChartWorker
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -282,7 +282,7 @@ def _schema() -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.gcpause import paused_gc
-    from sim.outputs.plots.drawing import ChartWorker
+    from sim.outputs.plots.chartworker import ChartWorker
     from sim.scenario.loader import load_file
     from sim.scenario.variants import parse_set
 

@@ -134,33 +134,49 @@ def test_a_successful_run_leaves_no_process_behind(tmp_path: Path) -> None:
 
 
 FAILING = """
+import time
 import sim.outputs.plots.run as charts
-def failing(figures, rows, *args):
-    if any(getattr(a, "name", None) == {name!r} for a in args):
+RUN, MARK = os.getpid(), {mark!r}
+def fail_or_wait():
+    if (os.getppid() == RUN) == {in_chart_worker!r}:  # the process under test
+        open(MARK, "w").close()
         {how}
-    return drawn(figures, rows, *args)
-drawn = charts.{kind}
-failing.__name__ = {kind!r}  # dealt as before: {where}
-charts.{kind} = failing
+    for _ in range(6000):  # the other one draws once the failure is on its way
+        if os.path.exists(MARK):
+            break
+        time.sleep(0.01)
+drawn = {{kind: getattr(charts, kind) for kind in ("_dashboard", "_transition", "_revenue")}}
+def _dashboard(*args):  # named as the chart it stands for: taken in the same order
+    fail_or_wait()
+    drawn["_dashboard"](*args)
+def _transition(*args):
+    fail_or_wait()
+    drawn["_transition"](*args)
+def _revenue(*args):
+    fail_or_wait()
+    drawn["_revenue"](*args)
+charts._dashboard, charts._transition, charts._revenue = _dashboard, _transition, _revenue
 """
 
 
-def failing(kind: str, name: str, how: str) -> str:
-    where = "the chart worker's own batch" if kind == "_dashboard" else "its worker's batch"
-    return FAILING.format(kind=kind, name=name, how=how, where=where)
+def failing(tmp_path: Path, in_chart_worker: bool, how: str) -> str:
+    """Setup code for `main_after`: the first chart the chart worker (or the worker it
+    forks) takes fails with ``how``; the other process's charts wait for it."""
+    mark = str(tmp_path.parent / f"{tmp_path.name}-failing")
+    return FAILING.format(mark=mark, in_chart_worker=in_chart_worker, how=how)
 
 
-# Dealt by kind, the example's charts are [north, portfolio, transition_north] for the chart
-# worker and [south, revenue, transition_south] for the worker it forks.
-WHERE = [("_dashboard", "portfolio.png"), ("_revenue", "revenue.png")]
+WHERE = pytest.mark.parametrize(
+    "in_chart_worker", [True, False], ids=["in the chart worker", "in its worker"]
+)
 
 
 @needs_two_cores
-@pytest.mark.parametrize(("kind", "name"), WHERE)
+@WHERE
 def test_a_chart_that_fails_exits_1_with_its_error_and_leaves_nothing(
-    tmp_path: Path, kind: str, name: str
+    tmp_path: Path, in_chart_worker: bool
 ) -> None:
-    setup = failing(kind, name, "raise RuntimeError('no such colour')")
+    setup = failing(tmp_path, in_chart_worker, "raise RuntimeError('no such colour')")
     run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
     assert run.code == 1
     assert "dcsim: internal error: RuntimeError: no such colour\n" in run.stderr
@@ -170,17 +186,31 @@ def test_a_chart_that_fails_exits_1_with_its_error_and_leaves_nothing(
 
 
 @needs_two_cores
-@pytest.mark.parametrize(("kind", "name"), WHERE)
+@WHERE
 def test_a_chart_worker_that_dies_exits_2_and_leaves_nothing(
-    tmp_path: Path, kind: str, name: str
+    tmp_path: Path, in_chart_worker: bool
 ) -> None:
     # as the out-of-memory killer would end it, in the middle of its charts
-    setup = failing(kind, name, "os.kill(os.getpid(), signal.SIGKILL)")
+    setup = failing(tmp_path, in_chart_worker, "os.kill(os.getpid(), signal.SIGKILL)")
     run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
     assert run.code == 2, run.stderr
     assert run.stderr == (
         "dcsim: a process drawing the charts died (killed by SIGKILL; out of memory?); "
         "no results were written; rerun\n"
+    )
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_two_cores
+def test_a_chart_worker_that_cannot_start_drawing_exits_1_with_why(tmp_path: Path) -> None:
+    # matplotlib is imported by the chart worker only: here it cannot be
+    setup = "sys.modules['matplotlib.figure'] = None"
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 1
+    assert run.stderr == (
+        "dcsim: internal error: ModuleNotFoundError: import of matplotlib.figure halted; "
+        "None in sys.modules\nrerun with --debug for the traceback, and report it\n"
     )
     assert run.left == []
     assert list(tmp_path.iterdir()) == []

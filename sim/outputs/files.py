@@ -31,7 +31,8 @@ from sim.scenario.topology import tranches
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
-    from sim.outputs.plots.drawing import ChartWorker, Job
+    from sim.outputs.plots.chartworker import ChartWorker
+    from sim.outputs.plots.drawing import Job
     from sim.result import Result
     from sim.scenario.schema import Scenario
 
