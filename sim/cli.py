@@ -296,26 +296,31 @@ def _run(args: argparse.Namespace) -> int:
             loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
             for warning in loaded.warnings:
                 print(str(warning), file=sys.stderr)
-            # Forked once the scenario is known to be valid, the chart worker imports
-            # matplotlib while this process imports the engine and runs the plan, then
-            # draws the charts while the files are written. A Monte Carlo study's charts
-            # wait for its replications, and are drawn after them (`draw_all`).
+            from sim.outputs.files import results_folder, write_run
+            from sim.outputs.folders import check_writable, is_run_folder
+
+            out = args.out
+            check_writable(
+                out if out is not None else results_folder(loaded.scenario),
+                force=args.force,
+                replace_run=out is None,
+            )
+            # Forked once the scenario is valid and its folder can be written, the chart
+            # worker imports matplotlib while this process imports the engine and runs the
+            # plan, then draws the charts while the files are written. A Monte Carlo study's
+            # charts wait for its replications, and are drawn after them (`draw_all`).
             if args.replications == 0:
                 charts = ChartWorker.start()
             from sim.cli_workbench import run_options
             from sim.outputs import console
-            from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
             from sim.runner import run
 
             options = run_options(args)
-            out = args.out
-            if out is not None and out.exists() and not out.is_dir():
-                raise OutputError(f"{out} exists and is not a folder; choose another --out")
             if options.replications == 0:
                 result = run(loaded, step=args.step, options=options)
         if options.replications > 0:
             result = run(loaded, step=args.step, options=options)
-        replaced = out is None and is_run_folder(default_out(result))
+        replaced = out is None and is_run_folder(results_folder(result.scenario))
         folder = write_run(result, out, force=args.force, excel=args.excel, charts=charts)
     finally:
         if charts is not None:
@@ -331,7 +336,8 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
     from sim.outputs import console
-    from sim.outputs.files import is_run_folder, write_comparison
+    from sim.outputs.files import write_comparison
+    from sim.outputs.folders import is_run_folder
     from sim.scenario.loader import load_all, load_file
     from sim.scenario.variants import parse_set
 

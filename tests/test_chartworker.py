@@ -1,8 +1,9 @@
-"""`dcsim run`'s chart worker: forked once the scenario is valid, it draws the plan run's
-charts (with a worker of its own) while the run's process, which never imports matplotlib,
-writes the files. Whatever happens, no process is left behind: a chart that fails exits 1
-with its exception, a worker that dies exits 2, Ctrl-C and SIGTERM end the run at once, and
-a bad input exits 2 without forking anything. A library call forks only what it did."""
+"""`dcsim run`'s chart worker: forked once the scenario is valid and its folder can be
+written, it draws the plan run's charts (with a worker of its own) while the run's process,
+which never imports matplotlib, writes the files. Whatever happens, no process is left
+behind: a chart that fails exits 1 with its exception, a worker that dies exits 2, Ctrl-C
+and SIGTERM end the run at once, and a bad input (scenario or folder) exits 2 before
+anything is forked. A library call forks only what it did."""
 
 from __future__ import annotations
 
@@ -253,8 +254,7 @@ def test_a_bad_scenario_exits_2_without_forking(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
-@needs_two_cores
-def test_a_folder_that_cannot_be_written_ends_the_chart_worker(tmp_path: Path) -> None:
+def test_a_folder_that_cannot_be_written_exits_2_before_running(tmp_path: Path) -> None:
     if os.geteuid() == 0:  # root writes anywhere a mode allows; sysfs refuses even root
         parent = Path("/sys")
     else:
@@ -262,10 +262,29 @@ def test_a_folder_that_cannot_be_written_ends_the_chart_worker(tmp_path: Path) -
         parent.mkdir()
         parent.chmod(0o500)
     out = parent / "dcsim-results"
-    run = ended(start([dcsim_path(), "run", str(EXAMPLE), "--out", str(out)]))
+    run = main_after("", ["run", EXAMPLE, "--out", out])
     assert run.code == 2
-    assert f"dcsim: cannot write the results folder {out}: " in run.stderr
+    reason = "Operation not permitted" if parent == Path("/sys") else "Permission denied"
+    assert run.stderr == (
+        f"dcsim: cannot write the results folder {out}: {reason} ({parent}); "
+        "choose another --out, or fix the folder's permissions or free space\n"
+    )
+    assert run.stdout.splitlines() == ["forks 0", "matplotlib imported False"]
     assert run.left == []
+    assert not out.exists()
+
+
+def test_a_folder_of_other_files_is_refused_before_running(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    run = main_after("", ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 2
+    assert run.stderr == (
+        f"dcsim: {tmp_path / 'run'} already holds files; use --force to replace it, "
+        "or choose another --out\n"
+    )
+    assert run.stdout.splitlines() == ["forks 0", "matplotlib imported False"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["notes.txt"]
 
 
 def test_a_library_run_forks_only_to_draw(tmp_path: Path) -> None:
