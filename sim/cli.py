@@ -296,8 +296,7 @@ def _run(args: argparse.Namespace) -> int:
             loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
             for warning in loaded.warnings:
                 print(str(warning), file=sys.stderr)
-            from sim.outputs.files import results_folder, write_run
-            from sim.outputs.folders import check_writable, is_run_folder
+            from sim.outputs.folders import check_writable, is_run_folder, results_folder
 
             out = args.out
             check_writable(
@@ -313,6 +312,7 @@ def _run(args: argparse.Namespace) -> int:
                 charts = ChartWorker.start()
             from sim.cli_workbench import run_options
             from sim.outputs import console
+            from sim.outputs.files import write_run
             from sim.runner import run
 
             options = run_options(args)

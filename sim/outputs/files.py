@@ -22,9 +22,8 @@ import sim
 from sim.gcpause import paused_gc
 from sim.outputs.csvtext import write_csv
 from sim.outputs.folders import OutputError as OutputError  # where callers have found them
-from sim.outputs.folders import check_writable as check_writable
 from sim.outputs.folders import is_run_folder as is_run_folder
-from sim.outputs.folders import write_atomically
+from sim.outputs.folders import results_folder, write_atomically
 from sim.outputs.report import comparison_report, run_report
 from sim.scenario.topology import tranches
 
@@ -39,11 +38,6 @@ if TYPE_CHECKING:
 
 def default_out(result: Result) -> Path:
     return results_folder(result.scenario)
-
-
-def results_folder(scenario: Scenario) -> Path:
-    """Where a run of ``scenario`` is written without --out: ``results/<scenario name>``."""
-    return Path("results") / scenario.scenario.name
 
 
 def write_run(

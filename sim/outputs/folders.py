@@ -12,8 +12,12 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import UsageError
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 
 class OutputError(UsageError):
@@ -27,6 +31,11 @@ def is_run_folder(path: Path) -> bool:
         return "dcsim_version" in json.loads((path / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError, TypeError):
         return False
+
+
+def results_folder(scenario: Scenario) -> Path:
+    """Where a run of ``scenario`` is written without --out: ``results/<scenario name>``."""
+    return Path("results") / scenario.scenario.name
 
 
 def write_atomically(

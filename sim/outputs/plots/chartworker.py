@@ -1,6 +1,7 @@
-"""`dcsim run`'s chart worker: a process forked as soon as the scenario is loaded, which
-imports matplotlib while the run's process simulates the plan, then draws the charts with a
-worker of its own per other core while the run's process writes its files."""
+"""`dcsim run`'s chart worker: a process forked once the scenario is loaded and its results
+folder checked, which imports matplotlib while the run's process simulates the plan, then
+draws the charts with a worker of its own per other core while the run's process writes its
+files. Linux only (elsewhere the run draws them as a library does, `draw_all`)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ class WorkerTraceback(Exception):
 
 
 class ChartWorker:
-    """A process, forked by `dcsim run` as soon as its scenario is loaded, that draws the
-    run's charts.
+    """A process, forked by `dcsim run` once its scenario is loaded and its folder checked,
+    that draws the run's charts.
 
     The run's process and its charts share numpy and pandas; everything else they import is
     their own: the engine and the analysis for the run, matplotlib and PIL for the charts.
@@ -66,9 +67,10 @@ class ChartWorker:
 
     @classmethod
     def start(cls) -> ChartWorker | None:
-        """The worker, forked now; None where it would not pay (one core) or forking is
-        unsafe (another thread runs): the charts are then drawn by `draw_all`."""
-        if (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        """The worker, forked now; None where it would not pay (one core), forking is unsafe
+        (another thread runs) or its workers could outlive it (not Linux): the charts are
+        then drawn by `draw_all`."""
+        if sys.platform != "linux" or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
             return None
         import numpy  # noqa: F401  # both sides use them: imported once, before the fork
         import pandas  # noqa: F401
@@ -142,7 +144,7 @@ class ChartWorker:
 
     def _end(self) -> None:
         """Reap the worker, and any of its workers it left when it died (they come to this
-        process, `adopt_orphans`, killed as it died: `_fork_batch`)."""
+        process, `adopt_orphans`, killed as it died: `_fork_worker`)."""
         self._process.join()
         if not self._connection.closed:
             self._heard(block=False)

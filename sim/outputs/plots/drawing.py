@@ -18,7 +18,8 @@ from sim.outputs.plots.style import Figures
 from sim.pools import quiet_worker, stop_workers
 
 Job = tuple[Callable[..., None], tuple[Any, ...]]
-"""A chart to draw: a function of (`Figures`, *args) and its arguments."""
+"""A chart to draw: a function of (`Figures`, *args) and its arguments. Both pickle (a
+module's function, tables, paths): a chart worker receives its charts through a pipe."""
 
 
 def chart_paths(jobs: list[Job]) -> list[Path]:
