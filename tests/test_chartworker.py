@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from matplotlib.image import imread
 
+import sim
+from sim.outputs.plots import run as run_plots
+from sim.outputs.plots.drawing import by_kind
+from sim.outputs.plots.style import Figures
 from tests.helpers import EXAMPLE, ROOT, SCENARIOS, dcsim_path
 
 needs_two_cores = pytest.mark.skipif(
@@ -309,3 +314,23 @@ def test_a_library_run_forks_only_to_draw(tmp_path: Path) -> None:
     assert run.stdout.splitlines() == ["run 0", f"write {min(os.cpu_count() or 1, 6) - 1}"]
     assert len(list((tmp_path / "run" / "plots").iterdir())) == 6
     assert run.left == []
+
+
+@pytest.mark.parametrize("order", ["reversed", "by kind, each second one first"])
+def test_charts_come_out_the_same_whichever_came_before_them(tmp_path: Path, order: str) -> None:
+    # The chart worker's processes take charts as they come free, so which chart a kept
+    # figure drew before varies from run to run: each must come out as in a new figure.
+    result = sim.run(SCENARIOS / "cipher_2026-06-30.yaml")  # every kind of run chart
+    fresh = run_plots.run_jobs(result, tmp_path / "fresh")
+    for function, args in fresh:
+        function(Figures(), *args)
+    kept = run_plots.run_jobs(result, tmp_path / "kept")
+    kept = kept[::-1] if order == "reversed" else by_kind(kept)[1::2] + by_kind(kept)[::2]
+    figures = Figures()
+    for function, args in kept:
+        function(figures, *args)
+    names = sorted(p.name for p in (tmp_path / "fresh").iterdir())
+    assert len(names) == 12
+    assert names == sorted(p.name for p in (tmp_path / "kept").iterdir())
+    for name in names:
+        assert (imread(tmp_path / "fresh" / name) == imread(tmp_path / "kept" / name)).all(), name
