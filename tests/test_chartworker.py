@@ -209,6 +209,19 @@ def test_a_chart_worker_that_dies_exits_2_and_leaves_nothing(
 
 
 @needs_two_cores
+def test_charts_of_tables_too_large_to_send_are_drawn_in_the_run(tmp_path: Path) -> None:
+    # as the contracts of thousands of sites would be: shared with forked workers, not copied
+    setup = "import sim.outputs.plots.chartworker as charts; charts.SENT_AT_MOST = 1000"
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    # the chart worker, ended unused, and `draw_all`'s worker beside the run's process
+    assert run.stdout.splitlines()[-2:] == ["forks 2", "matplotlib imported True"]
+    assert run.left == []
+    assert len(list((tmp_path / "run" / "plots").iterdir())) == 6
+
+
+@needs_two_cores
 def test_a_chart_worker_that_cannot_start_drawing_exits_1_with_why(tmp_path: Path) -> None:
     # matplotlib is imported by the chart worker only: here it cannot be
     setup = "sys.modules['matplotlib.figure'] = None"

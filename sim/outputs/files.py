@@ -80,8 +80,8 @@ def _write_files(result: Result, folder: Path, worker: ChartWorker | None) -> No
     if mc is not None:
         charts += _monte_carlo_charts(mc, folder / "plots")
     try:
-        if worker is not None:
-            worker.draw(charts)  # it draws them while the files are written
+        if worker is not None and not worker.draw(charts):  # drawn while the files are written
+            worker = None  # too large to send: drawn here
         write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
         write_csv(as_dates(result.contracts), folder / "contracts.csv")
         write_csv(as_dates(result.events), folder / "events.csv")

@@ -100,13 +100,19 @@ class ChartWorker:
             raise
         return worker
 
-    def draw(self, jobs: list[Job]) -> None:
-        """Hand the worker the charts to draw (it draws them while this process goes on)."""
+    def draw(self, jobs: list[Job]) -> bool:
+        """Hand the worker the charts to draw (it draws them while this process goes on).
+        False, the worker ended, if their tables are too large to copy to it (`SENT_AT_MOST`):
+        they are drawn here then, in workers that share this process's memory (`draw_all`)."""
+        if _table_bytes(jobs) > SENT_AT_MOST:
+            self.stop()
+            return False
         try:
             self._connection.send(jobs)
         except OSError:  # it died before it read them: say why
             self.wait()
             raise
+        return True
 
     def wait(self) -> None:
         """Until every chart is drawn and the worker has ended; raises what failed."""
@@ -154,6 +160,19 @@ class ChartWorker:
                 os.waitpid(pid, 0)
         self._forked.clear()
         adopt_orphans(False)
+
+
+SENT_AT_MOST = 64 << 20
+"""Bytes of tables a chart worker is sent (pickled in about 0.1 s, and as much memory again in
+each process); larger ones (the contracts of thousands of sites) are not copied."""
+
+
+def _table_bytes(jobs: list[Job]) -> int:
+    """The bytes of the distinct tables among the jobs' arguments."""
+    import pandas as pd  # imported by then: this module loads before the scenario
+
+    tables = {id(a): a for _, args in jobs for a in args if isinstance(a, pd.DataFrame)}
+    return sum(int(t.memory_usage(index=True).sum()) for t in tables.values())
 
 
 def _lost(code: int | None) -> ChartWorkerLost:
