@@ -329,6 +329,24 @@ def test_a_library_run_forks_only_to_draw(tmp_path: Path) -> None:
     assert run.left == []
 
 
+def test_the_chart_modules_load_without_matplotlib_or_the_analysis() -> None:
+    # The run's process plans its charts without importing matplotlib, and a chart worker
+    # unpickles them without importing the scenario's schema or the analysis: each is
+    # imported where it is used, so the two processes' imports overlap rather than repeat.
+    code = (
+        "import sys\n"
+        "import sim.outputs.plots.bands, sim.outputs.plots.chartworker, sim.outputs.plots.run\n"
+        "import sim.outputs.plots.status, sim.outputs.plots.tornado\n"
+        "heavy = ('matplotlib', 'PIL', 'sim.scenario.schema', 'sim.analysis.timeline')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+
+
 @pytest.mark.parametrize("order", ["reversed", "by kind, each second one first"])
 def test_charts_come_out_the_same_whichever_came_before_them(tmp_path: Path, order: str) -> None:
     # The chart worker's processes take charts as they come free, so which chart a kept
