@@ -1,6 +1,7 @@
 """Benchmark runner: end-to-end, validate, simulate-only, Monte Carlo and scaling figures.
 
-    python bench/run.py [end_to_end validate simulate montecarlo scaling] [--quick]
+    python bench/run.py [end_to_end startup validate simulate montecarlo scaling] [--quick]
+    python bench/run.py startup --against ../dcsim-before    # side by side with other code
 
 Prints one JSON object per measurement. Opt-in, never part of the test suite; record the
 figures in bench/README.md with the machine and the date. Wall times of commands are the
@@ -81,6 +82,76 @@ def end_to_end(quick: bool) -> None:
             cpu_ratio=cpu_ratio(cmd, floor),
             peak_rss_mb=rss,
         )
+
+
+def once(cmd: list[str], cwd: Path, env: dict[str, str], status: int = 0) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, with the processes it waited for: its chart and
+    Monte Carlo workers) of one run of a command, which must exit with ``status``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, code, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(code) != status:
+        raise RuntimeError(f"{cmd} in {cwd} exited {os.waitstatus_to_exitcode(code)}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def startup(quick: bool, against: Path | None = None) -> None:
+    """Target 5 of issue 14: `dcsim run scenarios/portfolio.yaml` (default options: the plan
+    run, its files and 12 charts) against its floor, `import numpy, pandas,
+    matplotlib.pyplot, simpy, yaml`; with ``against`` (another checkout), the same commands
+    of that code side by side. The runs are interleaved (floor, this code, the other, then
+    again), best of 5 (3 with --quick), wall and CPU; each checkout's own `sim` is put first
+    on the path. Also how soon a bad input exits 2: a scenario with an error, and an --out
+    folder that cannot be written."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    trees = {"this": ROOT, **({"against": against.resolve()} if against else {})}
+    envs = {name: {**env, "PYTHONPATH": str(tree)} for name, tree in trees.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        bad = Path(folder, "bad.yaml")
+        bad.write_text(
+            "scenario: {name: bad, start: 2026-01-01, end: 2026-12-31}\n"
+            "sites:\n  a:\n    grid: [{name: g, mw: -5, energized: 2026-01-01}]\n"
+        )
+        locked = Path(folder, "locked")
+        locked.mkdir()
+        locked.chmod(0o500)
+        unwritable = Path("/sys") if os.geteuid() == 0 else locked  # root writes anywhere else
+        cases: dict[str, tuple[list[str], int]] = {
+            "run": (["run", "scenarios/portfolio.yaml", "--out", f"{folder}/r", "--force"], 0),
+            "bad scenario": (["run", str(bad), "--out", f"{folder}/b"], 2),
+            "unwritable --out": (
+                ["run", "scenarios/portfolio.yaml", "--out", str(unwritable / "r")],
+                2,
+            ),
+        }
+        floor = [sys.executable, "-c", "import numpy, pandas, matplotlib.pyplot, simpy, yaml"]
+        best: dict[tuple[str, str], tuple[float, float]] = {}
+
+        def keep(key: tuple[str, str], wall: float, cpu: float) -> None:
+            old = best.get(key, (float("inf"), float("inf")))
+            best[key] = (min(old[0], wall), min(old[1], cpu))
+
+        for _ in range(3 if quick else 5):
+            keep(("floor", ""), *once(floor, ROOT, env))
+            for case, (args, status) in cases.items():
+                for name, tree in trees.items():
+                    cmd = [str(BIN / "dcsim"), *args]
+                    keep((case, name), *once(cmd, tree, envs[name], status))
+        base_wall, base_cpu = best[("floor", "")]
+        emit(bench="startup floor", seconds=round(base_wall, 3), cpu_seconds=round(base_cpu, 3))
+        for (case, name), (wall, cpu) in best.items():
+            if case != "floor":
+                emit(
+                    bench=f"startup: dcsim {case}",
+                    code=str(trees[name]),
+                    seconds=round(wall, 3),
+                    cpu_seconds=round(cpu, 3),
+                    ratio=round(wall / base_wall, 2),
+                    cpu_ratio=round(cpu / base_cpu, 2),
+                )
 
 
 def validate(quick: bool) -> None:
@@ -205,6 +276,7 @@ def scaling(quick: bool) -> None:
 
 BENCHES = {
     "end_to_end": end_to_end,
+    "startup": startup,
     "validate": validate,
     "simulate": simulate,
     "montecarlo": montecarlo,
@@ -222,6 +294,13 @@ def main() -> None:
         help=f"which to run (default: all): {', '.join(BENCHES)}",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="startup: also time another checkout of dcsim, side by side (e.g. a worktree of "
+        "the code before a change)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.modules.setdefault("bench_synthetic", __import__("synthetic"))
@@ -229,7 +308,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown bench {unknown[0]!r}; choose from {', '.join(BENCHES)}")
     for name in args.benches or list(BENCHES):
-        BENCHES[name](args.quick)
+        if name == "startup":
+            startup(args.quick, args.against)
+        else:
+            BENCHES[name](args.quick)
 
 
 if __name__ == "__main__":

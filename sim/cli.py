@@ -14,9 +14,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cliargs import non_negative, positive
 from sim.errors import UsageError  # options that do not go together; exit 2
+
+if TYPE_CHECKING:
+    from sim.outputs.plots.chartworker import ChartWorker
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -278,31 +282,49 @@ def _schema() -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.gcpause import paused_gc
-    from sim.outputs import console
-    from sim.outputs.files import OutputError, default_out, is_run_folder, write_run
-    from sim.runner import run
+    from sim.outputs.plots.chartworker import ChartWorker
     from sim.scenario.loader import load_file
     from sim.scenario.variants import parse_set
 
     started = time.perf_counter()
-    from sim.cli_workbench import run_options
+    charts: ChartWorker | None = None
+    try:
+        # The scenario, and the plan run's result, live until the process ends
+        # (sim.gcpause); replications run after, with the collector on: their workers are
+        # forked from here.
+        with paused_gc(keep=True):
+            loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
+            for warning in loaded.warnings:
+                print(str(warning), file=sys.stderr)
+            from sim.outputs.folders import check_writable, is_run_folder, results_folder
 
-    options = run_options(args)
-    # The scenario, and the plan run's result, live until the process ends (sim.gcpause);
-    # replications run after, with the collector on: their workers are forked from here.
-    with paused_gc(keep=True):
-        loaded = load_file(args.file, args.variant, [parse_set(text) for text in args.set])
-        for warning in loaded.warnings:
-            print(str(warning), file=sys.stderr)
-        out = args.out
-        if out is not None and out.exists() and not out.is_dir():
-            raise OutputError(f"{out} exists and is not a folder; choose another --out")
-        if options.replications == 0:
+            out = args.out
+            check_writable(
+                out if out is not None else results_folder(loaded.scenario),
+                force=args.force,
+                replace_run=out is None,
+            )
+            # Forked once the scenario is valid and its folder can be written, the chart
+            # worker imports matplotlib while this process imports the engine and runs the
+            # plan, then draws the charts while the files are written. A Monte Carlo study's
+            # charts wait for its replications, and are drawn after them (`draw_all`).
+            if args.replications == 0:
+                charts = ChartWorker.start()
+            from sim.cli_workbench import run_options
+            from sim.outputs import console
+            from sim.outputs.files import write_run
+            from sim.runner import run
+
+            options = run_options(args)
+            if options.replications == 0:
+                result = run(loaded, step=args.step, options=options)
+        if options.replications > 0:
             result = run(loaded, step=args.step, options=options)
-    if options.replications > 0:
-        result = run(loaded, step=args.step, options=options)
-    replaced = out is None and is_run_folder(default_out(result))
-    folder = write_run(result, out, force=args.force, excel=args.excel)
+        replaced = out is None and is_run_folder(results_folder(result.scenario))
+        folder = write_run(result, out, force=args.force, excel=args.excel, charts=charts)
+    finally:
+        if charts is not None:
+            charts.stop()  # at once, whatever happened
     elapsed = time.perf_counter() - started
     summary = dict(result.summary)
     if result.monte_carlo is not None:
@@ -314,7 +336,8 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
     from sim.outputs import console
-    from sim.outputs.files import is_run_folder, write_comparison
+    from sim.outputs.files import write_comparison
+    from sim.outputs.folders import is_run_folder
     from sim.scenario.loader import load_all, load_file
     from sim.scenario.variants import parse_set
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import DATE_KPIS, KPI, direction, kpi_of
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.montecarlo.paired import risk_table, tranche_table
 from sim.result import Result
 from sim.runner import RunOptions, run

@@ -11,6 +11,8 @@ from multiprocessing.connection import wait
 
 _PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal a process gets when the thread that started it ends."""
+_PR_SET_CHILD_SUBREAPER = 36
+"""Linux's prctl option: a process whose orphaned descendants become its own children."""
 
 
 def quiet_worker() -> None:
@@ -21,9 +23,23 @@ def quiet_worker() -> None:
     waiting for tasks for ever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(signal.SIGTERM)
+
+
+def die_with_parent(signum: int) -> None:
+    """On Linux, have this process sent ``signum`` when the process that started it ends
+    (elsewhere, nothing)."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGTERM))
+        libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signum))
+
+
+def adopt_orphans(adopt: bool) -> None:
+    """On Linux, whether a worker's own workers, orphaned when it dies, become this
+    process's children (to reap) rather than init's (elsewhere, nothing)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(int(adopt)))
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.engine.vocabulary import Level
 from sim.scenario.schema import Scenario
 from sim.scenario.topology import colocation_halls

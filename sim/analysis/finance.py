@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.portfolio import PORTFOLIO
 from sim.analysis.records import LevelRows
 from sim.analysis.roots import brentq
 from sim.analysis.runmoney import RunMoney
 from sim.analysis.steps import row_grid
-from sim.analysis.timeline import PORTFOLIO, compute_arrays
+from sim.analysis.timeline import compute_arrays
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
 

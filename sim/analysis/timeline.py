@@ -25,6 +25,7 @@ import pandas as pd
 from sim.analysis.contractarrays import CONTRACT_COLUMNS, CONTRACT_FLOWS, contract_arrays
 from sim.analysis.crewcost import crew_cost
 from sim.analysis.hashprice import apply_hashprice_path
+from sim.analysis.portfolio import PORTFOLIO
 from sim.analysis.records import LevelRows, level_rows
 from sim.analysis.runmoney import RunMoney, run_money
 from sim.analysis.scenariofacts import facts
@@ -34,7 +35,6 @@ from sim.engine.recorder import EventRow, Recorder
 from sim.scenario.schema import Scenario, Step
 from sim.units import QUANTITY_EPS, TIME_EPS
 
-PORTFOLIO = "all"
 MONEY_COLUMNS = [
     "revenue_usd",
     "mining_revenue_usd",

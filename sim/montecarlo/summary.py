@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import PORTFOLIO_KPIS
+from sim.analysis.portfolio import PORTFOLIO
 from sim.analysis.revised import reports_revisions, revised_due
 from sim.analysis.steps import date_grid
-from sim.analysis.timeline import PORTFOLIO, timeline_columns
+from sim.analysis.timeline import timeline_columns
 from sim.scenario.amendments import all_tranches, windows
 from sim.scenario.schema import Scenario
 

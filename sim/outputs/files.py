@@ -1,7 +1,8 @@
 """Write a run folder atomically: tables, summary, resolved scenario, manifest and plots.
 
 Everything is written into a temporary sibling folder which is renamed into place only when
-complete, so an interrupted or failed write never leaves a half-written result.
+complete, so an interrupted or failed write never leaves a half-written result
+(`sim.outputs.folders`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import platform
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,48 +19,45 @@ import pandas as pd
 import yaml
 
 import sim
-from sim.errors import UsageError
 from sim.gcpause import paused_gc
 from sim.outputs.csvtext import write_csv
+from sim.outputs.folders import OutputError as OutputError  # where callers have found them
+from sim.outputs.folders import is_run_folder as is_run_folder
+from sim.outputs.folders import results_folder, write_atomically
 from sim.outputs.report import comparison_report, run_report
 from sim.scenario.topology import tranches
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.montecarlo.replications import MonteCarlo
+    from sim.outputs.plots.chartworker import ChartWorker
     from sim.outputs.plots.drawing import Job
     from sim.result import Result
     from sim.scenario.schema import Scenario
 
 
-class OutputError(UsageError):
-    """The run folder cannot be written where asked (exists, taken by another run, not
-    writable, disk full): the user's environment, reported with the path and the reason."""
-
-
 def default_out(result: Result) -> Path:
-    return Path("results") / result.scenario.scenario.name
-
-
-def is_run_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder that dcsim wrote (a run or a comparison)."""
-    try:
-        return "dcsim_version" in json.loads((path / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False
+    return results_folder(result.scenario)
 
 
 def write_run(
-    result: Result, out: str | Path | None = None, *, force: bool = False, excel: bool = False
+    result: Result,
+    out: str | Path | None = None,
+    *,
+    force: bool = False,
+    excel: bool = False,
+    charts: ChartWorker | None = None,
 ) -> Path:
     """Write ``result`` to ``out`` and return the path. Without ``out``, it goes to
     ``results/<scenario name>`` and replaces an earlier dcsim run there. With ``excel``, the
-    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`)."""
+    folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`). The
+    charts are drawn here, on every core (`draw_all`), or by ``charts``, a chart worker
+    started before the run (`dcsim run` starts one), while the other files are written."""
     target = Path(out) if out is not None else default_out(result)
 
     def fill(folder: Path) -> None:
         with paused_gc():  # many short-lived objects (YAML nodes), next to a large result
-            _write_files(result, folder)
+            _write_files(result, folder, charts)
         if excel:
             from sim.outputs.excel import write_workbook
 
@@ -72,144 +66,65 @@ def write_run(
     return write_atomically(target, force, fill, replace_run=out is None)
 
 
-def write_atomically(
-    target: Path, force: bool, fill: Callable[[Path], None], *, replace_run: bool = False
-) -> Path:
-    """Create ``target`` with ``fill(folder)``, all or nothing.
-
-    A ``target`` that already holds files is refused, unless ``force``, or ``replace_run``
-    and it is a folder dcsim wrote. The check is made again at the end, under a lock on the
-    parent folder, together with the renames: of two runs into the same folder, the one
-    that finishes second fails (unless forced), and only a folder seen at the start is ever
-    replaced. Errors of the file system (not writable, disk full, a file in the way) are
-    `OutputError`s naming the path and the reason."""
-    try:
-        seen = _existing(target, force, replace_run)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
-        staging.mkdir()
-    except OSError as exc:
-        raise _output_error(target, exc) from None
-    old: Path | None = None
-    try:
-        try:
-            fill(staging)
-        except OSError as exc:
-            raise _output_error(target, exc) from None
-        with _locked(target.parent):
-            now = _existing(target, True, False)
-            if now is not None and not force and now != seen:
-                raise OutputError(
-                    f"{target} was written by another run while this one ran; its results "
-                    "are kept: choose another --out, or use --force to replace them"
-                )
-            if now is not None:
-                old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-                target.rename(old)
-            staging.rename(target)  # onto nothing, or an empty folder: atomic
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise _output_error(target, exc) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return target
-
-
-def _existing(target: Path, force: bool, replace_run: bool) -> int | None:
-    """The inode of ``target`` when it holds files (None when absent or empty); refuses what
-    may not be replaced."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target} exists and is not a folder; choose another --out")
-    if not target.is_dir() or not any(target.iterdir()):
-        return None
-    if not force and not (replace_run and is_run_folder(target)):
-        raise OutputError(
-            f"{target} already holds files; use --force to replace it, or choose another --out"
-        )
-    return target.stat().st_ino
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on ``folder`` for the final check and renames (released by the
-    kernel if the process dies; nothing is left on disk)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: the rename itself still refuses
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _output_error(target: Path, exc: OSError) -> OutputError:
-    reason = exc.strerror or str(exc)
-    where = exc.filename if exc.filename is not None else target
-    if ".partial" in str(where):  # the staging folder: name where the user asked to write
-        where = target.parent
-    for folder in (target, *target.parents):
-        if folder.exists():
-            if not folder.is_dir():  # mkdir reports "File exists" for a file in the way
-                reason, where = "Not a directory", f"{folder} is a file"
-            break
-    return OutputError(
-        f"cannot write the results folder {target}: {reason} ({where}); "
-        "choose another --out, or fix the folder's permissions or free space"
-    )
-
-
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 """libyaml's emitter where PyYAML has it: the same text as `yaml.safe_dump`, in a fraction of
 the time (the resolved scenario of 10,000 sites is half a million values)."""
 
 
-def _write_files(result: Result, folder: Path) -> None:
+def _write_files(result: Result, folder: Path, worker: ChartWorker | None) -> None:
     from sim.outputs.plots.drawing import draw_all
     from sim.outputs.plots.run import run_jobs
 
-    write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
-    write_csv(as_dates(result.contracts), folder / "contracts.csv")
-    write_csv(as_dates(result.events), folder / "events.csv")
-    summary = dict(result.summary)
     mc = result.monte_carlo
     charts = run_jobs(result, folder / "plots")
     if mc is not None:
-        summary["monte_carlo"] = mc.summary
-        charts += _write_monte_carlo(mc, folder)
-    _write_json(folder / "summary.json", summary)
-    resolved = result.scenario.model_dump(mode="json", exclude_none=True)
-    (folder / "scenario.yaml").write_text(
-        "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
-        + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-    _write_json(folder / "manifest.json", manifest(result))
-    draw_all(charts)  # the plan run's and the Monte Carlo study's together, on every core
+        charts += _monte_carlo_charts(mc, folder / "plots")
+    try:
+        if worker is not None and not worker.draw(charts):  # drawn while the files are written
+            worker = None  # too large to send: drawn here
+        write_table(result.timeline, folder / "timeline.csv", folder / "timeline.parquet")
+        write_csv(as_dates(result.contracts), folder / "contracts.csv")
+        write_csv(as_dates(result.events), folder / "events.csv")
+        summary = dict(result.summary)
+        if mc is not None:
+            summary["monte_carlo"] = mc.summary
+            _write_monte_carlo(mc, folder)
+        _write_json(folder / "summary.json", summary)
+        resolved = result.scenario.model_dump(mode="json", exclude_none=True)
+        (folder / "scenario.yaml").write_text(
+            "# The resolved scenario of this run (defaults filled in); dcsim can run it as is.\n"
+            + yaml.dump(resolved, Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        _write_json(folder / "manifest.json", manifest(result))
+        if worker is None:
+            draw_all(charts)  # the plan run's and the Monte Carlo study's together, on every core
+        else:
+            worker.wait()
+    except BaseException:
+        if worker is not None:
+            worker.stop()  # before the folder it draws into is removed
+        raise
     overrides = result.source.overrides if result.source is not None else []
     _write_json(folder / "overrides.json", [o.as_dict() for o in overrides])
     (folder / "report.html").write_text(run_report(result, folder), encoding="utf-8")
 
 
-def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> list[Job]:
-    """Write the Monte Carlo tables; return its charts, to draw with the run's."""
-    from sim.outputs.plots.bands import monte_carlo_jobs
-    from sim.outputs.plots.drawing import in_new_figure
-    from sim.outputs.plots.tornado import plot_tornado
-
+def _write_monte_carlo(mc: MonteCarlo, folder: Path) -> None:
     write_table(mc.percentiles, folder / "percentiles.csv", folder / "percentiles.parquet")
     mc.replications.to_parquet(folder / "replications.parquet", index=False)
     write_csv(as_dates(mc.on_time), folder / "on_time.csv")
     write_csv(mc.drivers, folder / "drivers.csv")
     write_csv(mc.tornado, folder / "tornado.csv")
     write_csv(mc.criticality, folder / "criticality.csv")
-    plots = folder / "plots"
+
+
+def _monte_carlo_charts(mc: MonteCarlo, plots: Path) -> list[Job]:
+    """The Monte Carlo study's charts, to draw with the run's."""
+    from sim.outputs.plots.bands import monte_carlo_jobs
+    from sim.outputs.plots.drawing import in_new_figure
+    from sim.outputs.plots.tornado import plot_tornado
+
     charts = monte_carlo_jobs(
         mc.scenario.scenario.name,
         mc.percentiles,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sim
-from sim.outputs.files import write_atomically
+from sim.outputs.folders import write_atomically
 from sim.outputs.formats import money
 
 if TYPE_CHECKING:

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Patch
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.outputs.plots.drawing import Job, in_new_figure
 from sim.outputs.plots.run import MAX_SITE_PLOTS
 from sim.outputs.plots.style import (
@@ -321,6 +320,8 @@ def _drivers(drivers: pd.DataFrame, title: str, path: Path) -> None:
         ax.grid(True, axis="x", alpha=0.3)
     for ax in axes[len(kpis) :]:
         ax.set_axis_off()
+    from matplotlib.patches import Patch
+
     signs = [
         Patch(color=_POSITIVE, label="positive: KPI higher (dates: later) as the input rises"),
         Patch(color=_NEGATIVE, label="negative: KPI lower (dates: earlier) as the input rises"),

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.engine.vocabulary import HALL_PHASES, Kind, Milestone
 from sim.outputs.plots.drawing import Job, chart_paths, draw_all, in_new_figure
 from sim.outputs.plots.style import date_axis, figure, legend, new_figure, panel_title, save

@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib.dates as mdates
 import pandas as pd
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.outputs.plots.drawing import Job, chart_paths, draw_all
 from sim.outputs.plots.status import Marks, draw_marks, marks_of
 from sim.outputs.plots.style import (
@@ -93,9 +92,9 @@ def run_jobs(result: Result, folder: Path) -> list[Job]:
                     ),
                 )
             )
-    jobs.append(
-        (_revenue, (timeline, contracts, f"{name}: revenue (monthly rate)", folder / "revenue.png"))
-    )
+    title = f"{name}: revenue (monthly rate)"
+    portfolio = drawn[drawn["site"] == PORTFOLIO]  # what the revenue chart reads of the timeline
+    jobs.append((_revenue, (portfolio, contracts, title, folder / "revenue.png")))
     return jobs
 
 
@@ -231,6 +230,8 @@ def _dashboard(
     ax.set_ylabel("%")
     panel_title(ax, "Utilization")
     legend(ax)
+
+    import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator()
     axes[2].xaxis.set_major_locator(locator)

@@ -7,17 +7,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import matplotlib.dates as mdates
 import numpy as np
 
-from sim.analysis.timeline import PORTFOLIO
+from sim.analysis.portfolio import PORTFOLIO
 from sim.outputs.plots.style import STAGES
-from sim.scenario.schema import Scenario
-from sim.scenario.status import actuals
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.lines import Line2D
+
+    from sim.scenario.schema import Scenario
 
 _CAPACITY = {"energized": "grid_mw", "ready": "ready_it_mw"}
 """Recorded milestones drawn on the capacity panel, on the line of this column."""
@@ -34,6 +33,8 @@ class Marks:
 
 def marks_of(scenario: Scenario, site: str) -> Marks | None:
     """The marks of one site's (or the portfolio's) charts; None without a status."""
+    from sim.scenario.status import actuals  # where the charts are planned, not drawn
+
     recorded = actuals(scenario)
     if recorded is None:
         return None
@@ -58,6 +59,8 @@ def marks_of(scenario: Scenario, site: str) -> Marks | None:
 
 def draw_marks(axes: list[Axes], marks: Marks) -> None:
     """The data date on every panel; actuals as points on the first two."""
+    import matplotlib.dates as mdates
+
     for i, ax in enumerate(axes):
         ax.axvline(
             mdates.date2num(marks.as_of),
@@ -78,6 +81,8 @@ def draw_marks(axes: list[Axes], marks: Marks) -> None:
 def _point(ax: Axes, line: Line2D, when: dt.date) -> None:
     """A point at ``when`` on a step line, at the line's first row on or after it (a coarse
     step reaches the recorded level there)."""
+    import matplotlib.dates as mdates
+
     xs = mdates.date2num(np.asarray(line.get_xdata()))
     ys = np.asarray(line.get_ydata(), dtype=float)
     x = mdates.date2num(when)
