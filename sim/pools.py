@@ -42,6 +42,16 @@ def adopt_orphans(adopt: bool) -> None:
         libc.prctl(_PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(int(adopt)))
 
 
+def a_worker_died(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of the pool has ended while the pool runs (killed, or out of
+    memory). The pool's manager thread does not always see it: a worker killed while it
+    was sending its result leaves the message cut short in the result pipe, and the thread
+    waits in that read for the rest (with every result still to come behind it), so a
+    caller waiting for results must also look at the workers themselves."""
+    processes = (getattr(pool, "_processes", None) or {}).values()
+    return any(process.exitcode is not None for process in list(processes))
+
+
 def stop_workers(pool: ProcessPoolExecutor) -> None:
     """End the pool's workers now, then wait for its manager thread to see them gone.
 

@@ -38,3 +38,52 @@ def test_a_pool_whose_worker_died_mid_send_stops() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["stopped; workers left: 0"]
     assert "Traceback" not in done.stderr
+
+
+def run_with_a_worker_killed_mid_send() -> None:
+    """Monte Carlo in two workers, one of which (in its first task) writes the start of a
+    result and is killed, as the out-of-memory killer would end it while sending: the
+    pool's manager thread is left waiting for the rest of the message, and never reports
+    the pool broken. The run must still stop, naming the lost replications."""
+    import sim
+    from sim.montecarlo import executors
+
+    executors.run_chunk_numbered = _die_while_sending  # type: ignore[assignment]  # forked
+    scenario = sim.load(ROOT / "scenarios" / "example.yaml")
+    try:
+        list(executors.local(scenario, 1, [[0, 1], [2, 3], [4]], 2))
+    except executors.WorkerLost as exc:
+        print("lost:", str(exc).split("; ")[1])
+    print("workers left:", len(multiprocessing.active_children()))
+
+
+def _die_while_sending(number: int, *args: object) -> object:
+    """A task: the first one sends the start of its result and is killed; the others wait."""
+    import gc
+    import os
+    import signal
+
+    if number == 0:
+        pool = next(o for o in gc.get_objects() if isinstance(o, ProcessPoolExecutor))
+        writer = pool._result_queue._writer  # type: ignore[attr-defined]  # the pipe under test
+        writer._send(struct.pack("!i", 1000) + b"ten bytes.")  # 1,000 announced, 10 sent
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(600)  # the other worker is busy
+    return None
+
+
+def test_a_run_whose_worker_died_mid_send_stops_and_says_so() -> None:
+    code = "from tests.test_pools import run_with_a_worker_killed_mid_send as f; f()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,  # before the workers were watched, this hung for ever
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "lost: replications 0-4 of 5 were lost and no results were written",
+        "workers left: 0",
+    ]
+    assert "Traceback" not in done.stderr

@@ -16,7 +16,7 @@ from typing import Literal
 
 from sim.errors import UsageError
 from sim.montecarlo.replications import Bands, Replication, run_chunk
-from sim.pools import quiet_worker, stop_workers
+from sim.pools import a_worker_died, quiet_worker, stop_workers
 from sim.scenario.schema import Scenario
 
 Executor = Literal["local", "dask"]
@@ -56,19 +56,15 @@ def local(
             if len(running) >= 2 * jobs:
                 break
         while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+            if not finished and a_worker_died(pool):
+                raise _lost(chunks, done_chunks)
             for future in finished:
                 del running[future]
                 try:
                     number, reps = future.result()
                 except BrokenProcessPool:
-                    lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
-                    raise WorkerLost(
-                        f"a Monte Carlo worker process died (killed, or out of memory?); "
-                        f"replications {_ranges(lost)} of {sum(map(len, chunks))} were lost "
-                        "and no results were written; rerun, with fewer --jobs if memory is "
-                        "short"
-                    ) from None
+                    raise _lost(chunks, done_chunks) from None
                 done_chunks.add(number)
                 yield number, reps
                 for next_number, indices in pending:
@@ -82,6 +78,19 @@ def local(
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+WATCH_SECONDS = 0.5
+"""How often a run waiting for results looks at its workers (`sim.pools.a_worker_died`)."""
+
+
+def _lost(chunks: list[list[int]], done_chunks: set[int]) -> WorkerLost:
+    lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
+    return WorkerLost(
+        f"a Monte Carlo worker process died (killed, or out of memory?); "
+        f"replications {_ranges(lost)} of {sum(map(len, chunks))} were lost "
+        "and no results were written; rerun, with fewer --jobs if memory is short"
+    )
 
 
 def run_chunk_numbered(
