@@ -7,6 +7,7 @@ correlation factors, shared keys and generated scenarios, in the plan run and re
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import gc
 import pickle
 import weakref
@@ -98,6 +99,22 @@ def test_status_updates_factors_and_shared_keys_realize_as_the_reference(
     scenario = scenario_from(STORY, **changes)
     for run in [*RUNS, *((3, i) for i in range(30))]:
         assert_same(scenario, run)
+
+
+def test_one_distribution_under_way_at_two_data_dates_draws_as_the_reference() -> None:
+    """Two scenarios share the hall's duration (the same object) under way since the same
+    day, but at different data dates: the one drawn given 45 days spent, the other given 55
+    (whose conditional CDF is kept per distribution, for the last days spent only)."""
+    changes = {f"{BUILD}duration": {"uniform": ["20d", "60d"]}, "status": UNDER_WAY}
+    first = scenario_from(STORY, **changes)
+    assert first.status is not None
+    later = first.status.model_copy(update={"as_of": first.status.as_of + dt.timedelta(10)})
+    second = first.model_copy(update={"status": later})
+    hall = second.sites["s"].halls["h"]
+    assert hall.construction.duration is first.sites["s"].halls["h"].construction.duration
+    for index in range(20):
+        for scenario in (first, second, second, first):
+            assert_same(scenario, (3, index))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -80,20 +80,48 @@ def compiled(scenario: Scenario) -> Program:
 
 def rebuild(node: Node, original: Any, values: list[float]) -> Any:
     """``original`` with the values of its inputs in place (only the containers on the way
-    copied)."""
+    copied). The models it copies are told by `made_anew`."""
+    global _last_made
+    made: list[int] = []
+    out = _rebuild(node, original, values, made)
+    _last_made = (id(out), frozenset(made))
+    return out
+
+
+_last_made: tuple[int, frozenset[int]] = (0, frozenset())
+"""The id of the last scenario `rebuild` made and of the models it copied for it."""
+
+
+def made_anew(scenario: Any) -> frozenset[int]:
+    """The ids of the models `rebuild` copied in making ``scenario`` (those that hold a drawn
+    value, or hold one that does), if it is the last scenario `rebuild` made; else none. A
+    part of the plan that reads one is built again in every replication, so it is not worth
+    keeping (see `sim.engine.buildplan`). A hint, never a key: only the last scenario is
+    remembered, by its id alone (no reference is held), so the ids may be wrong for a
+    scenario at a dead one's address or rebuilt in another thread meanwhile, which only
+    decides whether a part is kept, never what it is."""
+    last, made = _last_made
+    return made if last == id(scenario) else frozenset()
+
+
+def _rebuild(node: Node, original: Any, values: list[float], made: list[int]) -> Any:
     if isinstance(original, BaseModel):
         changes = {
             name: values[child]
             if isinstance(child, int)
-            else rebuild(child, getattr(original, name), values)
+            else _rebuild(child, getattr(original, name), values, made)
             for name, child in node.children
         }
         if node.every_field:
             changes = {n: changes.get(n, getattr(original, n)) for n in type(original).model_fields}
-        return original.model_copy(update=changes)
+        model = original.model_copy(update=changes)
+        made.append(id(model))
+        return model
     copy: Any = dict(original) if isinstance(original, dict) else list(original)
     for at, child in node.children:
-        copy[at] = values[child] if isinstance(child, int) else rebuild(child, original[at], values)
+        copy[at] = (
+            values[child] if isinstance(child, int) else _rebuild(child, original[at], values, made)
+        )
     return copy
 
 

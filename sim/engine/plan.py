@@ -9,6 +9,10 @@ rack delivered to each site). Rules about the scenario are decided here or in
 Each milestone's timing is a `Start`: an absolute day, or a predecessor plus a lag, then a
 delay. Pinning an actual (a hall ready on a recorded date, a construction with only its
 remaining duration left) is a matter of building different plan values.
+
+The plan's types are here; `sim.engine.planparts` builds each part from exactly the inputs
+it is given, and `sim.engine.buildplan.build_plan` puts a scenario's plan together from its
+parts, kept across Monte Carlo replications that share their inputs.
 """
 
 from __future__ import annotations
@@ -17,24 +21,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
 from typing import Literal
 
 from sim.engine.calendar import PausePlan
-from sim.engine.rollout import AcceptancePlan, acceptance_plans, gate_day, pause_plan, retirements
-from sim.scenario.amendments import windows
-from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario, Site
-from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.topology import (
-    basis_mw,
-    contract_halls,
-    deliveries_at,
-    gpus_per_unit,
-    rack_halls,
-    tranches,
-    units_per_rack,
-)
-from sim.units import MW, Days, to_days
+from sim.engine.rollout import AcceptancePlan
+from sim.units import MW, Days
 
 
 @dataclass(frozen=True)
@@ -215,185 +206,3 @@ class Plan:
     deliveries: tuple[DeliveryPlan, ...]
     as_of: Days | None = None
     """A status update's data date (None without a status)."""
-
-
-def build_plan(scenario: Scenario) -> Plan:
-    """The plan of a concrete scenario (no distributions left: see `sim.engine.realize`)."""
-    start = scenario.scenario.start
-    platforms = {n: _platform(n, p) for n, p in scenario.platforms.items()}
-    contracts = {n: _contract(scenario, n, c) for n, c in scenario.contracts.items()}
-    serving = {
-        (scenario.contracts[name].site, hall): name
-        for name, halls in contract_halls(scenario).items()
-        for hall in halls
-    }
-    sites = []
-    for site_name, site in scenario.sites.items():
-        takes_racks = set(rack_halls(scenario, site_name))
-        halls = []
-        for hall_name, hall in site.halls.items():
-            owner = serving.get((site_name, hall_name))
-            contract = scenario.contracts[owner] if owner is not None else None
-            halls.append(
-                _hall(
-                    scenario,
-                    site_name,
-                    hall_name,
-                    hall,
-                    contracts[owner] if owner is not None else None,
-                    basis_mw(contract, hall),
-                    hall_name in takes_racks,
-                )
-            )
-        sites.append(_site(scenario, site_name, site, tuple(halls)))
-    deliveries = tuple(_delivery(scenario, n, d) for n, d in scenario.deliveries.items())
-    return Plan(
-        horizon=to_days(scenario.scenario.end, start) + 1.0,
-        sites=tuple(sites),
-        platforms=MappingProxyType(platforms),
-        contracts=MappingProxyType(contracts),
-        deliveries=deliveries,
-    )
-
-
-def _site(scenario: Scenario, name: str, site: Site, halls: tuple[HallPlan, ...]) -> SitePlan:
-    start = scenario.scenario.start
-    grid = tuple(
-        GridPhasePlan(
-            p.name,
-            p.mw,
-            Start(
-                to_days(p.energized, start) if p.energized is not None else None,
-                p.after,
-                _days(p.lead_time),
-                _days(p.delay),
-                gate=gate_day(p.gate, start),
-            ),
-        )
-        for p in site.grid
-    )
-    mining = MiningPlan(site.mining.it_mw, site.mining.pue) if site.mining else None
-    crews = site.crews
-    kws = [scenario.platforms[d.platform].hall_kw_per_rack for d in deliveries_at(scenario, name)]
-    return SitePlan(
-        name,
-        grid,
-        halls,
-        mining,
-        CrewPlan(crews.count, crews.racks_per_week, crews.job_racks) if crews else None,
-        min(kws, default=0.0),
-        retired=retirements(site, start),
-        pauses=tuple(pause_plan(p, start) for p in site.pauses),
-    )
-
-
-def _hall(
-    scenario: Scenario,
-    site: str,
-    name: str,
-    hall: Hall,
-    contract: ContractPlan | None,
-    basis: MW,
-    takes_racks: bool,
-) -> HallPlan:
-    build = hall.construction
-    return HallPlan(
-        site=site,
-        name=name,
-        it_mw=hall.it_mw,
-        grid_mw=hall.required_grid_mw,
-        average_pue=hall.average_pue,
-        cooling=hall.cooling,
-        construction_start=Start(
-            to_days(build.start, scenario.scenario.start) if build.start is not None else None,
-            build.after,
-            _days(build.lag),
-            _days(build.delay),
-            gate=gate_day(hall.gate, scenario.scenario.start),
-        ),
-        construction=_days(build.duration) + _days(build.slip),
-        commissioning=_days(hall.commissioning),
-        capex_usd=_number(hall.capex_usd_per_mw) * hall.it_mw,
-        takes_racks=takes_racks,
-        contract=contract,
-        basis_mw=basis,
-    )
-
-
-def _contract(scenario: Scenario, name: str, contract: Contract) -> ContractPlan:
-    start = scenario.scenario.start
-    due = tuple(
-        TranchePlan(
-            i + 1,
-            to_days(t.due, start),
-            float(t.units),
-            t.hall,
-            to_days(w.opens, start) if w.opens is not None else -math.inf,
-            to_days(w.closes, start) if w.closes is not None else math.inf,
-        )
-        for i, (t, w) in enumerate(zip(tranches(contract), windows(contract), strict=True))
-    )
-    accept = acceptance_plans(scenario, name)
-    if isinstance(contract, ColocationContract):
-        return ContractPlan(
-            name,
-            contract.site,
-            due,
-            MappingProxyType({}),
-            _number(contract.tenant_load_factor),
-            contract.tenant_pays_power,
-            acceptance=accept,
-        )
-    per_rack = {
-        n: RackUnits(units_per_rack(contract, p), gpus_per_unit(contract, p))
-        for n, p in scenario.platforms.items()
-    }
-    return ContractPlan(
-        name,
-        contract.site,
-        due,
-        MappingProxyType(per_rack),
-        bills_available=contract.billed_gpus == "available",
-        acceptance=accept,
-    )
-
-
-def _platform(name: str, platform: Platform) -> PlatformPlan:
-    return PlatformPlan(
-        name,
-        platform.gpus_per_rack,
-        platform.hall_kw_per_rack,
-        platform.cooling,
-        _days(platform.burn_in),
-        _number(platform.fallout),
-        _days(platform.rework),
-        platform.unavailability,
-        _number(platform.price_usd_per_rack),
-    )
-
-
-def _delivery(scenario: Scenario, name: str, delivery: Delivery) -> DeliveryPlan:
-    start = scenario.scenario.start
-    tranches = tuple(
-        DeliveryTranchePlan(
-            i + 1, to_days(t.date, start) + _days(delivery.slip) + _days(t.slip), t.racks
-        )
-        for i, t in enumerate(delivery.tranches)
-    )
-    return DeliveryPlan(name, delivery.site, delivery.platform, delivery.payment_terms, tranches)
-
-
-def _days(value: object) -> Days:
-    """A realized duration (a plain number once `realize` has run)."""
-    return _number(value)
-
-
-_NUMBER = (int, float)
-"""What `_number` takes (a tuple: ``int | float`` would build a union at each call)."""
-
-
-def _number(value: object) -> float:
-    """A realized number; a distribution left here is a bug in the caller (run `realize`)."""
-    if isinstance(value, bool) or not isinstance(value, _NUMBER):
-        raise TypeError(f"the plan needs a concrete scenario: got {value!r}; realize it first")
-    return float(value)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from sim.engine.inputs import Input, compiled, rebuild
 from sim.engine.streams import StreamKey, Streams
+from sim.identitycache import IdentityCache
 from sim.scenario.schema import Scenario
 
 __all__ = ["Streams", "realize"]
@@ -131,8 +132,25 @@ class _Drawing:
         return max(dist.quantile(min(u, 1.0 - 1e-12)) + added, elapsed)
 
 
+_LAST_CDF: IdentityCache[list[tuple[float, float]]] = IdentityCache()
+"""Per distribution, the last (x, `_cdf` at x): work under way is conditioned on the same
+days already spent in every replication (unless risk events or a drawn duration move it)."""
+
+
 def _cdf(item: Input, x: float) -> float:
-    """P(base value <= x), by bisection on the quantile function (monotone in u)."""
+    """P(base value <= x), by bisection on the quantile function (monotone in u). It reads
+    the distribution and ``x`` only (through ``<=``, so an equal ``x`` gives the same value),
+    so the last one worked out for a distribution is kept (one, so nothing piles up)."""
+    last = _LAST_CDF.get((item.dist,), list)
+    for known, value in last[-1:]:  # (a copy: another thread may replace it)
+        if known == x:
+            return value
+    found = _bisect_cdf(item, x)
+    last[:] = [(x, found)]
+    return found
+
+
+def _bisect_cdf(item: Input, x: float) -> float:
     lo, hi = 0.0, 1.0
     for _ in range(60):
         mid = (lo + hi) / 2.0

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sim.engine.calendar import PausePlan
-from sim.scenario.schema import Scenario, Site
+from sim.scenario.schema import Contract
 from sim.scenario.schema.progress import Gate, Pause
-from sim.scenario.status import acceptance
+from sim.scenario.schema.site import Mining
+from sim.scenario.status import tranche_acceptance
 from sim.scenario.topology import tranches
 from sim.units import MW, Days, to_days
 
@@ -23,13 +24,11 @@ class AcceptancePlan:
     per: Literal["lot", "tranche", "hall"]
 
 
-def acceptance_plans(scenario: Scenario, name: str) -> tuple[AcceptancePlan, ...]:
+def acceptance_plans(contract: Contract) -> tuple[AcceptancePlan, ...]:
     """Each tranche's acceptance; empty when all are the default (per lot, no time)."""
     found = tuple(
         AcceptancePlan(_days(a.duration), a.per)
-        for a in (
-            acceptance(scenario, name, i) for i in range(len(tranches(scenario.contracts[name])))
-        )
+        for a in (tranche_acceptance(contract, i) for i in range(len(tranches(contract))))
     )
     return () if all(a.per == "lot" and a.duration == 0 for a in found) else found
 
@@ -42,16 +41,16 @@ def pause_plan(pause: Pause, start: dt.date) -> PausePlan:
     return PausePlan(begin, end, frozenset(pause.work))
 
 
-def retirements(site: Site, start: dt.date) -> tuple[tuple[Days, MW], ...]:
+def retirements(mining: Mining | None, start: dt.date) -> tuple[tuple[Days, MW], ...]:
     """The mining fleet's own retirement steps: (day, IT MW), in date order."""
-    if site.mining is None:
+    if mining is None:
         return ()
     steps = [
         (
             to_days(r.date, start) + _days(r.delay),
-            r.mw if r.mw is not None else (r.hashrate_ehs or 0.0) * site.mining.j_per_th,
+            r.mw if r.mw is not None else (r.hashrate_ehs or 0.0) * mining.j_per_th,
         )
-        for r in site.mining.retirements
+        for r in mining.retirements
     ]
     return tuple(sorted(steps))
 

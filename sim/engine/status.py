@@ -29,9 +29,11 @@ from sim.engine.plan import (
     SitePlan,
     Start,
 )
+from sim.identitycache import Memo
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.contract import ColocationContract
 from sim.scenario.status import Actuals, actuals
+from sim.scenario.status import recorded as status_records
 from sim.units import Days
 
 
@@ -54,11 +56,17 @@ def in_progress(scenario: Scenario) -> dict[str, Days]:
     return out
 
 
-def apply_status(plan: Plan, scenario: Scenario) -> Plan:
-    """The plan with the scenario's status applied (the plan itself when it has none)."""
-    recorded = actuals(scenario)
-    if recorded is None:
+def apply_status(plan: Plan, scenario: Scenario, cached: bool = True) -> Plan:
+    """The plan with the scenario's status applied (the plan itself when it has none).
+
+    It reads of the status only what depends on the status and the start alone, kept per
+    (status, start) objects across replications (``cached=False``: worked out again, from
+    the whole scenario's `actuals`; the same plan)."""
+    status = scenario.status
+    if status is None:
         return plan
+    recorded = _RECORDED(status, scenario.scenario.start) if cached else actuals(scenario)
+    assert recorded is not None
     sites = tuple(_site(s, scenario, recorded) for s in plan.sites)
     deliveries = tuple(_delivery(d, recorded) for d in plan.deliveries)
     contracts = {n: _contract(c, scenario, recorded) for n, c in plan.contracts.items()}
@@ -69,6 +77,11 @@ def apply_status(plan: Plan, scenario: Scenario) -> Plan:
         contracts=MappingProxyType(contracts),
         as_of=recorded.as_of_day,
     )
+
+
+_RECORDED = Memo(status_records, 1)
+"""A status's records from a start (without the MW the sites hold, which the engine does not
+read)."""
 
 
 def _contract(contract: ContractPlan, scenario: Scenario, recorded: Actuals) -> ContractPlan:

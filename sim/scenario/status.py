@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sim.scenario.amendments import all_tranches
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Contract, Scenario
 from sim.scenario.schema.contract import ColoTranche, GpuTranche
 from sim.scenario.schema.progress import Acceptance, Revision
 from sim.scenario.schema.site import GridPhase
@@ -56,12 +57,17 @@ class Actuals:
     records: tuple[Actual, ...]
 
     def of(self, entity: str, milestone: str | None = None) -> list[Actual]:
-        """The records of one entity (and one milestone, if given)."""
-        return [
-            r
-            for r in self.records
-            if r.entity == entity and (milestone is None or r.milestone == milestone)
-        ]
+        """The records of one entity (and one milestone, if given), in date order."""
+        found = self._by_entity.get(entity, ())
+        return [r for r in found if milestone is None or r.milestone == milestone]
+
+    @cached_property
+    def _by_entity(self) -> dict[str, list[Actual]]:
+        """The records by entity, in date order (worked out on the first `of`)."""
+        out: dict[str, list[Actual]] = {}
+        for r in self.records:
+            out.setdefault(r.entity, []).append(r)
+        return out
 
 
 def actuals(scenario: Scenario) -> Actuals | None:
@@ -69,7 +75,13 @@ def actuals(scenario: Scenario) -> Actuals | None:
     status = scenario.status
     if status is None:
         return None
-    start = scenario.scenario.start
+    return recorded(status, scenario.scenario.start, scenario)
+
+
+def recorded(status: Status, start: dt.date, sizes: Scenario | None = None) -> Actuals:
+    """The records of ``status`` in days from ``start``. The MW of a phase energized, and of
+    a hall ready with no MW recorded, are those of ``sizes``' phase and hall (None without
+    it: what the engine reads of a status depends on the status and the start alone)."""
     out: list[Actual] = []
 
     def add(
@@ -78,7 +90,7 @@ def actuals(scenario: Scenario) -> Actuals | None:
         out.append(Actual(entity, milestone, date, float((date - start).days), qty, unit))
 
     for site_name, site in status.sites.items():
-        _site_actuals(scenario, status, site_name, site, add)
+        _site_actuals(sizes, status, site_name, site, add)
     for name, delivery in status.deliveries.items():
         for r in delivery.arrived:
             add(f"deliveries.{name}", "arrived", r.date, r.racks, "racks")
@@ -91,7 +103,7 @@ def actuals(scenario: Scenario) -> Actuals | None:
 
 
 def _site_actuals(
-    scenario: Scenario, status: Status, site_name: str, site: SiteActual, add: _Add
+    scenario: Scenario | None, status: Status, site_name: str, site: SiteActual, add: _Add
 ) -> None:
     """One site's grid, hall and mining actuals, as records."""
     for phase_name, grid in site.grid.items():
@@ -110,7 +122,12 @@ def _site_actuals(
 
 
 def _hall_actuals(
-    scenario: Scenario, status: Status, site_name: str, hall_name: str, hall: HallActual, add: _Add
+    scenario: Scenario | None,
+    status: Status,
+    site_name: str,
+    hall_name: str,
+    hall: HallActual,
+    add: _Add,
 ) -> None:
     entity = f"sites.{site_name}.halls.{hall_name}"
     if hall.gate_cleared:
@@ -157,17 +174,23 @@ def effective_due(tranche: Tranche, at: dt.date, extra: Iterable[Revision] = ())
 def acceptance(scenario: Scenario, contract: str, index: int) -> Acceptance:
     """The acceptance that applies to a tranche: its own, the contract's, or the default
     (each lot accepted the day it is ready)."""
-    c = scenario.contracts[contract]
-    return all_tranches(c)[index].acceptance or c.acceptance or Acceptance()
+    return tranche_acceptance(scenario.contracts[contract], index)
 
 
-def _phase(scenario: Scenario, site: str, phase: str) -> GridPhase | None:
-    s = scenario.sites.get(site)
+def tranche_acceptance(contract: Contract, index: int) -> Acceptance:
+    """`acceptance` of the tranche at ``index`` of ``contract`` (it reads the contract alone)."""
+    return all_tranches(contract)[index].acceptance or contract.acceptance or Acceptance()
+
+
+def _phase(scenario: Scenario | None, site: str, phase: str) -> GridPhase | None:
+    s = scenario.sites.get(site) if scenario is not None else None
     return next((p for p in s.grid if p.name == phase), None) if s else None
 
 
-def _ready_mw(scenario: Scenario, site: str, hall_name: str, hall: HallActual) -> float | None:
+def _ready_mw(
+    scenario: Scenario | None, site: str, hall_name: str, hall: HallActual
+) -> float | None:
     if hall.ready is not None and hall.ready.mw is not None:
         return hall.ready.mw
-    s = scenario.sites.get(site)
+    s = scenario.sites.get(site) if scenario is not None else None
     return s.halls[hall_name].it_mw if s and hall_name in s.halls else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol
 
+from sim.identitycache import IdentityCache
 from sim.scenario.amendments import all_tranches
 from sim.scenario.schema import Contract, Delivery, Hall, Platform, Scenario
 from sim.scenario.schema.contract import ColocationContract
@@ -24,9 +25,13 @@ from sim.scenario.schema.contract import ColocationContract
 
 def named_halls(scenario: Scenario) -> dict[str, list[str]]:
     """Contract -> the halls its tranches name, in tranche order."""
+    return _named(scenario.contracts)
+
+
+def _named(contracts: Mapping[str, Contract]) -> dict[str, list[str]]:
     return {
         name: list(dict.fromkeys(t.hall for t in tranches(c) if t.hall is not None))
-        for name, c in scenario.contracts.items()
+        for name, c in contracts.items()
     }
 
 
@@ -45,41 +50,61 @@ class Topology:
 
 
 _MEMO: dict[int, tuple[weakref.ref[Scenario], Topology]] = {}
+_SHARED: IdentityCache[Topology] = IdentityCache()
 
 
 def topology(scenario: Scenario) -> Topology:
     """The scenario's `Topology`. Scenarios are frozen, so it is remembered for as long as
-    the scenario object lives (a changed copy is a new object, with its own)."""
+    the scenario object lives (a changed copy is a new object, with its own).
+
+    A new scenario object with the same contract objects, site halls and delivery sites
+    (all `_build` reads: a Monte Carlo replication's concrete scenario and the one it was
+    drawn from) finds the same `Topology`, kept while those contracts live."""
     key = id(scenario)
     hit = _MEMO.get(key)
     if hit is not None and hit[0]() is scenario:
         return hit[1]
-    found = _build(scenario)
+    contracts = scenario.contracts
+    halls = tuple((n, tuple(site.halls)) for n, site in scenario.sites.items())
+    deliveries = tuple((n, d.site) for n, d in scenario.deliveries.items())
+    if contracts:
+        found = _SHARED.get(
+            tuple(contracts.values()),
+            lambda: _build(contracts, dict(halls), deliveries),
+            (tuple(contracts), halls, deliveries),
+        )
+    else:  # (kept by nothing that dies)
+        found = _build(contracts, dict(halls), deliveries)
     _MEMO[key] = (weakref.ref(scenario, lambda _: _MEMO.pop(key, None)), found)
     return found
 
 
-def _build(scenario: Scenario) -> Topology:
-    named = named_halls(scenario)
-    claimed = {(scenario.contracts[c].site, h) for c, halls in named.items() for h in halls}
+def _build(
+    contracts: Mapping[str, Contract],
+    site_halls: Mapping[str, tuple[str, ...]],
+    deliveries: tuple[tuple[str, str], ...],
+) -> Topology:
+    """Who serves whom, from the contracts, each site's halls and each delivery's site."""
+    named = _named(contracts)
+    claimed = {(contracts[c].site, h) for c, halls in named.items() for h in halls}
     served: dict[str, tuple[str, ...]] = {}
-    for name, contract in scenario.contracts.items():
-        site = scenario.sites.get(contract.site)
+    for name, contract in contracts.items():
+        site = site_halls.get(contract.site)
         if named[name]:
             served[name] = tuple(named[name])
         elif site is not None:
-            served[name] = tuple(h for h in site.halls if (contract.site, h) not in claimed)
+            served[name] = tuple(h for h in site if (contract.site, h) not in claimed)
         else:
             served[name] = ()
     colocation = frozenset(
         (c.site, h)
-        for name, c in scenario.contracts.items()
+        for name, c in contracts.items()
         if isinstance(c, ColocationContract)
         for h in served[name]
     )
     deliveries_at: dict[str, list[str]] = {}
-    for name, delivery in scenario.deliveries.items():
-        deliveries_at.setdefault(delivery.site, []).append(name)
+    for name, site_name in deliveries:
+        deliveries_at.setdefault(site_name, []).append(name)
     return Topology(
         MappingProxyType(served),
         colocation,
@@ -120,18 +145,29 @@ def basis_mw(contract: Contract | None, hall: Hall) -> float:
 def units_per_rack(contract: Contract, platform: Platform) -> float:
     """Contract units one accepted rack of ``platform`` counts for: its GPUs for a contract in
     GPUs, else one (a rack)."""
-    return float(platform.gpus_per_rack) if contract.unit == "gpus" else 1.0
+    return rack_units(contract, platform.gpus_per_rack)
+
+
+def rack_units(contract: Contract, gpus_per_rack: int) -> float:
+    """`units_per_rack` of a platform with ``gpus_per_rack`` GPUs in a rack."""
+    return float(gpus_per_rack) if contract.unit == "gpus" else 1.0
 
 
 def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
     """GPUs in one contract unit delivered on racks of ``platform``: 1 for GPUs, a rack's
     GPUs for racks, 0 for MW (or racks of no known platform). For the units due, see
     `due_gpus_per_unit`."""
+    return rack_gpus_per_unit(contract, platform.gpus_per_rack if platform is not None else None)
+
+
+def rack_gpus_per_unit(contract: Contract, gpus_per_rack: int | None) -> float:
+    """`gpus_per_unit` of a platform with ``gpus_per_rack`` GPUs in a rack (None: no known
+    platform)."""
     if contract.unit == "gpus":
         return 1.0
-    if contract.unit != "racks" or platform is None:
+    if contract.unit != "racks" or gpus_per_rack is None:
         return 0.0
-    return float(platform.gpus_per_rack)
+    return float(gpus_per_rack)
 
 
 def due_gpus_per_unit(scenario: Scenario, name: str) -> float:
