@@ -76,6 +76,29 @@ def scenario_from(base: dict[str, Any], **changes: Any) -> Scenario:
     return Scenario.model_validate(data)
 
 
+EXAMPLE_PLOTS = [
+    "north.png",
+    "portfolio.png",
+    "revenue.png",
+    "south.png",
+    "transition_north.png",
+    "transition_south.png",
+]
+"""The charts `dcsim run` draws for the example scenario."""
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A results folder no one may create: under a read-only folder, or under sysfs for
+    root (who writes anywhere a mode allows; sysfs refuses even root)."""
+    if os.geteuid() == 0:
+        parent = Path("/sys")
+    else:
+        parent = tmp_path / "locked"
+        parent.mkdir()
+        parent.chmod(0o500)
+    return parent / "dcsim-results"
+
+
 def dcsim_path() -> str:
     """The installed `dcsim` console script, next to this interpreter."""
     found = shutil.which("dcsim", path=str(Path(sys.executable).parent)) or shutil.which("dcsim")

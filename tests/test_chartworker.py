@@ -22,7 +22,7 @@ import sim
 from sim.outputs.plots import run as run_plots
 from sim.outputs.plots.drawing import by_kind
 from sim.outputs.plots.style import Figures
-from tests.helpers import EXAMPLE, ROOT, SCENARIOS, dcsim_path
+from tests.helpers import EXAMPLE, EXAMPLE_PLOTS, ROOT, SCENARIOS, dcsim_path, unwritable_folder
 
 needs_two_cores = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="a chart worker is forked only with at least 2 cores"
@@ -115,14 +115,7 @@ def test_a_plan_run_is_drawn_by_a_chart_worker_and_its_process_never_imports_mat
     assert run.stdout.splitlines()[-2:] == ["forks 1", "matplotlib imported False"]
     assert run.left == []
     plots = sorted(p.name for p in (out / "plots").iterdir())
-    assert plots == [
-        "north.png",
-        "portfolio.png",
-        "revenue.png",
-        "south.png",
-        "transition_north.png",
-        "transition_south.png",
-    ]
+    assert plots == EXAMPLE_PLOTS
     assert (out / "report.html").read_text().count("<img") == 6  # written once all were drawn
 
 
@@ -273,13 +266,8 @@ def test_a_bad_scenario_exits_2_without_forking(tmp_path: Path) -> None:
 
 
 def test_a_folder_that_cannot_be_written_exits_2_before_running(tmp_path: Path) -> None:
-    if os.geteuid() == 0:  # root writes anywhere a mode allows; sysfs refuses even root
-        parent = Path("/sys")
-    else:
-        parent = tmp_path / "locked"
-        parent.mkdir()
-        parent.chmod(0o500)
-    out = parent / "dcsim-results"
+    out = unwritable_folder(tmp_path)
+    parent = out.parent
     run = main_after("", ["run", EXAMPLE, "--out", out])
     assert run.code == 2
     reason = "Operation not permitted" if parent == Path("/sys") else "Permission denied"

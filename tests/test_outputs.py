@@ -12,7 +12,7 @@ from matplotlib.image import imread
 
 import sim
 from sim.outputs.files import OutputError, write_atomically
-from tests.helpers import SCENARIOS
+from tests.helpers import EXAMPLE_PLOTS, SCENARIOS
 
 EXAMPLE = SCENARIOS / "example.yaml"
 REQUIRED_TIMELINE = [
@@ -52,14 +52,7 @@ def test_run_folder_holds_every_output(folder: Path) -> None:
         "plots",
         "report.html",
     }
-    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
-        "north.png",
-        "portfolio.png",
-        "revenue.png",
-        "south.png",
-        "transition_north.png",
-        "transition_south.png",
-    ]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == EXAMPLE_PLOTS
     for png in (folder / "plots").iterdir():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         pixels = imread(png)[..., :3].mean(axis=2)

@@ -19,7 +19,16 @@ import yaml
 import sim
 from sim.errors import UsageError
 from sim.runner import RunOptions
-from tests.helpers import EXAMPLE, ROOT, SCENARIOS, STORY, dcsim, dcsim_path, processes_mentioning
+from tests.helpers import (
+    EXAMPLE,
+    ROOT,
+    SCENARIOS,
+    STORY,
+    dcsim,
+    dcsim_path,
+    processes_mentioning,
+    unwritable_folder,
+)
 
 needs_two_cores = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="plot workers run only with at least 2 cores"
@@ -148,13 +157,8 @@ def test_an_out_folder_below_a_file_exits_2_with_the_path(tmp_path: Path) -> Non
 
 
 def test_a_folder_that_cannot_be_written_exits_2_with_the_path(tmp_path: Path) -> None:
-    if os.geteuid() == 0:  # root writes anywhere a mode allows; sysfs refuses even root
-        parent = Path("/sys")
-    else:
-        parent = tmp_path / "locked"
-        parent.mkdir()
-        parent.chmod(0o500)
-    out = parent / "dcsim-results"
+    out = unwritable_folder(tmp_path)
+    parent = out.parent
     result = dcsim("run", EXAMPLE, "--out", out)
     assert result.returncode == 2
     assert f"cannot write the results folder {out}: " in result.stderr
