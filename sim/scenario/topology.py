@@ -11,7 +11,6 @@ is in GPUs and racks, and whether a hall counts its IT or its gross MW toward a 
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -49,8 +48,10 @@ class Topology:
     """Site -> the names of the deliveries to it, in file order."""
 
 
-_MEMO: dict[int, tuple[weakref.ref[Scenario], Topology]] = {}
+_KEPT: IdentityCache[Topology] = IdentityCache()
+"""Per scenario object."""
 _SHARED: IdentityCache[Topology] = IdentityCache()
+"""Per contract objects, site halls and delivery sites."""
 
 
 def topology(scenario: Scenario) -> Topology:
@@ -60,23 +61,20 @@ def topology(scenario: Scenario) -> Topology:
     A new scenario object with the same contract objects, site halls and delivery sites
     (all `_build` reads: a Monte Carlo replication's concrete scenario and the one it was
     drawn from) finds the same `Topology`, kept while those contracts live."""
-    key = id(scenario)
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0]() is scenario:
-        return hit[1]
+    return _KEPT.get((scenario,), lambda: _shared(scenario))
+
+
+def _shared(scenario: Scenario) -> Topology:
     contracts = scenario.contracts
     halls = tuple((n, tuple(site.halls)) for n, site in scenario.sites.items())
     deliveries = tuple((n, d.site) for n, d in scenario.deliveries.items())
-    if contracts:
-        found = _SHARED.get(
-            tuple(contracts.values()),
-            lambda: _build(contracts, dict(halls), deliveries),
-            (tuple(contracts), halls, deliveries),
-        )
-    else:  # (kept by nothing that dies)
-        found = _build(contracts, dict(halls), deliveries)
-    _MEMO[key] = (weakref.ref(scenario, lambda _: _MEMO.pop(key, None)), found)
-    return found
+    if not contracts:  # (kept by nothing that dies)
+        return _build(contracts, dict(halls), deliveries)
+    return _SHARED.get(
+        tuple(contracts.values()),
+        lambda: _build(contracts, dict(halls), deliveries),
+        (tuple(contracts), halls, deliveries),
+    )
 
 
 def _build(
