@@ -201,6 +201,48 @@ def test_a_chart_worker_that_dies_exits_2_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+STUDY_ENDS = pytest.mark.parametrize(
+    ("how", "code", "stderr"),
+    [
+        (
+            "raise RuntimeError('no such colour')",
+            1,
+            "dcsim: internal error: RuntimeError: no such colour\n"
+            "rerun with --debug for the traceback, and report it\n",
+        ),
+        (
+            "os.kill(os.getpid(), signal.SIGKILL)",
+            2,
+            "dcsim: a process drawing the charts died (killed by SIGKILL; out of memory?); "
+            "no results were written; rerun\n",
+        ),
+        (
+            "os.killpg(os.getpgrp(), signal.SIGINT)",
+            130,
+            "dcsim: interrupted; no results were written\n",
+        ),
+        ("os.kill(RUN, signal.SIGTERM)", 143, "dcsim: interrupted; no results were written\n"),
+    ],
+    ids=["a chart fails", "a worker dies", "ctrl-c to the group", "sigterm to the run"],
+)
+
+
+@needs_two_cores
+@STUDY_ENDS
+def test_a_studys_charts_drawn_in_the_run_stop_as_a_plan_runs_do(
+    tmp_path: Path, how: str, code: int, stderr: str
+) -> None:
+    # A Monte Carlo study's charts are drawn by the run's process and a worker it forks
+    # (`draw_all`), with the same tickets as a chart worker's; what happens in the worker
+    # ends the run as in a plan run, and leaves nothing.
+    setup = failing(tmp_path, True, how)
+    run = main_after(setup, ["run", EXAMPLE, "-n", "4", "--out", tmp_path / "run"])
+    assert run.code == code, run.stderr
+    assert run.stderr == stderr
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []
+
+
 @needs_two_cores
 def test_charts_of_tables_too_large_to_send_are_drawn_in_the_run(tmp_path: Path) -> None:
     # as the contracts of thousands of sites would be: shared with forked workers, not copied
