@@ -3,7 +3,8 @@ written, it draws the plan run's charts (with a worker of its own) while the run
 which never imports matplotlib, writes the files. Whatever happens, no process is left
 behind: a chart that fails exits 1 with its exception, a worker that dies exits 2, Ctrl-C
 and SIGTERM end the run at once, and a bad input (scenario or folder) exits 2 before
-anything is forked. A library call forks only what it did."""
+anything is forked; a Monte Carlo study's charts, drawn by the run's process and its worker
+by the same tickets, end the same way. A library call forks only what it did."""
 
 from __future__ import annotations
 

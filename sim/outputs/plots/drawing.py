@@ -94,9 +94,9 @@ def draw_shared(
     """Draw ``order`` here and in a worker forked for each other of ``processes`` (Linux
     only: each is sent SIGKILL when this process dies), each taking the next chart as it
     finishes one (`draw_taken`); ``forked`` is told each worker's id (a worker that cannot
-    be forked leaves its charts to the others). Wait for the workers;
-    raise what failed in one (its traceback as the cause), or `ChartWorkerLost` if one died.
-    On a failure here, or Ctrl-C or SIGTERM, the workers are killed and reaped first."""
+    be forked leaves its charts to the others). Wait for the workers; raise what failed in
+    one (its traceback as the cause), or `ChartWorkerLost` if one died. On a failure here,
+    or Ctrl-C or SIGTERM, the workers are killed and reaped first."""
     tickets, dispenser = os.pipe()
     os.write(dispenser, b"".join(_TICKET.pack(i) for i in range(len(order))))
     os.close(dispenser)
