@@ -297,6 +297,18 @@ def test_an_interrupted_plan_run_ends_its_chart_workers_at_once(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_where_workers_cannot_be_made_to_die_with_the_run_it_forks_nothing(tmp_path: Path) -> None:
+    # not Linux: a worker could outlive a run killed outright, so every chart is drawn in
+    # the run's process, the plan run's and a library call's alike
+    setup = "import sim.outputs.plots.drawing as drawing; drawing.FORK_WORKERS = False"
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    assert run.stdout.splitlines()[-2:] == ["forks 0", "matplotlib imported True"]
+    assert run.left == []
+    assert sorted(p.name for p in (tmp_path / "run" / "plots").iterdir()) == EXAMPLE_PLOTS
+
+
 def test_a_bad_scenario_exits_2_without_forking(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(EXAMPLE.read_text().replace("it_mw: 20", "it_mw: -20", 1))

@@ -16,6 +16,7 @@ import threading
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING
 
+from sim.outputs.plots import drawing
 from sim.outputs.plots.drawing import (
     ChartWorkerLost,
     Job,
@@ -68,7 +69,7 @@ class ChartWorker:
         """The worker, forked now; None where it would not pay (one core), forking is unsafe
         (another thread runs) or its workers could outlive it (not Linux): the charts are
         then drawn by `draw_all`."""
-        if sys.platform != "linux" or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        if not drawing.FORK_WORKERS or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
             return None
         import numpy  # noqa: F401  # both sides use them: imported once, before the fork
         import pandas  # noqa: F401

@@ -59,11 +59,17 @@ def _kind(job: Job) -> str:
     return args[0].__name__ if function is in_new_figure else function.__name__
 
 
+FORK_WORKERS = sys.platform == "linux"
+"""Whether charts are drawn with forked workers: on Linux, where a worker can be made to die
+with the process that forked it (`sim.pools.die_with_parent`). Elsewhere one could outlive a
+run killed outright, so the charts are drawn in the calling process."""
+
+
 def processes_for(jobs: list[Job]) -> int:
     """How many processes draw ``jobs``: one per core, or one alone when a worker would not
-    pay, or could outlive the process that forked it (not Linux: see `draw_shared`)."""
+    pay, or could outlive the process that forked it (`FORK_WORKERS`)."""
     processes = min(os.cpu_count() or 1, len(jobs))
-    return 1 if processes < 2 or len(jobs) < 4 or sys.platform != "linux" else processes
+    return 1 if processes < 2 or len(jobs) < 4 or not FORK_WORKERS else processes
 
 
 def by_kind(jobs: list[Job]) -> list[Job]:
