@@ -17,7 +17,7 @@ from sim.analysis.records import level_rows
 from sim.analysis.runmoney import run_money
 from sim.analysis.timeline import compute_arrays, tables_of, with_datetimes
 from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulate
-from sim.engine.realize import realize
+from sim.engine.realize import realization
 from sim.errors import ScenarioError, UsageError
 from sim.gcpause import paused_gc
 from sim.montecarlo.executors import EXECUTORS, Executor
@@ -88,8 +88,8 @@ def run_once(scenario: Scenario, sampler: Sampler | None = None) -> Result:
     """Simulate the scenario once (uncertain inputs at their plan values) and build its
     tables and KPIs."""
     with paused_gc():  # long-lived objects only: see sim.gcpause
-        concrete, _ = realize(scenario)
-        plan = apply_status(build_plan(concrete), concrete)
+        concrete, _, copied = realization(scenario)
+        plan = apply_status(build_plan(concrete, copied), concrete)
         recorder = simulate(plan, sampler if sampler is not None else Deterministic())
         rows = level_rows(recorder, list(concrete.sites))  # shared by the tables below
         # the monthly flows first: their arrays come and go before the timeline's are held

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from sim.engine import Random, apply_status, build_plan, simulate
-from sim.engine.realize import Streams, realize
+from sim.engine.realize import Streams, realization
 from sim.engine.recorder import Recorder
 from sim.scenario.schema import Scenario
 
@@ -146,6 +146,6 @@ def synthetic() -> ModuleType:
 def simulated(scenario: Scenario, streams: Streams | None) -> tuple[Scenario, Recorder]:
     """``scenario`` realized and simulated: the plan run (``streams`` None), else the
     replication those streams draw; its concrete scenario and what the engine recorded."""
-    concrete, _ = realize(scenario, streams)
-    plan = apply_status(build_plan(concrete), concrete)
+    concrete, _, copied = realization(scenario, streams)
+    plan = apply_status(build_plan(concrete, copied), concrete)
     return concrete, simulate(plan, Random(streams) if streams is not None else None)

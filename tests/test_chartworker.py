@@ -3,7 +3,8 @@ written, it draws the plan run's charts (with a worker of its own) while the run
 which never imports matplotlib, writes the files. Whatever happens, no process is left
 behind: a chart that fails exits 1 with its exception, a worker that dies exits 2, Ctrl-C
 and SIGTERM end the run at once, and a bad input (scenario or folder) exits 2 before
-anything is forked. A library call forks only what it did."""
+anything is forked; a Monte Carlo study's charts, drawn by the run's process and its worker
+by the same tickets, end the same way. A library call forks only what it did."""
 
 from __future__ import annotations
 
@@ -201,6 +202,48 @@ def test_a_chart_worker_that_dies_exits_2_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+STUDY_ENDS = pytest.mark.parametrize(
+    ("how", "code", "stderr"),
+    [
+        (
+            "raise RuntimeError('no such colour')",
+            1,
+            "dcsim: internal error: RuntimeError: no such colour\n"
+            "rerun with --debug for the traceback, and report it\n",
+        ),
+        (
+            "os.kill(os.getpid(), signal.SIGKILL)",
+            2,
+            "dcsim: a process drawing the charts died (killed by SIGKILL; out of memory?); "
+            "no results were written; rerun\n",
+        ),
+        (
+            "os.killpg(os.getpgrp(), signal.SIGINT)",
+            130,
+            "dcsim: interrupted; no results were written\n",
+        ),
+        ("os.kill(RUN, signal.SIGTERM)", 143, "dcsim: interrupted; no results were written\n"),
+    ],
+    ids=["a chart fails", "a worker dies", "ctrl-c to the group", "sigterm to the run"],
+)
+
+
+@needs_two_cores
+@STUDY_ENDS
+def test_a_studys_charts_drawn_in_the_run_stop_as_a_plan_runs_do(
+    tmp_path: Path, how: str, code: int, stderr: str
+) -> None:
+    # A Monte Carlo study's charts are drawn by the run's process and a worker it forks
+    # (`draw_all`), with the same tickets as a chart worker's; what happens in the worker
+    # ends the run as in a plan run, and leaves nothing.
+    setup = failing(tmp_path, True, how)
+    run = main_after(setup, ["run", EXAMPLE, "-n", "4", "--out", tmp_path / "run"])
+    assert run.code == code, run.stderr
+    assert run.stderr == stderr
+    assert run.left == []
+    assert list(tmp_path.iterdir()) == []
+
+
 @needs_two_cores
 def test_charts_of_tables_too_large_to_send_are_drawn_in_the_run(tmp_path: Path) -> None:
     # as the contracts of thousands of sites would be: shared with forked workers, not copied
@@ -252,6 +295,18 @@ def test_an_interrupted_plan_run_ends_its_chart_workers_at_once(
     assert run.stderr == "dcsim: interrupted; no results were written\n"
     assert run.left == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_where_workers_cannot_be_made_to_die_with_the_run_it_forks_nothing(tmp_path: Path) -> None:
+    # not Linux: a worker could outlive a run killed outright, so every chart is drawn in
+    # the run's process, the plan run's and a library call's alike
+    setup = "import sim.outputs.plots.drawing as drawing; drawing.FORK_WORKERS = False"
+    run = main_after(setup, ["run", EXAMPLE, "--out", tmp_path / "run"])
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    assert run.stdout.splitlines()[-2:] == ["forks 0", "matplotlib imported True"]
+    assert run.left == []
+    assert sorted(p.name for p in (tmp_path / "run" / "plots").iterdir()) == EXAMPLE_PLOTS
 
 
 def test_a_bad_scenario_exits_2_without_forking(tmp_path: Path) -> None:

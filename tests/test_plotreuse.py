@@ -4,7 +4,6 @@ run's own process draws a batch of them beside a worker and leaves no worker beh
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -108,43 +107,70 @@ def in_a_fresh_process(function: str, folder: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
-def _a_chart_that_fails(figures: Figures, started: Path) -> None:
-    for _ in range(600):  # until the worker has started its batch (at most a minute)
+def _a_chart_that_fails_here(figures: Figures, started: Path, here: int) -> None:
+    """In the process that draws (``here``): fail once a worker is drawing (at most a
+    minute); in a worker: say so, and take long."""
+    if os.getpid() != here:
+        started.touch()
+        time.sleep(120)
+        return
+    for _ in range(600):
         if started.exists():
             break
         time.sleep(0.1)
     raise RuntimeError("drawing failed")
 
 
-def _b_chart_that_takes_long(figures: Figures, started: Path) -> None:
-    started.touch()
-    time.sleep(120)
+def _children_here() -> list[str]:
+    """The processes this one forked and has not reaped (zombies included)."""
+    return [
+        c
+        for task in Path("/proc/self/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
 
 
 def fail_beside_a_worker(folder: str) -> None:
-    """Dealt by kind, the failing chart is in this process's batch and the long ones are
-    the worker's; print what happened. Run by `in_a_fresh_process`."""
+    """Whichever charts each process takes, the one this process takes fails while a worker
+    draws a long one; print what happened. Run by `in_a_fresh_process`."""
     assert threading.active_count() == 1
     started = Path(folder) / "worker started"
-    jobs: list[run_plots.Job] = [(_a_chart_that_fails, (started,))]
-    jobs += [(_b_chart_that_takes_long, (started,))] * 3
+    jobs: list[run_plots.Job] = [(_a_chart_that_fails_here, (started, os.getpid()))] * 4
     try:
         run_plots.draw_all(jobs)
     except RuntimeError as exc:
         print("raised:", exc)
     print("worker started:", started.exists())  # it was drawing when the failure came
-    for child in multiprocessing.active_children():
-        child.join(timeout=30)
-    print("workers left:", len(multiprocessing.active_children()))
+    print("workers left:", len(_children_here()))  # killed and reaped at once
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
-def test_a_failure_in_the_runs_own_batch_stops_the_worker(tmp_path: Path) -> None:
+def test_a_failure_in_the_runs_own_process_stops_the_worker(tmp_path: Path) -> None:
     assert in_a_fresh_process("fail_beside_a_worker", tmp_path) == [
         "raised: drawing failed",
         "worker started: True",
         "workers left: 0",
     ]
+
+
+def draw_without_a_fork(folder: str) -> None:
+    """Write the example's run with every fork failing (out of processes); print what was
+    drawn and what was left. Run by `in_a_fresh_process`."""
+    import errno
+
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    os.fork = no_fork
+    out = Path(folder, "run")
+    sim.write_run(sim.run(SCENARIOS / "example.yaml"), out)
+    print("charts:", len(list((out / "plots").iterdir())))
+    print("workers left:", len(_children_here()))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
+def test_charts_are_all_drawn_here_when_no_worker_can_be_forked(tmp_path: Path) -> None:
+    assert in_a_fresh_process("draw_without_a_fork", tmp_path) == ["charts: 6", "workers left: 0"]
 
 
 def test_a_progress_bar_leaves_no_thread_behind() -> None:
@@ -160,19 +186,24 @@ def test_a_progress_bar_leaves_no_thread_behind() -> None:
 
 
 _NOTES: list[str] = []
-"""The folder where `_noting_batch` notes who drew what (set by `draw_a_study`)."""
+"""The folder where `_noted` notes who drew what (set by `draw_a_study`)."""
 
 
-def _noting_batch(batch: list[run_plots.Job]) -> None:
-    """A batch drawn as `drawing` draws it, noting each chart under this process's id."""
+def _noted(figures: Figures, function: Any, args: tuple[Any, ...]) -> None:
+    """A chart drawn as `drawing` draws it, noted under this process's id."""
     from sim.outputs.plots import drawing
 
     with Path(_NOTES[0], f"{os.getpid()}.drew").open("a") as notes:
-        notes.writelines(path.name + "\n" for path in drawing.chart_paths(batch))
-    _DRAW_BATCH[0](batch)
+        notes.writelines(path.name + "\n" for path in drawing.chart_paths([(function, args)]))
+    function(figures, *args)
 
 
-_DRAW_BATCH: list[Any] = []
+def _noting_taken(order: list[run_plots.Job], tickets: int | None) -> None:
+    """The charts a process takes (`drawing.draw_taken`), each noted as it is drawn."""
+    _DRAW_TAKEN[0]([(_noted, (function, args)) for function, args in order], tickets)
+
+
+_DRAW_TAKEN: list[Any] = []
 
 
 def draw_a_study(folder: str) -> None:
@@ -182,8 +213,8 @@ def draw_a_study(folder: str) -> None:
     from sim.outputs.plots import drawing
 
     _NOTES.append(folder)
-    _DRAW_BATCH.append(drawing._draw_batch)  # the test spies on each batch
-    drawing._draw_batch = _noting_batch
+    _DRAW_TAKEN.append(drawing.draw_taken)  # the test spies on each process's charts
+    drawing.draw_taken = _noting_taken  # type: ignore[assignment]
     out = Path(folder, "run")
     args = ["run", str(SCENARIOS / "example.yaml"), "-n", "40", "--jobs", "2", "--out", str(out)]
     assert main(args) == 0

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from sim.pools import stop_workers
 from tests.helpers import ROOT
@@ -79,5 +80,46 @@ def test_a_run_whose_worker_died_mid_send_stops_and_says_so() -> None:
     # before the run watched its workers, this hung for ever
     assert in_a_process("run_with_a_worker_killed_mid_send") == [
         "lost: replications 0-4 of 5 were lost and no results were written",
+        "workers left: 0",
+    ]
+
+
+def run_with_a_worker_dying_while_a_result_is_used() -> None:
+    """Monte Carlo in two workers, one of which dies while the run uses a result (the run
+    resumes with a submit to a pool already broken). The run must stop, naming the lost
+    replications."""
+    import sim
+    from sim.montecarlo import executors
+
+    executors.run_chunk_numbered = _die_in_chunk_1  # type: ignore[assignment]  # forked
+    scenario = sim.load(ROOT / "scenarios" / "example.yaml")
+    try:
+        for _ in executors.local(scenario, 1, [[i] for i in range(7)], 2):
+            time.sleep(3)  # using the result, while the other worker dies
+    except executors.WorkerLost as exc:
+        print("lost:", str(exc).split("; ")[1])
+    print("workers left:", len(multiprocessing.active_children()))
+
+
+def _die_in_chunk_1(number: int, *args: Any) -> object:
+    """A task: chunk 0 runs at once; chunk 1 is killed half a second in (chunk 0 is done by
+    then); the others start a second in (so chunk 0's is the one result the run uses)."""
+    import os
+    import signal
+
+    from sim.montecarlo.replications import run_chunk
+
+    if number == 1:
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+    if number > 1:
+        time.sleep(1.0)
+    return number, run_chunk(*args)
+
+
+def test_a_run_whose_worker_died_while_it_used_a_result_says_so() -> None:
+    # a submit to the broken pool raised BrokenProcessPool: an internal error, exit 1
+    assert in_a_process("run_with_a_worker_dying_while_a_result_is_used") == [
+        "lost: replications 1-6 of 7 were lost and no results were written",
         "workers left: 0",
     ]

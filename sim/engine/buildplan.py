@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from sim.engine.calendar import PausePlan
-from sim.engine.inputs import made_anew
+from sim.engine.inputs import NOTHING_COPIED, Copied
 from sim.engine.plan import (
     ContractPlan,
     CrewPlan,
@@ -100,15 +100,16 @@ KEPT = Parts(
 """Every part kept per arguments: each part's objects first, by identity (`Memo`)."""
 
 
-def build_plan(scenario: Scenario, cached: bool = True) -> Plan:
+def build_plan(scenario: Scenario, copied: Copied = NOTHING_COPIED, cached: bool = True) -> Plan:
     """The plan of a concrete scenario (no distributions left: see `sim.engine.realize`).
     ``cached=False`` builds every part from scratch (the same plan).
 
-    A part that reads a model `realize` made anew for this replication (`made_anew`) is
-    built from scratch too: no later replication will find it, so keeping it would only
-    cost (about as much again as building it)."""
+    ``copied`` are the models `realize` copied for this replication (`Realization.copied`): a
+    part that reads one is built from scratch too, since no later replication will find it,
+    so keeping it would only cost (about as much again as building it). They decide only
+    whether a part is kept, never what it is."""
     kept = KEPT if cached else FRESH
-    made = made_anew(scenario) if cached else frozenset()
+    made = copied.ids if cached else frozenset()
 
     def parts(one: object, other: object = None) -> Parts:
         """The builders of a part that reads ``one`` (and ``other``)."""

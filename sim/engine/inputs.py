@@ -10,7 +10,9 @@ are recorded in, so a replication's draws come in the same order as a full walk'
 
 `rebuild` then makes a replication's concrete scenario: it copies the models, dicts and
 lists on the paths to the drawn values (a model with `model_copy`, updating the fields that
-changed, as a full walk would) and shares every other part with the uncertain scenario.
+changed, as a full walk would) and shares every other part with the uncertain scenario. It
+hands over the models it copied with the concrete scenario (`Copied`), for the plan to know
+which of its parts no later replication will find.
 """
 
 from __future__ import annotations
@@ -78,33 +80,34 @@ def compiled(scenario: Scenario) -> Program:
     return _COMPILED.get((scenario,), lambda: _Compiler(in_progress(scenario)).program(scenario))
 
 
-def rebuild(node: Node, original: Any, values: list[float]) -> Any:
+@dataclass(frozen=True, eq=False)
+class Copied:
+    """The models `rebuild` copied in making one concrete scenario: those that hold a drawn
+    value, or hold one that does. A part of the plan that reads one is built again in every
+    replication, so it is not worth keeping (see `sim.engine.buildplan`). It holds the
+    models themselves, so no other object can take one's id while it lives."""
+
+    models: tuple[BaseModel, ...]
+    ids: frozenset[int]
+    """Their ids, for a look-up by identity (models are not hashable)."""
+
+    def __contains__(self, model: object) -> bool:
+        return id(model) in self.ids
+
+
+NOTHING_COPIED = Copied((), frozenset())
+"""No model copied: a scenario that draws nothing, or a plan built with no such knowledge."""
+
+
+def rebuild(node: Node, original: Any, values: list[float]) -> tuple[Any, Copied]:
     """``original`` with the values of its inputs in place (only the containers on the way
-    copied). The models it copies are told by `made_anew`."""
-    global _last_made
-    made: list[int] = []
+    copied), and the models it copied."""
+    made: list[BaseModel] = []
     out = _rebuild(node, original, values, made)
-    _last_made = (id(out), frozenset(made))
-    return out
+    return out, Copied(tuple(made), frozenset(map(id, made)))
 
 
-_last_made: tuple[int, frozenset[int]] = (0, frozenset())
-"""The id of the last scenario `rebuild` made and of the models it copied for it."""
-
-
-def made_anew(scenario: Any) -> frozenset[int]:
-    """The ids of the models `rebuild` copied in making ``scenario`` (those that hold a drawn
-    value, or hold one that does), if it is the last scenario `rebuild` made; else none. A
-    part of the plan that reads one is built again in every replication, so it is not worth
-    keeping (see `sim.engine.buildplan`). A hint, never a key: only the last scenario is
-    remembered, by its id alone (no reference is held), so the ids may be wrong for a
-    scenario at a dead one's address or rebuilt in another thread meanwhile, which only
-    decides whether a part is kept, never what it is."""
-    last, made = _last_made
-    return made if last == id(scenario) else frozenset()
-
-
-def _rebuild(node: Node, original: Any, values: list[float], made: list[int]) -> Any:
+def _rebuild(node: Node, original: Any, values: list[float], made: list[BaseModel]) -> Any:
     if isinstance(original, BaseModel):
         changes = {
             name: values[child]
@@ -115,7 +118,7 @@ def _rebuild(node: Node, original: Any, values: list[float], made: list[int]) ->
         if node.every_field:
             changes = {n: changes.get(n, getattr(original, n)) for n in type(original).model_fields}
         model = original.model_copy(update=changes)
-        made.append(id(model))
+        made.append(model)
         return model
     copy: Any = dict(original) if isinstance(original, dict) else list(original)
     for at, child in node.children:

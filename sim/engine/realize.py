@@ -26,18 +26,39 @@ lists; a test checks that a replication leaves both scenarios as they were).
 
 from __future__ import annotations
 
-from sim.engine.inputs import Input, compiled, rebuild
+from typing import NamedTuple
+
+from sim.engine.inputs import NOTHING_COPIED, Copied, Input, compiled, rebuild
 from sim.engine.streams import StreamKey, Streams
 from sim.identitycache import IdentityCache
 from sim.scenario.schema import Scenario
 
-__all__ = ["Streams", "realize"]
+__all__ = ["Copied", "Realization", "Streams", "realization", "realize"]
+
+
+class Realization(NamedTuple):
+    """One replication's concrete scenario, the value drawn for each uncertain input, and
+    the models copied to hold the drawn values (for `sim.engine.build_plan`, which need not
+    keep the parts that read them)."""
+
+    scenario: Scenario
+    draws: dict[str, float]
+    copied: Copied
 
 
 def realize(
     scenario: Scenario, streams: Streams | None = None
 ) -> tuple[Scenario, dict[str, float]]:
-    """The concrete scenario of one replication, and the value drawn for each uncertain input.
+    """The concrete scenario of one replication, and the value drawn for each uncertain input
+    (`realization` without the models it copied)."""
+    concrete, draws, _ = realization(scenario, streams)
+    return concrete, draws
+
+
+def realization(scenario: Scenario, streams: Streams | None = None) -> Realization:
+    """The concrete scenario of one replication, the value drawn for each uncertain input,
+    and the models copied for it (none when the scenario draws nothing: it is its own
+    concrete scenario).
 
     With no streams, every distribution takes its plan value (a deterministic run). A duration
     under way at a status update's data date is drawn given that it is longer than the time
@@ -55,8 +76,9 @@ def realize(
         drawing.draws.setdefault(item.record, value)  # one entry per independent input
         values.append(value)
     if program.root is None:
-        return scenario, drawing.draws
-    return rebuild(program.root, scenario, values), drawing.draws
+        return Realization(scenario, drawing.draws, NOTHING_COPIED)
+    concrete, copied = rebuild(program.root, scenario, values)
+    return Realization(concrete, drawing.draws, copied)
 
 
 _TINY = 2.0**-53

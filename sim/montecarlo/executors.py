@@ -61,10 +61,7 @@ def local(
                 raise _lost(chunks, done_chunks)
             for future in finished:
                 del running[future]
-                try:
-                    number, reps = future.result()
-                except BrokenProcessPool:
-                    raise _lost(chunks, done_chunks) from None
+                number, reps = future.result()
                 done_chunks.add(number)
                 yield number, reps
                 for next_number, indices in pending:
@@ -73,6 +70,9 @@ def local(
                     )
                     running[future] = next_number
                     break
+    except BrokenProcessPool:  # a worker died: seen in a result, or by a submit after it
+        stop_workers(pool)
+        raise _lost(chunks, done_chunks) from None
     except BaseException:
         stop_workers(pool)
         raise

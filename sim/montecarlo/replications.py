@@ -41,7 +41,7 @@ from sim.analysis.runmoney import run_money
 from sim.analysis.steps import row_grid
 from sim.analysis.timeline import compute_arrays, timeline_columns, with_datetimes
 from sim.engine import Random, apply_status, build_plan, simulate
-from sim.engine.realize import Streams, realize
+from sim.engine.realize import Streams, realization
 from sim.scenario.schema import Scenario
 
 Bands = Literal["headline", "all"]
@@ -110,9 +110,9 @@ def replicate(
     done = lap or _no_lap
     try:
         streams = Streams(seed, index)
-        concrete, draws = realize(scenario, streams)
+        concrete, draws, copied = realization(scenario, streams)
         done("realize")
-        plan = apply_status(build_plan(concrete), concrete)
+        plan = apply_status(build_plan(concrete, copied), concrete)
         done("plan")
         recorder = simulate(plan, Random(streams))
         done("simulate")

@@ -1,6 +1,7 @@
 """`dcsim run`'s chart worker: a process forked once the scenario is loaded and its results
 folder checked, which imports matplotlib while the run's process simulates the plan, then
-draws the charts with a worker of its own per other core while the run's process writes its
+draws the charts as `draw_all` would (`sim.outputs.plots.drawing.draw_shared`: a worker of its
+own per other core, each taking the next chart by ticket) while the run's process writes its
 files. Linux only (elsewhere the run draws them as a library does, `draw_all`)."""
 
 from __future__ import annotations
@@ -9,32 +10,30 @@ import contextlib
 import gc
 import multiprocessing
 import os
-import pickle
 import signal
-import struct
 import sys
 import threading
-import traceback
-from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING
 
-from sim.errors import UsageError
-from sim.outputs.plots.drawing import Job, by_kind, processes_for
-from sim.outputs.plots.style import Figures
-from sim.pools import adopt_orphans, die_with_parent, quiet_worker
+from sim.outputs.plots import drawing
+from sim.outputs.plots.drawing import (
+    ChartWorkerLost,
+    Job,
+    WorkerTraceback,
+    by_kind,
+    draw_shared,
+    kill_workers,
+    lost,
+    portable,
+    processes_for,
+)
+from sim.pools import adopt_orphans, quiet_worker
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-
-class ChartWorkerLost(UsageError):
-    """A process drawing the charts died (killed, or out of memory) before it finished."""
-
-
-class WorkerTraceback(Exception):
-    """Where a chart failed in a chart worker: the worker's traceback, as text (the cause of
-    the exception raised in the run's process)."""
+__all__ = ["ChartWorker", "ChartWorkerLost"]
 
 
 class ChartWorker:
@@ -48,7 +47,7 @@ class ChartWorker:
     never imports matplotlib (the plot modules import it when they draw). `draw` hands the
     worker the charts; it forks a worker of its own for each other core (`processes_for`;
     they inherit the imported matplotlib and the charts' data), and each process takes the
-    next chart as it finishes one (`_draw_taken`), while the run's process writes its files.
+    next chart as it finishes one (`draw_shared`), while the run's process writes its files.
     `wait` returns when every chart is drawn.
 
     Nothing is left behind: `stop` (on a bad input, a failure or Ctrl-C in the run's
@@ -70,7 +69,7 @@ class ChartWorker:
         """The worker, forked now; None where it would not pay (one core), forking is unsafe
         (another thread runs) or its workers could outlive it (not Linux): the charts are
         then drawn by `draw_all`."""
-        if sys.platform != "linux" or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        if not drawing.FORK_WORKERS or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
             return None
         import numpy  # noqa: F401  # both sides use them: imported once, before the fork
         import pandas  # noqa: F401
@@ -122,7 +121,7 @@ class ChartWorker:
             exc, where = failure
             raise exc from WorkerTraceback(where)
         if self._process.exitcode != 0:
-            raise _lost(self._process.exitcode)
+            raise lost(self._process.exitcode)
 
     def stop(self) -> None:
         """End the worker and its own workers now, if they are still at work, and reap it."""
@@ -150,7 +149,7 @@ class ChartWorker:
 
     def _end(self) -> None:
         """Reap the worker, and any of its workers it left when it died (they come to this
-        process, `adopt_orphans`, killed as it died: `_fork_worker`)."""
+        process, `adopt_orphans`, killed as it died: `draw_shared`)."""
         self._process.join()
         if not self._connection.closed:
             self._heard(block=False)
@@ -175,19 +174,6 @@ def _table_bytes(jobs: list[Job]) -> int:
     return sum(int(t.memory_usage(index=True).sum()) for t in tables.values())
 
 
-def _lost(code: int | None) -> ChartWorkerLost:
-    how = f"exit code {code}"
-    if code is not None and code < 0:
-        how = f"killed by {signal.Signals(-code).name}"
-    return ChartWorkerLost(
-        f"a process drawing the charts died ({how}; out of memory?); no results were written; rerun"
-    )
-
-
-_CHILDREN: list[int] = []
-"""The workers a chart worker forked and has not reaped yet (their ids cannot be reused)."""
-
-
 def _serve(connection: Connection, parents_end: Connection) -> None:
     """A chart worker's life: import what drawing needs, receive the charts, draw them."""
     parents_end.close()
@@ -209,136 +195,16 @@ def _serve(connection: Connection, parents_end: Connection) -> None:
             jobs: list[Job] = connection.recv()
         except EOFError:  # the run ended before its charts (an error): nothing to draw
             return
-        _draw_dealt_here(jobs, connection)
+        # the three-panel dashboards and bands first; the run's process hears of each worker
+        draw_shared(
+            by_kind(jobs), processes_for(jobs), lambda pid: connection.send(("forked", pid))
+        )
     except BaseException as exc:  # every failure goes to the run's process
-        connection.send(("failed", *_portable(exc)))
+        connection.send(("failed", *portable(exc)))
         sys.exit(1)
-
-
-def _draw_dealt_here(jobs: list[Job], connection: Connection) -> None:
-    """Draw the jobs here and in a worker forked for each other core (telling the run's
-    process which), each taking the next chart as it finishes one (`_draw_taken`), the
-    costliest kinds first; wait for the workers. On a failure here, end them first."""
-    order = by_kind(jobs)  # the three-panel dashboards and bands first
-    tickets, dispenser = os.pipe()
-    os.write(dispenser, b"".join(_TICKET.pack(i) for i in range(len(order))))
-    os.close(dispenser)
-    children: list[tuple[int, Connection]] = []
-    try:
-        for _ in range(processes_for(jobs) - 1):
-            children.append(_fork_worker(order, tickets))
-            connection.send(("forked", children[-1][0]))
-        _draw_taken(order, tickets)
-        for pid, reader in children:
-            _reap(pid, reader)
-    except BaseException:
-        _kill_children()
-        raise
-    finally:
-        os.close(tickets)
-
-
-_TICKET = struct.Struct("<I")
-"""A chart's number in the order of `_draw_dealt_here`, as its workers take them from a pipe:
-every ticket is written before any is read, and a read of a pipe takes whole tickets, so
-each chart is drawn once, with no lock that a worker killed could leave held."""
-
-
-def _draw_taken(order: list[Job], tickets: int) -> None:
-    """Draw the charts whose tickets this process takes, into its kept figures, until none
-    is left."""
-    figures = Figures()
-    while ticket := os.read(tickets, _TICKET.size):
-        function, args = order[_TICKET.unpack(ticket)[0]]
-        function(figures, *args)
-
-
-def _fork_worker(order: list[Job], tickets: int) -> tuple[int, Connection]:
-    """Fork a worker drawing the charts it takes; its id, and the end of a pipe on which it
-    sends what failed. SIGTERM is held back until the worker is in `_CHILDREN` (and, in the
-    worker, until it is set to die with this process), so it cannot slip through unended."""
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    parent = os.getpid()
-    with _signals_held(signal.SIGTERM):
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 1
-            try:
-                reader.close()
-                _CHILDREN.clear()
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                die_with_parent(signal.SIGKILL)
-                if os.getppid() == parent:  # else it ended before the line above
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-                    _draw_taken(order, tickets)
-                    code = 0
-            except BaseException as exc:  # sent to the chart worker
-                writer.send(_portable(exc))
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        _CHILDREN.append(pid)
-    writer.close()
-    return pid, reader
-
-
-def _reap(pid: int, reader: Connection) -> None:
-    """Wait for a worker to end; raise what failed in it. It is reaped (its id freed) with
-    SIGTERM held back, so `_end_with_workers` never signals an id that was freed."""
-    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-    with _signals_held(signal.SIGTERM):
-        _, status = os.waitpid(pid, 0)
-        _CHILDREN.remove(pid)
-    code = os.waitstatus_to_exitcode(status)
-    if code == 0:
-        return
-    try:
-        exc, where = reader.recv() if reader.poll() else (None, "")
-    except EOFError:  # it died without a word
-        exc = None
-    if exc is not None:
-        raise exc from WorkerTraceback(where)
-    raise _lost(code)
-
-
-def _kill_children() -> None:
-    with _signals_held(signal.SIGTERM):
-        for pid in _CHILDREN:
-            os.kill(pid, signal.SIGKILL)  # not reaped yet: the id is still its
-            os.waitpid(pid, 0)
-        _CHILDREN.clear()
 
 
 def _end_with_workers(signum: int, frame: object) -> None:
     """A chart worker's SIGTERM: kill and reap its workers, then end."""
-    _kill_children()
+    kill_workers()
     os._exit(128 + signum)
-
-
-@contextlib.contextmanager
-def _signals_held(*signals: signal.Signals) -> Iterator[None]:
-    """Hold ``signals`` back (a process forked meanwhile starts with them held too)."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def _portable(exc: BaseException) -> tuple[BaseException, str]:
-    """An exception and its traceback as text, as they can be sent to another process (an
-    exception that cannot be pickled, rebuilt from its arguments, or that is large, as a
-    RuntimeError; the traceback's last lines): small enough for a pipe's buffer, so the
-    process that sends it never waits for the other to read."""
-    where = "".join(traceback.format_exception(exc))[-_SENT:]
-    try:
-        if len(pickle.dumps(pickle.loads(pickle.dumps(exc)))) <= _SENT:
-            return exc, where
-    except Exception:  # sent as text below
-        pass
-    return RuntimeError(f"{type(exc).__name__}: {exc}"[:_SENT]), where
-
-
-_SENT = 16_000
-"""At most this many characters (or pickled bytes) of an exception and of its traceback."""

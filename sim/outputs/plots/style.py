@@ -2,7 +2,7 @@
 
 Every plot module draws with these, so the run, Monte Carlo and comparison figures look alike.
 matplotlib and PIL are imported by the first figure drawn, not with this module: the run's
-process plans its charts with the plot modules and never draws (`drawing.ChartWorker`).
+process plans its charts with the plot modules and never draws (`chartworker.ChartWorker`).
 """
 
 from __future__ import annotations
