@@ -12,7 +12,7 @@ import pytest
 from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import load_file, load_text
 from sim.scenario.schema.progress import Acceptance, Revision
-from sim.scenario.status import Actual, acceptance, actuals, effective_due, revisions
+from sim.scenario.status import Actual, actuals, effective_due, revisions, tranche_acceptance
 from tests.helpers import SCENARIOS, STORY, dcsim, scenario_from
 
 NAME = "status.yaml"
@@ -115,7 +115,7 @@ def test_base_is_valid_and_its_actuals_are_typed_records() -> None:
 def test_a_scenario_without_status_has_no_actuals_and_default_roll_out_fields() -> None:
     scenario = scenario_from(STORY)
     assert actuals(scenario) is None
-    assert acceptance(scenario, "c", 0) == Acceptance(duration="0d", per="lot")
+    assert tranche_acceptance(scenario.contracts["c"], 0) == Acceptance(duration="0d", per="lot")
     contract = scenario.contracts["c"]
     assert (contract.amendments, contract.tranches[0].revised, contract.signed) == ([], [], None)
     site = scenario.sites["s"]
@@ -153,9 +153,9 @@ def test_acceptance_of_a_tranche_overrides_the_contract() -> None:
     )
     data["deliveries"]["d"]["tranches"][0]["racks"] = 21
     scenario = scenario_from(data)
-    assert acceptance(scenario, "c", 0).per == "hall"
-    assert acceptance(scenario, "c", 0).duration.plan() == 14.0
-    assert acceptance(scenario, "c", 1) == Acceptance(per="tranche")
+    assert tranche_acceptance(scenario.contracts["c"], 0).per == "hall"
+    assert tranche_acceptance(scenario.contracts["c"], 0).duration.plan() == 14.0
+    assert tranche_acceptance(scenario.contracts["c"], 1) == Acceptance(per="tranche")
 
 
 # Each rule, with the line, key path, message and hint the planner sees.

@@ -32,7 +32,7 @@ from sim.engine.rollout import acceptance_plans, gate_day
 from sim.scenario.amendments import windows
 from sim.scenario.schema import Contract, Crews, Delivery, GridPhase, Hall, Mining, Platform
 from sim.scenario.schema.contract import ColocationContract
-from sim.scenario.topology import basis_mw, rack_gpus_per_unit, rack_units, tranches
+from sim.scenario.topology import basis_mw, gpus_per_unit, rack_units, tranches
 from sim.units import Days, to_days
 
 
@@ -121,7 +121,7 @@ def contract_plan(
             acceptance=accept,
         )
     per_rack = {
-        n: RackUnits(rack_units(contract, gpus), rack_gpus_per_unit(contract, gpus))
+        n: RackUnits(rack_units(contract, gpus), gpus_per_unit(contract, gpus))
         for n, gpus in gpus_per_rack
     }
     return ContractPlan(

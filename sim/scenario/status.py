@@ -4,7 +4,7 @@ A status update records, up to a data date (`as_of`), what actually happened: ph
 energized, halls built and ready, racks arrived, installed and accepted, tranches accepted,
 mining retired. These pure functions give the engine the typed records (`actuals`), the due
 date of a tranche in force at a date (`effective_due`, `revisions`) and the acceptance that
-applies to a tranche (`acceptance`); the engine applies them in `sim.engine.status`. The
+applies to a tranche (`tranche_acceptance`); the engine applies them in `sim.engine.status`. The
 rules a status must satisfy are in `statuschecks`.
 """
 
@@ -171,14 +171,9 @@ def effective_due(tranche: Tranche, at: dt.date, extra: Iterable[Revision] = ())
     return due
 
 
-def acceptance(scenario: Scenario, contract: str, index: int) -> Acceptance:
-    """The acceptance that applies to a tranche: its own, the contract's, or the default
-    (each lot accepted the day it is ready)."""
-    return tranche_acceptance(scenario.contracts[contract], index)
-
-
 def tranche_acceptance(contract: Contract, index: int) -> Acceptance:
-    """`acceptance` of the tranche at ``index`` of ``contract`` (it reads the contract alone)."""
+    """The acceptance that applies to the tranche at ``index`` of ``contract``: its own, the
+    contract's, or the default (each lot accepted the day it is ready)."""
     return all_tranches(contract)[index].acceptance or contract.acceptance or Acceptance()
 
 

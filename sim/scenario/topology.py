@@ -151,16 +151,10 @@ def rack_units(contract: Contract, gpus_per_rack: int) -> float:
     return float(gpus_per_rack) if contract.unit == "gpus" else 1.0
 
 
-def gpus_per_unit(contract: Contract, platform: Platform | None) -> float:
-    """GPUs in one contract unit delivered on racks of ``platform``: 1 for GPUs, a rack's
-    GPUs for racks, 0 for MW (or racks of no known platform). For the units due, see
-    `due_gpus_per_unit`."""
-    return rack_gpus_per_unit(contract, platform.gpus_per_rack if platform is not None else None)
-
-
-def rack_gpus_per_unit(contract: Contract, gpus_per_rack: int | None) -> float:
-    """`gpus_per_unit` of a platform with ``gpus_per_rack`` GPUs in a rack (None: no known
-    platform)."""
+def gpus_per_unit(contract: Contract, gpus_per_rack: int | None) -> float:
+    """GPUs in one contract unit delivered on racks of ``gpus_per_rack`` GPUs: 1 for GPUs, a
+    rack's GPUs for racks, 0 for MW (or racks of no known platform: None). For the units
+    due, see `due_gpus_per_unit`."""
     if contract.unit == "gpus":
         return 1.0
     if contract.unit != "racks" or gpus_per_rack is None:
