@@ -132,6 +132,24 @@ def processes_mentioning(marker: str) -> list[str]:
     return found
 
 
+def children(pid: int | str = "self") -> list[int]:
+    """The processes ``pid`` forked and has not reaped, zombies included.
+
+    A thread may end between listing ``/proc/<pid>/task`` and reading its ``children``,
+    and the process itself may end meanwhile: what has gone has no children to report."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue  # the thread ended meanwhile
+    return found
+
+
 @cache
 def synthetic() -> ModuleType:
     """bench/synthetic.py, the generator of large portfolios, as a module."""

@@ -23,7 +23,15 @@ import sim
 from sim.outputs.plots import run as run_plots
 from sim.outputs.plots.drawing import by_kind
 from sim.outputs.plots.style import Figures
-from tests.helpers import EXAMPLE, EXAMPLE_PLOTS, ROOT, SCENARIOS, dcsim_path, unwritable_folder
+from tests.helpers import (
+    EXAMPLE,
+    EXAMPLE_PLOTS,
+    ROOT,
+    SCENARIOS,
+    children,
+    dcsim_path,
+    unwritable_folder,
+)
 
 needs_two_cores = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="a chart worker is forked only with at least 2 cores"
@@ -42,13 +50,6 @@ def group(pgid: int) -> list[str]:
         state, _, pgrp, *_ = text[text.rindex(")") + 2 :].split()
         if int(pgrp) == pgid:
             found.append(f"{text[: text.rindex(')') + 1]} {state}")
-    return found
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
     return found
 
 

@@ -20,7 +20,7 @@ from PIL import Image
 import sim
 from sim.outputs.plots import run as run_plots
 from sim.outputs.plots.style import Figures
-from tests.helpers import ROOT, SCENARIOS
+from tests.helpers import ROOT, SCENARIOS, children
 
 
 def test_reused_figures_draw_the_same_pixels_as_new_ones(
@@ -121,15 +121,6 @@ def _a_chart_that_fails_here(figures: Figures, started: Path, here: int) -> None
     raise RuntimeError("drawing failed")
 
 
-def _children_here() -> list[str]:
-    """The processes this one forked and has not reaped (zombies included)."""
-    return [
-        c
-        for task in Path("/proc/self/task").iterdir()
-        for c in (task / "children").read_text().split()
-    ]
-
-
 def fail_beside_a_worker(folder: str) -> None:
     """Whichever charts each process takes, the one this process takes fails while a worker
     draws a long one; print what happened. Run by `in_a_fresh_process`."""
@@ -141,7 +132,7 @@ def fail_beside_a_worker(folder: str) -> None:
     except RuntimeError as exc:
         print("raised:", exc)
     print("worker started:", started.exists())  # it was drawing when the failure came
-    print("workers left:", len(_children_here()))  # killed and reaped at once
+    print("workers left:", len(children()))  # killed and reaped at once
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
@@ -165,7 +156,7 @@ def draw_without_a_fork(folder: str) -> None:
     out = Path(folder, "run")
     sim.write_run(sim.run(SCENARIOS / "example.yaml"), out)
     print("charts:", len(list((out / "plots").iterdir())))
-    print("workers left:", len(_children_here()))
+    print("workers left:", len(children()))
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")

@@ -24,6 +24,7 @@ from tests.helpers import (
     ROOT,
     SCENARIOS,
     STORY,
+    children,
     dcsim,
     dcsim_path,
     processes_mentioning,
@@ -59,14 +60,6 @@ def test_a_run_with_no_revenue_yet_draws_without_a_legend_warning(tmp_path: Path
     assert (tmp_path / "out" / "plots" / "revenue.png").exists()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(c) for c in text]
-    return found
-
-
 @needs_two_cores
 def test_a_killed_monte_carlo_worker_stops_the_run_and_names_the_lost_replications(
     tmp_path: Path,
@@ -79,9 +72,9 @@ def test_a_killed_monte_carlo_worker_stops_the_run_and_names_the_lost_replicatio
         text=True,
     )
     deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert len(workers) >= 2, "the workers never started"
     time.sleep(1.0)
     os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer would
