@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -153,3 +157,35 @@ def test_a_failed_forced_write_keeps_the_previous_result(tmp_path: Path) -> None
         write_atomically(target, force=True, fill=fill)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     assert (target / "summary.json").read_text() == "previous"
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_what_runs_killed_outright_left_beside_a_folder_goes_with_the_next_run_into_it(
+    tmp_path: Path,
+) -> None:
+    host = socket.gethostname()
+    dead, live = _ended_pid(), os.getppid()
+    left = {  # name -> removed by the next write into "run"
+        f".run.{host}.{dead}.0a1b2c3d.partial": True,  # killed while it wrote
+        f".run.{host}.{dead}.4e5f6a7b.old": True,  # killed between the renames
+        f".run.{host}.{live}.0a1b2c3d.partial": False,  # a run still writing
+        f".run.other-host.{dead}.0a1b2c3d.partial": False,  # cannot be told from here
+        f".other.{host}.{dead}.0a1b2c3d.partial": False,  # another folder's
+        f".run.{host}.{dead}.notes.partial": False,  # not a name dcsim gives
+        ".run.notes": False,
+    }
+    for name in left:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "timeline.csv").write_text("half")
+
+    write_atomically(tmp_path / "run", force=False, fill=lambda s: (s / "a").write_text("x"))
+
+    kept = {p.name for p in tmp_path.iterdir()}
+    assert kept == {"run"} | {name for name, removed in left.items() if not removed}
+    assert (tmp_path / "run" / "a").read_text() == "x"

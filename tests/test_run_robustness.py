@@ -93,6 +93,30 @@ def test_a_killed_monte_carlo_worker_stops_the_run_and_names_the_lost_replicatio
     assert list(tmp_path.iterdir()) == []  # no result folder, no staging folder
 
 
+def test_a_run_killed_outright_leaves_only_a_hidden_folder_and_the_next_run_removes_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "r"
+    proc = subprocess.Popen(
+        [dcsim_path(), "run", SCENARIOS / "portfolio.yaml", "--out", out],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".r.*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)  # as a power cut or the out-of-memory killer would
+    proc.communicate(timeout=30)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] != [], "killed before it began writing"
+
+    again = dcsim("run", SCENARIOS / "portfolio.yaml", "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
 def test_two_runs_into_the_same_folder_never_both_succeed(tmp_path: Path) -> None:
     out = tmp_path / "shared"
     procs = [

@@ -1,6 +1,7 @@
 """A results folder written all or nothing: filled in a staging folder beside it, then
 renamed into place under a lock, with the errors of the file system reported as the user's
-to fix (the path and the reason)."""
+to fix (the path and the reason). What a run killed outright left beside the folder (its
+staging folder, or a replaced folder not yet removed) is removed by the next run into it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,7 +53,8 @@ def write_atomically(
     try:
         seen = _existing(target, force, replace_run)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+        _remove_leftovers(target)
+        staging = _beside(target, "partial")
         staging.mkdir()
     except OSError as exc:
         raise _output_error(target, exc) from None
@@ -70,7 +72,7 @@ def write_atomically(
                     "are kept: choose another --out, or use --force to replace them"
                 )
             if now is not None:
-                old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+                old = _beside(target, "old")
                 target.rename(old)
             staging.rename(target)  # onto nothing, or an empty folder: atomic
     except OSError as exc:
@@ -92,12 +94,56 @@ def check_writable(target: Path, *, force: bool = False, replace_run: bool = Fal
     try:
         _existing(target, force, replace_run)
         if target.parent.is_dir():
-            probe = tempfile.mkdtemp(
-                prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-            )
-            os.rmdir(probe)
+            probe = _beside(target, "partial")
+            probe.mkdir()
+            probe.rmdir()
     except OSError as exc:
         raise _output_error(target, exc) from None
+
+
+_KINDS = ("partial", "old")
+"""What this module leaves beside a target while it works: the staging folder, and the
+folder it replaces until that is removed."""
+
+
+def _beside(target: Path, kind: str) -> Path:
+    """A hidden folder beside ``target`` that names this process:
+    ``.<target>.<host>.<pid>.<random>.<kind>``."""
+    host = socket.gethostname() or "host"
+    return target.with_name(f".{target.name}.{host}.{os.getpid()}.{uuid.uuid4().hex[:8]}.{kind}")
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove what runs into ``target`` that were killed outright (SIGKILL, a power cut)
+    left beside it: the folders named by `_beside` for this host and a process that no
+    longer exists. Another host's folders, a live process's, and anything else are kept."""
+    host = socket.gethostname() or "host"
+    prefix = f".{target.name}.{host}."
+    try:
+        beside = list(target.parent.iterdir())
+    except OSError:
+        return
+    for path in beside:
+        name = path.name
+        if not name.startswith(prefix) or not path.is_dir():
+            continue
+        pid, _, rest = name[len(prefix) :].partition(".")
+        random, _, kind = rest.partition(".")
+        if kind in _KINDS and pid.isdigit() and len(random) == 8 and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (another user's counts)."""
+    if pid == os.getpid() or os.name != "posix":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal, or cannot tell: keep its folders
+        return True
+    return True
 
 
 def _existing(target: Path, force: bool, replace_run: bool) -> int | None:
