@@ -91,7 +91,7 @@ def test_charts_are_opaque_rgb_pngs_at_the_figure_resolution(tmp_path: Path) -> 
             assert round(info["dpi"][0]) == 80, path.name
 
 
-def in_a_fresh_process(function: str, folder: Path) -> list[str]:
+def in_a_fresh_process(function: str, folder: Path, timeout: float = 600) -> list[str]:
     """The lines a function of this module prints, called with ``folder`` in a new Python
     process (plots fork only when no other thread runs, and earlier tests may leave one:
     tqdm's monitor)."""
@@ -101,7 +101,7 @@ def in_a_fresh_process(function: str, folder: Path) -> list[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,  # a hang fails the test
+        timeout=timeout,  # a hang fails the test
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
@@ -162,6 +162,30 @@ def draw_without_a_fork(folder: str) -> None:
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker draws only with 2 cores")
 def test_charts_are_all_drawn_here_when_no_worker_can_be_forked(tmp_path: Path) -> None:
     assert in_a_fresh_process("draw_without_a_fork", tmp_path) == ["charts: 6", "workers left: 0"]
+
+
+def _note_in(figures: Figures, folder: str, number: int) -> None:
+    """A chart that only notes, in a file of its process, that it was drawn."""
+    with Path(folder, f"{os.getpid()}.drew").open("a") as notes:
+        notes.write(f"{number}\n")
+
+
+def draw_more_charts_than_a_pipe_holds(folder: str) -> None:
+    """Share out 20,000 charts (more tickets than a pipe's 64 KiB hold) between two
+    processes; print how many were drawn, and how many twice. Run by `in_a_fresh_process`."""
+    from sim.outputs.plots import drawing
+
+    drawing.draw_shared([(_note_in, (folder, i)) for i in range(20_000)], 2)
+    drawn = [line for notes in Path(folder).glob("*.drew") for line in notes.read_text().split()]
+    print("drawn:", len(set(drawn)), "twice:", len(drawn) - len(set(drawn)))
+    print("workers left:", len(children()))
+
+
+def test_more_charts_than_a_pipe_holds_are_all_drawn_once_without_a_hang(
+    tmp_path: Path,
+) -> None:
+    lines = in_a_fresh_process("draw_more_charts_than_a_pipe_holds", tmp_path, timeout=120)
+    assert lines == ["drawn: 20000 twice: 0", "workers left: 0"]
 
 
 def test_a_progress_bar_leaves_no_thread_behind() -> None:

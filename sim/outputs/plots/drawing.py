@@ -102,10 +102,12 @@ def draw_shared(
     finishes one (`draw_taken`); ``forked`` is told each worker's id (a worker that cannot
     be forked leaves its charts to the others). Wait for the workers; raise what failed in
     one (its traceback as the cause), or `ChartWorkerLost` if one died. On a failure here,
-    or Ctrl-C or SIGTERM, the workers are killed and reaped first."""
-    tickets, dispenser = os.pipe()
-    os.write(dispenser, b"".join(_TICKET.pack(i) for i in range(len(order))))
-    os.close(dispenser)
+    or Ctrl-C or SIGTERM, the workers are killed and reaped first. Charts too many for the
+    pipe's buffer are all drawn here."""
+    tickets = _dispenser(len(order))
+    if tickets is None:
+        draw_taken(order, None)
+        return
     workers: list[tuple[int, Connection]] = []
     try:
         for _ in range(processes - 1):
@@ -129,6 +131,25 @@ _TICKET = struct.Struct("<I")
 """A chart's number in the order of `draw_shared`, as its processes take them from a pipe:
 every ticket is written before any is read, and a read of a pipe takes whole tickets, so
 each chart is drawn once, with no lock that a worker killed could leave held."""
+
+
+def _dispenser(charts: int) -> int | None:
+    """The reading end of a pipe that holds the tickets of ``charts`` charts, or None when
+    they do not all fit in its buffer (64 KiB, 16,384 charts, on Linux; a page when the
+    user's pipes are over their limit): the writer would wait for ever for a reader."""
+    tickets, dispenser = os.pipe()
+    data = b"".join(_TICKET.pack(i) for i in range(charts))
+    os.set_blocking(dispenser, False)
+    try:
+        written = os.write(dispenser, data)
+    except BlockingIOError:
+        written = 0
+    finally:
+        os.close(dispenser)
+    if written == len(data):
+        return tickets
+    os.close(tickets)
+    return None
 
 
 def draw_taken(order: list[Job], tickets: int | None) -> None:
