@@ -1,20 +1,27 @@
-"""Faults: a Dask worker killed mid-run changes nothing; a write interrupted leaves nothing."""
+"""Faults: a Dask worker killed mid-run changes nothing, one killed on every try or a
+scheduler lost ends the run with exit 2; a write interrupted leaves nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import sim
+from sim.montecarlo import executors
+from sim.montecarlo.executors import WorkerLost
 from sim.outputs.files import write_atomically
 from sim.runner import RunOptions, monte_carlo_run
-from tests.helpers import SCENARIOS
+from tests.helpers import SCENARIOS, dcsim_path
 
 
 def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
@@ -49,6 +56,96 @@ def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
     assert killed, "no worker was killed"
     assert result.percentiles.to_csv(index=False) == expected.percentiles.to_csv(index=False)
     pd.testing.assert_frame_equal(result.replications, expected.replications)
+
+
+def _kill_my_worker(*args: object) -> None:
+    """A chunk of replications that kills the dask worker running it (as the out-of-memory
+    killer would, on every try)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_dask_task_that_kills_every_worker_it_tries_ends_the_run_naming_what_was_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    scenario = sim.load(SCENARIOS / "example.yaml")
+    monkeypatch.setattr(executors, "run_chunk", _kill_my_worker)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        pytest.raises(WorkerLost) as lost,
+    ):
+        monte_carlo_run(
+            scenario, RunOptions(6, seed=3, executor="dask", scheduler=cluster.scheduler_address)
+        )
+    assert str(lost.value).startswith("a dask worker died on every try at (killed, or out of")
+    assert "replications 0-5 of 6 were lost and no results were written" in str(lost.value)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A dask scheduler and one worker, each a process of its own, as on a real cluster:
+    the scheduler's address and process."""
+    pytest.importorskip("distributed")
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    file = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [dask_cli, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", file], **quiet
+    )
+    worker = subprocess.Popen(
+        [dask_cli, "worker", "--scheduler-file", file, "--nthreads", "1", "--no-dashboard"],
+        **quiet,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield json.loads(file.read_text())["address"], scheduler
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait()
+
+
+def test_a_dask_scheduler_lost_mid_run_ends_the_run_with_exit_2_and_no_traceback(
+    tmp_path: Path, dask_cluster: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    address, scheduler = dask_cluster
+    out = tmp_path / "run"
+    run = subprocess.Popen(
+        [
+            *(dcsim_path(), "run", SCENARIOS / "portfolio.yaml", "-n", "5000", "--out", out),
+            *("--executor", "dask", "--scheduler", address),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with distributed.Client(address, timeout=60) as watcher:
+        deadline = time.monotonic() + 60
+        while not any(watcher.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the run's tasks are running
+    scheduler.kill()
+    try:
+        stdout, stderr = run.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        pytest.fail("dcsim hung after its dask scheduler was lost")
+    assert run.returncode == 2, stderr
+    assert stderr.strip().splitlines()[-1].startswith(
+        f"dcsim: the connection to the dask scheduler at {address} was lost during the run"
+    )
+    assert "of 5000 were lost and no results were written; check the cluster" in stderr
+    assert "Traceback" not in stderr
+    assert "distributed." not in stderr  # none of dask's log lines
+    assert stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["scheduler.json"]  # no folder, no staging
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path) -> None:

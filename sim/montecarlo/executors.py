@@ -8,6 +8,8 @@ replication) and the remaining work is cancelled, so a failure never hangs the p
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -84,13 +86,21 @@ WATCH_SECONDS = 0.5
 """How often a run waiting for results looks at its workers (`sim.pools.a_worker_died`)."""
 
 
-def _lost(chunks: list[list[int]], done_chunks: set[int]) -> WorkerLost:
-    lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
+def _lost(
+    chunks: list[list[int]],
+    done_chunks: set[int],
+    what: str = "a Monte Carlo worker process died",
+) -> WorkerLost:
     return WorkerLost(
-        f"a Monte Carlo worker process died (killed, or out of memory?); "
-        f"replications {_ranges(lost)} of {sum(map(len, chunks))} were lost "
-        "and no results were written; rerun, with fewer --jobs if memory is short"
+        f"{what} (killed, or out of memory?); replications {_lost_ranges(chunks, done_chunks)} "
+        "were lost and no results were written; rerun, with fewer --jobs if memory is short"
     )
+
+
+def _lost_ranges(chunks: list[list[int]], done_chunks: set[int]) -> str:
+    """"3-7, 12 of 20": the replications of the chunks not done, of all."""
+    lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
+    return f"{_ranges(lost)} of {sum(map(len, chunks))}"
 
 
 def run_chunk_numbered(
@@ -117,31 +127,75 @@ def dask(
     scheduler: str,
     bands: Bands = "headline",
 ) -> Iterator[tuple[int, list[Replication]]]:
-    """Run chunks on a dask.distributed cluster; tasks on a worker that dies are retried."""
+    """Run chunks on a dask.distributed cluster; tasks on a worker that dies are retried. A
+    task that kills its workers again and again (dask's `KilledWorker`) is a `WorkerLost`,
+    and a scheduler that stops or cannot be reached mid-run a `ClusterLost`, each naming the
+    replications lost. dask's own log lines are held back while the run uses the cluster:
+    what went wrong is in the error raised."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, KilledWorker, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise UsageError(
             f"--executor dask needs dask.distributed, which is not installed ({exc}); "
             "install it with: pip install 'dcsim[dask]'"
         ) from None
     # as_completed finds the client through the default; it is unset again on close.
-    try:
-        client = Client(scheduler, set_as_default=True)
-    except OSError as exc:  # includes the connection timeout
-        raise UsageError(
-            f"cannot reach the dask scheduler at {scheduler}: {exc}; check --scheduler"
-        ) from None
-    with client:
-        # The scenario travels inside each task rather than scattered once: scattered data
-        # lives only on the workers that hold it, and is lost for good with them when they
-        # die, while a task's own arguments come back with its retry.
-        futures = {
-            client.submit(run_chunk, scenario, seed, indices, bands, pure=False, retries=2): number
-            for number, indices in enumerate(chunks)
-        }
+    with _logs_held("distributed"):
         try:
-            for future, result in as_completed(futures, with_results=True):
-                yield futures[future], result
-        finally:
-            client.cancel(list(futures))
+            client = Client(scheduler, set_as_default=True)
+        except OSError as exc:  # includes the connection timeout
+            raise UsageError(
+                f"cannot reach the dask scheduler at {scheduler}: {exc}; check --scheduler"
+            ) from None
+        with client:
+            # The scenario travels inside each task rather than scattered once: scattered
+            # data lives only on the workers that hold it, and is lost for good with them
+            # when they die, while a task's own arguments come back with its retry.
+            futures = {
+                client.submit(
+                    run_chunk, scenario, seed, indices, bands, pure=False, retries=2
+                ): number
+                for number, indices in enumerate(chunks)
+            }
+            done_chunks: set[int] = set()
+            try:
+                for future, result in as_completed(futures, with_results=True):
+                    if future.cancelled():  # the client lost its scheduler
+                        raise _cluster_lost(scheduler, chunks, done_chunks)
+                    done_chunks.add(futures[future])
+                    yield futures[future], result
+            except KilledWorker:
+                raise _lost(chunks, done_chunks, "a dask worker died on every try at") from None
+            finally:
+                client.cancel(list(futures))
+
+
+class ClusterLost(UsageError):
+    """The dask scheduler stopped, or could no longer be reached, during a run."""
+
+
+def _cluster_lost(scheduler: str, chunks: list[list[int]], done_chunks: set[int]) -> ClusterLost:
+    return ClusterLost(
+        f"the connection to the dask scheduler at {scheduler} was lost during the run "
+        f"(it stopped, or the network failed); replications {_lost_ranges(chunks, done_chunks)} "
+        "were lost and no results were written; check the cluster and rerun"
+    )
+
+
+@contextlib.contextmanager
+def _logs_held(name: str) -> Iterator[None]:
+    """Hold back every record of the logger ``name`` and of its children meanwhile (each is
+    disabled: dask gives some of them handlers of their own that do not propagate)."""
+    loggers = [logging.getLogger(name)] + [
+        logger
+        for key, logger in list(logging.root.manager.loggerDict.items())
+        if key.startswith(f"{name}.") and isinstance(logger, logging.Logger)
+    ]
+    before = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, disabled in zip(loggers, before, strict=True):
+            logger.disabled = disabled
