@@ -86,14 +86,11 @@ WATCH_SECONDS = 0.5
 """How often a run waiting for results looks at its workers (`sim.pools.a_worker_died`)."""
 
 
-def _lost(
-    chunks: list[list[int]],
-    done_chunks: set[int],
-    what: str = "a Monte Carlo worker process died",
-) -> WorkerLost:
+def _lost(chunks: list[list[int]], done_chunks: set[int]) -> WorkerLost:
     return WorkerLost(
-        f"{what} (killed, or out of memory?); replications {_lost_ranges(chunks, done_chunks)} "
-        "were lost and no results were written; rerun, with fewer --jobs if memory is short"
+        "a Monte Carlo worker process died (killed, or out of memory?); replications "
+        f"{_lost_ranges(chunks, done_chunks)} were lost and no results were written; "
+        "rerun, with fewer --jobs if memory is short"
     )
 
 
@@ -165,7 +162,12 @@ def dask(
                     done_chunks.add(futures[future])
                     yield futures[future], result
             except KilledWorker:
-                raise _lost(chunks, done_chunks, "a dask worker died on every try at") from None
+                raise WorkerLost(
+                    "dask workers died each time they ran a task of replications (killed, or "
+                    f"out of memory?); replications {_lost_ranges(chunks, done_chunks)} were "
+                    "lost and no results were written; see the workers' logs, give them more "
+                    "memory if it is short, and rerun"
+                ) from None
             finally:
                 client.cancel(list(futures))
 
