@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cliargs import non_negative, positive
+from sim.cliargs import positive, seed
 from sim.errors import UsageError  # options that do not go together; exit 2
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _monte_carlo_options(parser: argparse.ArgumentParser) -> None:
         help="number of replications (default: none, the plan run only)",
     )
     mc.add_argument(
-        "--seed", type=non_negative, default=1, metavar="S", help="root random seed (default: 1)"
+        "--seed", type=seed, default=1, metavar="S", help="root random seed (default: 1)"
     )
     mc.add_argument(
         "--jobs",
@@ -201,14 +201,33 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an exception so the same clean-up runs as for Ctrl-C."""
 
 
+_signalled: list[KeyboardInterrupt] = []
+"""The signals this process received, as the exceptions they raised. A signal that arrives
+while pydantic runs one of our serializers is raised there, and pydantic reports it as a
+serialization error that no longer says so: this list tells it apart from a real one."""
+
+
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+    _signalled.append(Terminated())
+    raise _signalled[-1]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _signalled.append(KeyboardInterrupt())
+    raise _signalled[-1]
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    print("dcsim: interrupted; no results were written", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     from sim.errors import ScenarioError
 
     try:
@@ -228,12 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from failing on exit
         return EXIT_OK
     except KeyboardInterrupt as exc:
-        print("dcsim: interrupted; no results were written", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        return _interrupted(exc)
     except UsageError as exc:  # options, setup or environment: the user's to change
         print(f"dcsim: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:
+        if _signalled:  # a signal raised where a library wrapped it (pydantic's serializers)
+            return _interrupted(_signalled[-1])
         if args.debug:
             raise
         print(

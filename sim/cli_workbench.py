@@ -54,7 +54,7 @@ def add_commands(commands: Any, monte_carlo_options: Adder, set_option: Adder) -
         help="find the best values of some keys under constraints (the file's `search:`)",
         description="Search the decision variables of the file's `search:` block for the best "
         "objective that meets its constraints, every point on the same random draws. Chance "
-        "constraints (on_time) are estimated from the replications (-n) with a 95%% Wilson "
+        "constraints (on_time) are estimated from the replications (-n) with a 95% Wilson "
         "interval. Writes search.csv (every point run), search.json (the answer and how sure "
         "it is) and plots/search.png (the trade-off seen).",
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sim.montecarlo import SEED_MAX
+
 
 def positive(text: str) -> int:
     """A whole number of at least 1 (replications, jobs, trials)."""
@@ -13,8 +15,16 @@ def positive(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """A root random seed: a whole number from 0 to `SEED_MAX`."""
+    value = non_negative(text)
+    if value > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be at most 2**64 - 1 = {SEED_MAX} (got {text})")
+    return value
+
+
 def non_negative(text: str) -> int:
-    """A whole number of at least 0 (a seed)."""
+    """A whole number of at least 0."""
     try:
         value = int(text)
     except ValueError:

@@ -20,6 +20,7 @@ from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulat
 from sim.engine.realize import realization
 from sim.errors import ScenarioError, UsageError
 from sim.gcpause import paused_gc
+from sim.montecarlo import SEED_MAX
 from sim.montecarlo.executors import EXECUTORS, Executor
 from sim.montecarlo.replications import (
     BANDS,
@@ -63,8 +64,8 @@ class RunOptions:
                 raise UsageError(f"{name} must be a whole number (got {value!r})")
         if self.replications < 0:
             raise UsageError(f"replications must not be negative (got {self.replications})")
-        if self.seed < 0:
-            raise UsageError(f"seed must not be negative (got {self.seed})")
+        if not 0 <= self.seed <= SEED_MAX:
+            raise UsageError(f"seed must be from 0 to 2**64 - 1 (got {self.seed})")
         if self.jobs < 1:
             raise UsageError(f"jobs must be at least 1 (got {self.jobs})")
         if self.executor not in EXECUTORS:

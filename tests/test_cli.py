@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sim.cli import build_parser
+from sim.errors import UsageError
+from sim.runner import RunOptions
 from tests.helpers import EXAMPLE, SCENARIOS, dcsim
 
 
@@ -167,6 +174,7 @@ def test_run_with_replications_writes_the_monte_carlo_outputs(tmp_path: Path) ->
         (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
         (["-n", "0"], "must be at least 1 (got 0)"),
         (["--seed", "x"], "expected a whole number (got 'x')"),
+        (["-n", "2", "--seed", str(2**64)], f"--seed: must be at most 2**64 - 1 = {2**64 - 1}"),
     ],
 )
 def test_bad_monte_carlo_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -174,6 +182,33 @@ def test_bad_monte_carlo_options_exit_2(tmp_path: Path, args: list[str], message
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_largest_seed_runs_and_is_recorded(tmp_path: Path) -> None:
+    result = dcsim("run", EXAMPLE, "-n", "2", "--seed", str(2**64 - 1), "--out", tmp_path / "o")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["seed"] == 2**64 - 1
+    with pytest.raises(UsageError, match=r"seed must be from 0 to 2\*\*64 - 1 \(got -1\)"):
+        RunOptions(2, seed=-1)
+    with pytest.raises(UsageError, match=r"seed must be from 0 to 2\*\*64 - 1"):
+        RunOptions(2, seed=2**64)
+
+
+def test_no_help_shows_a_doubled_percent_sign() -> None:
+    """argparse expands `%%` in arguments' help but not in a command's description."""
+
+    def helps(parser: argparse.ArgumentParser) -> Iterator[str]:
+        yield parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from helps(sub)
+
+    texts = list(helps(build_parser()))
+    assert len(texts) >= 10  # dcsim, its commands, and priors' own
+    assert not [t.splitlines()[0] for t in texts if "%%" in t]
+    assert "in the 80% band" in " ".join(dcsim("score", "--help").stdout.split())
 
 
 def test_run_a_variant_records_its_overrides(tmp_path: Path) -> None:
@@ -215,3 +250,47 @@ def test_debug_before_or_after_the_command_is_kept() -> None:
     assert parser.parse_args(["--debug", "validate", "x.yaml"]).debug is True
     assert parser.parse_args(["validate", "x.yaml", "--debug"]).debug is True
     assert parser.parse_args(["validate", "x.yaml"]).debug is False
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_given_as_the_scenario_is_refused_not_waited_on(tmp_path: Path) -> None:
+    pipe = tmp_path / "scenario.yaml"
+    os.mkfifo(pipe)  # no one writes to it: opening it to read would wait for ever
+    for command in ("validate", "run"):
+        result = dcsim(command, pipe)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(
+            f"{pipe}: (file): is not a regular file (a pipe, socket or device); save the "
+            "scenario to a .yaml file and give that"
+        )
+
+
+def test_a_signal_that_pydantic_reports_as_its_own_error_still_ends_as_a_signal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A signal raised inside one of our serializers reaches us as pydantic's
+    PydanticSerializationError, which no longer says it was a signal."""
+    from typing import Annotated
+
+    from pydantic import BaseModel, PlainSerializer
+
+    from sim import cli
+
+    def signalled(value: int) -> int:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, in the serializer
+        return value
+
+    class Model(BaseModel):
+        x: Annotated[int, PlainSerializer(signalled)]
+
+    monkeypatch.setattr(cli, "_validate", lambda args: Model(x=1).model_dump() and 0)
+    monkeypatch.setattr(cli, "_signalled", [])
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        code = cli.main(["validate", str(EXAMPLE)])
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert code == 143
+    assert capsys.readouterr().err == "dcsim: interrupted; no results were written\n"

@@ -138,8 +138,12 @@ def test_a_dask_scheduler_lost_mid_run_ends_the_run_with_exit_2_and_no_traceback
         run.kill()
         pytest.fail("dcsim hung after its dask scheduler was lost")
     assert run.returncode == 2, stderr
-    assert stderr.strip().splitlines()[-1].startswith(
-        f"dcsim: the connection to the dask scheduler at {address} was lost during the run"
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"dcsim: the connection to the dask scheduler at {address} was lost during the run"
+        )
     )
     assert "of 5000 were lost and no results were written; check the cluster" in stderr
     assert "Traceback" not in stderr

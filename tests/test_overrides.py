@@ -130,6 +130,12 @@ def test_set_values_are_yaml() -> None:
     assert parse_set(" a.b = 5").key == "a.b"
     with pytest.raises(ScenarioError, match=r"--set a\.b: expected PATH=VALUE"):
         parse_set("a.b")
+    for empty in ("a.b=", "a.b=  "):
+        with pytest.raises(ScenarioError) as caught:
+            parse_set(empty)
+        assert str(caught.value.problems[0]) == (
+            f"--set {empty}: no value given; give one after the `=`: --set a.b=VALUE"
+        )
 
 
 def test_cli_set_bad_value_exits_2_with_the_override_named() -> None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -284,3 +286,57 @@ def test_sim_run_keeps_its_keyword_arguments() -> None:
     assert by_keywords.monte_carlo.replications.equals(by_options.monte_carlo.replications)
     with pytest.raises(UsageError, match="either options or seed"):
         sim.run(SCENARIOS / "example.yaml", options=RunOptions(), seed=2)
+
+
+def _as_root(command: list[str | Path], undo: list[str | Path], why: str) -> Callable[[], None]:
+    """Run ``command`` (root only), or skip the test; returns what undoes it."""
+    if os.geteuid() != 0 or shutil.which(str(command[0])) is None:
+        pytest.skip(why)
+    if subprocess.run(command, capture_output=True).returncode:
+        pytest.skip(why)
+
+    def undone() -> None:
+        subprocess.run(undo, check=True)
+
+    return undone
+
+
+def _immutable(folder: Path) -> Callable[[], None]:
+    return _as_root(["chattr", "+i", folder], ["chattr", "-i", folder], "needs root and chattr +i")
+
+
+def _mount_point(folder: Path) -> Callable[[], None]:
+    mount: list[str | Path] = ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", folder]
+    return _as_root(mount, ["umount", folder], "needs root allowed to mount")
+
+
+def _read_only(folder: Path) -> Callable[[], None]:
+    if os.geteuid() == 0:
+        pytest.skip("root may write to any folder a mode protects")
+    folder.chmod(0o500)
+    return lambda: folder.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_immutable, "it cannot be replaced (read-only or immutable)"),
+        (_read_only, "it cannot be replaced (read-only or immutable)"),
+        (_mount_point, "it is a mount point, and a run is written beside its folder and then "),
+    ],
+)
+def test_an_empty_out_folder_that_cannot_be_replaced_is_refused_before_the_run(
+    tmp_path: Path, make: Callable[[Path], Callable[[], None]], message: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    undo = make(out)
+    try:
+        result = dcsim("run", EXAMPLE, "-n", "3", "--out", out)
+    finally:
+        undo()
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"dcsim: cannot write the results folder {out}: {message}")
+    assert result.stdout == ""
+    assert list(out.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -28,6 +28,7 @@ import sim
 from sim.errors import ScenarioError
 from sim.scenario.schema.search import Search
 from sim.workbench.search import wilson
+from sim.workbench.space import Axis, points
 from tests.helpers import STORY, dcsim, scenario_from
 
 CREWS = "sites.s.crews.count"
@@ -211,6 +212,7 @@ def test_wilson_interval_by_hand() -> None:
         ("sites.s.crews.cont=1,2", "`sites.s.crews.cont` does not exist; did you mean `count`?"),
         (f"{CREWS}", f"--vary {CREWS}: expected PATH=V1,V2,..."),
         (f"{CREWS}=5..3", f"--vary {CREWS}=5..3: the range runs backwards"),
+        (f"{CREWS}=1..10001", f"--vary {CREWS}=1..10001: 10,001 values; vary at most 10,000"),
     ],
 )
 def test_a_bad_vary_exits_2_with_a_located_message(tmp_path: Path, vary: str, message: str) -> None:
@@ -219,6 +221,34 @@ def test_a_bad_vary_exits_2_with_a_located_message(tmp_path: Path, vary: str, me
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_key_that_does_not_exist_is_said_once_not_once_a_value(tmp_path: Path) -> None:
+    vary = "sites.s.crews.cont=1..50"
+    result = dcsim("sweep", write(tmp_path, crews_story()), "--vary", vary, "--out", tmp_path / "o")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"--vary {vary}: `sites.s.crews.cont` does not exist; did you mean `count`?",
+        "1 problem found.",
+    ]
+
+
+def test_more_points_than_a_sweep_runs_are_refused_before_any_runs() -> None:
+    axes = [Axis("a", tuple(range(101)), "--vary a=0..100"), Axis("b", tuple(range(100)))]
+    with pytest.raises(ScenarioError) as caught:
+        points(axes)
+    assert str(caught.value.problems[0]) == (
+        "--vary a=0..100: 10,100 points (101 x 100 values) are more than the 10,000 a sweep or "
+        "an exhaustive search runs; narrow the values, or search them with a number of `trials`"
+    )
+    assert len(points([axes[0], Axis("b", tuple(range(99)))])) == 9_999
+
+
+def test_an_optuna_search_takes_every_seed_a_run_takes() -> None:
+    scenario = sim.Scenario.model_validate(crews_story())
+    spec = Search.model_validate(fewest_crews(1, 20, trials=3))
+    result = sim.search(scenario, spec, method="optuna", replications=2, seed=2**64 - 1)
+    assert len(result.table) == 3
 
 
 @pytest.mark.parametrize(
@@ -244,6 +274,10 @@ def test_a_bad_vary_exits_2_with_a_located_message(tmp_path: Path, vary: str, me
         ),
         ({"constraints": [{"on_time": "c.tranche_2"}]}, "no tranche `tranche_2` in contract `c`"),
         ({"variables": {"sites.s.crew.count": {"integer": [1, 2]}}}, "did you mean `crews`?"),
+        (
+            {"variables": {CREWS: {"integer": [1, 10_001]}}},
+            f"search.variables.{CREWS}: 10,001 values, more than the 10,000 checked",
+        ),
     ],
 )
 def test_a_bad_search_block_exits_2_with_a_located_message(

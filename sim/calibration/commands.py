@@ -43,7 +43,7 @@ def add_commands(commands: Any) -> None:
     back = actions.add_parser(
         "backtest",
         help="forecast each record from the priors fitted without it, and score them",
-        description="Leave-one-out backtest: coverage of the 80%% band and mean Brier score.",
+        description="Leave-one-out backtest: coverage of the 80% band and mean Brier score.",
     )
     back.add_argument(
         "records", type=Path, nargs="?", default=None, help="records CSV (default: shipped)"
@@ -53,7 +53,7 @@ def add_commands(commands: Any) -> None:
         "score",
         help="score a Monte Carlo forecast against actual milestone dates",
         description="Per tranche: the forecast P10/P50/P80/P90, whether the actual fell in "
-        "the 80%% band, the P50 error in days and the Brier score of P(on time); overall "
+        "the 80% band, the P50 error in days and the Brier score of P(on time); overall "
         "coverage and mean Brier. Writes score.csv and score.json.",
     )
     score.add_argument("forecast", type=Path, help="results folder of `dcsim run -n N`")

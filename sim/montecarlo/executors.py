@@ -95,7 +95,7 @@ def _lost(chunks: list[list[int]], done_chunks: set[int]) -> WorkerLost:
 
 
 def _lost_ranges(chunks: list[list[int]], done_chunks: set[int]) -> str:
-    """"3-7, 12 of 20": the replications of the chunks not done, of all."""
+    """The replications of the chunks not done, of all: "3-7, 12 of 20"."""
     lost = [i for n, c in enumerate(chunks) if n not in done_chunks for i in c]
     return f"{_ranges(lost)} of {sum(map(len, chunks))}"
 

@@ -52,6 +52,7 @@ def write_atomically(
     `OutputError`s naming the path and the reason."""
     try:
         seen = _existing(target, force, replace_run)
+        _replaceable(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(target)
         staging = _beside(target, "partial")
@@ -89,10 +90,12 @@ def write_atomically(
 def check_writable(target: Path, *, force: bool = False, replace_run: bool = False) -> None:
     """Raise now the `OutputError` that `write_atomically` would raise as it starts: a
     folder that may not be replaced, a file in the way, a parent folder that exists and
-    cannot be written (a folder is made in it and removed). For a command to fail before it
+    cannot be written (a folder is made in it and removed), a folder that cannot be
+    replaced (a mount point, a read-only or immutable folder). For a command to fail before it
     runs rather than after; the folder is checked again when it is written."""
     try:
         _existing(target, force, replace_run)
+        _replaceable(target)
         if target.parent.is_dir():
             probe = _beside(target, "partial")
             probe.mkdir()
@@ -158,6 +161,24 @@ def _existing(target: Path, force: bool, replace_run: bool) -> int | None:
             f"{target} already holds files; use --force to replace it, or choose another --out"
         )
     return target.stat().st_ino
+
+
+def _replaceable(target: Path) -> None:
+    """Refuse an existing ``target`` that the finished run cannot be renamed onto: a mount
+    point, or a folder that may not be changed (read-only, immutable)."""
+    if not target.is_dir():
+        return
+    if os.path.ismount(target):
+        raise OutputError(
+            f"cannot write the results folder {target}: it is a mount point, and a run is "
+            "written beside its folder and then renamed into place, which cannot be done to "
+            f"a mount point; give a folder inside it: --out {target / 'NAME'}"
+        )
+    if not os.access(target, os.W_OK):
+        raise OutputError(
+            f"cannot write the results folder {target}: it cannot be replaced (read-only or "
+            "immutable); choose another --out, or fix the folder's permissions"
+        )
 
 
 @contextlib.contextmanager

@@ -231,4 +231,7 @@ def parse_set(text: str) -> Setting:
     if not sep or not key.strip():
         hint = "e.g. --set sites.childress.crews.count=5"
         raise ScenarioError([Problem(label, None, "", "expected PATH=VALUE", hint)])
+    if not raw.strip():
+        hint = f"give one after the `=`: --set {key.strip()}=VALUE"
+        raise ScenarioError([Problem(label, None, "", "no value given", hint)])
     return Setting(key.strip(), parse_yaml(raw, label).data, label, None, "", "--set")

@@ -64,6 +64,18 @@ def read_text(path: Path) -> str:
         raise ScenarioError(
             [Problem(name, None, "(file)", "is a directory", "give a scenario .yaml file")]
         )
+    if not path.is_file():  # a pipe would be waited on for ever; a device read without end
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "(file)",
+                    "is not a regular file (a pipe, socket or device)",
+                    "save the scenario to a .yaml file and give that",
+                )
+            ]
+        )
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -276,7 +276,7 @@ def _optuna(runner: _Runner, axes: list[Axis], spec: Search, seed: int, size: in
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed)
+        sampler = optuna.samplers.TPESampler(seed=seed % 2**32)  # Optuna takes 32 bits
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:

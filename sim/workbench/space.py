@@ -10,6 +10,7 @@ of the `search:` block.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,12 @@ from sim.scenario.variants import parse_path
 from sim.scenario.yamlsource import parse_yaml
 
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+
+MAX_POINTS = 10_000
+"""The most values an axis may take, and the most points a sweep or an exhaustive search
+runs: every value is checked against the scenario before anything runs (about 1 to 2 ms
+each on the seed scenarios) and every point is a run, so more is hours of work that is
+better narrowed first, or searched with `trials`."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ def parse_vary(text: str) -> Axis:
         if low > high:
             hint = f"write {path}={high}..{low}"
             raise ScenarioError([Problem(where, None, "", "the range runs backwards", hint)])
+        if high - low + 1 > MAX_POINTS:
+            hint = f"vary at most {MAX_POINTS:,} values: narrow the range, or step through it"
+            raise ScenarioError([Problem(where, None, "", f"{high - low + 1:,} values", hint)])
         values: list[Any] = list(range(low, high + 1))
     else:
         values = [parse_yaml(v, where).data for v in _split(raw)]
@@ -106,6 +116,21 @@ def points(axes: Sequence[Axis]) -> list[dict[str, Any]]:
         raise ScenarioError(
             [Problem(axes[0].file, None, "", f"`{twice}` is varied twice", "vary it once")]
         )
+    size = math.prod(len(a.values) for a in axes)
+    if size > MAX_POINTS:
+        sizes = " x ".join(f"{len(a.values):,}" for a in axes)
+        raise ScenarioError(
+            [
+                Problem(
+                    axes[0].file,
+                    axes[0].line,
+                    axes[0].label,
+                    f"{size:,} points ({sizes} values) are more than the {MAX_POINTS:,} a sweep "
+                    "or an exhaustive search runs",
+                    "narrow the values, or search them with a number of `trials`",
+                )
+            ]
+        )
     return [
         dict(zip(names, combo, strict=True))
         for combo in itertools.product(*(a.values for a in axes))
@@ -120,11 +145,31 @@ def check_values(base: Scenario, axes: Sequence[Axis]) -> None:
     for axis in axes:
         if not axis.values:
             problems.append(Problem(axis.file, axis.line, axis.label, "no values", "give one"))
+        if len(axis.values) > MAX_POINTS:
+            problems.append(
+                Problem(
+                    axis.file,
+                    axis.line,
+                    axis.label,
+                    f"{len(axis.values):,} values, more than the {MAX_POINTS:,} checked",
+                    "narrow the range, or step through it (`step`, `every`)",
+                )
+            )
+            continue
+        found = []
         for value in axis.values:
             try:
                 base.with_overrides({axis.path: value})
             except ScenarioError as exc:
-                problems += [_relabel(p, axis, value) for p in exc.problems]
+                found.append((value, exc.problems))
+        # What every value gets is the path's problem (a key that does not exist): said once.
+        common = set(found[0][1]) if len(found) == len(axis.values) > 1 else set()
+        for _, each in found[1:]:
+            common &= set(each)
+        if common:
+            problems += [_relabel(p, axis) for p in found[0][1] if p in common]
+        for value, each in found:
+            problems += [_relabel(p, axis, value) for p in each if p not in common]
     if problems:
         raise ScenarioError(problems)
 
@@ -145,17 +190,21 @@ def scenario_at(base: Scenario, point: Mapping[str, Any], axes: Sequence[Axis]) 
         ) from None
 
 
-def _relabel(problem: Problem, axis: Axis, value: Any) -> Problem:
-    """A problem of one override, shown where the axis was written, naming the value."""
+def _relabel(problem: Problem, axis: Axis, *value: Any) -> Problem:
+    """A problem of one override, shown where the axis was written, naming the value (when
+    given: a problem of every value names none)."""
     if problem.file.startswith("overrides["):
+        named = f"value {shown(value[0])}: " if value else ""
         return replace(
             problem,
             file=axis.file,
             line=axis.line,
             path=axis.label,
-            message=f"value {shown(value)}: {problem.message}",
+            message=named + problem.message,
         )
-    return replace(problem, message=f"with {axis.path}={shown(value)}: {problem.message}")
+    if not value:
+        return replace(problem, message=f"with {axis.path}: {problem.message}")
+    return replace(problem, message=f"with {axis.path}={shown(value[0])}: {problem.message}")
 
 
 def shown(value: Any) -> str:
