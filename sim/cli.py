@@ -378,7 +378,10 @@ def _compare(args: argparse.Namespace) -> int:
         everything = load_all(args.files[0])
         base = everything[None]
         names = [v for v in everything if v is not None]
-        chosen = args.variants.split(",") if args.variants else names
+        chosen = [v.strip() for v in args.variants.split(",")] if args.variants else names
+        twice = sorted({v for v in chosen if chosen.count(v) > 1})
+        if twice:
+            raise UsageError(f"--variants names `{twice[0]}` more than once; name each once")
         unknown = [v for v in chosen if v not in names]
         if unknown:
             from sim.errors import did_you_mean

@@ -241,6 +241,19 @@ def test_compare_writes_a_comparison_folder(tmp_path: Path) -> None:
     bad = dcsim("compare", SCENARIOS / "cipher.yaml", "--variants", "nope", "--out", out)
     assert bad.returncode == 2
     assert "no variant `nope`" in bad.stderr
+    twice = dcsim(
+        "compare",
+        SCENARIOS / "cipher.yaml",
+        "--variants",
+        "colchis_year_late, colchis_year_late",
+        "--out",
+        tmp_path / "twice",
+    )
+    assert twice.returncode == 2
+    assert twice.stderr == (
+        "dcsim: --variants names `colchis_year_late` more than once; name each once\n"
+    )
+    assert not (tmp_path / "twice").exists()
 
 
 def test_debug_before_or_after_the_command_is_kept() -> None:
