@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from sim.montecarlo.replications import (
     replicate,
 )
 from sim.runner import RunOptions, monte_carlo_run
-from tests.helpers import SCENARIOS, STORY, scenario_from
+from tests.helpers import EXAMPLE, SCENARIOS, STORY, scenario_from
 
 PORTFOLIO = SCENARIOS / "portfolio.yaml"
 
@@ -202,3 +203,24 @@ def test_dask_gives_the_same_results_as_local(portfolio: sim.Scenario) -> None:
     local = monte_carlo_run(portfolio, RunOptions(16, seed=8, jobs=2))
     assert remote.percentiles.to_csv(index=False) == local.percentiles.to_csv(index=False)
     pd.testing.assert_frame_equal(remote.replications, local.replications)
+
+
+def test_no_more_workers_are_started_than_there_are_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.montecarlo import executors
+    from sim.montecarlo.replications import chunks
+
+    sizes: list[int] = []
+
+    class Recorded(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            sizes.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Recorded)
+    scenario = sim.load(EXAMPLE)
+    tasks = chunks(3, 1000)
+    assert len(tasks) == 3
+    done = sorted(n for n, _ in executors.local(scenario, 1, tasks, 1000))
+    assert (done, sizes) == ([0, 1, 2], [3])
+    assert list(executors.local(scenario, 1, chunks(1, 1000), 1000))  # one task: no pool
+    assert sizes == [3]

@@ -42,6 +42,7 @@ def local(
     """Run chunks in ``jobs`` worker processes, a few chunks ahead of the results. On a
     failure, an interrupt, a worker that dies, or the consumer stopping early, the workers
     are terminated: none is left behind and nothing hangs."""
+    jobs = min(jobs, len(chunks))  # a worker more than the tasks would only be forked
     if jobs <= 1:
         yield from serial(scenario, seed, chunks, bands)
         return
