@@ -251,6 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:  # options, setup or environment: the user's to change
         print(f"dcsim: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except MemoryError:  # the machine's limit, not a bug: what to do differently
+        print(
+            "dcsim: out of memory; run fewer replications or sites, or on a machine (or a "
+            "dask cluster) with more memory",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     except Exception as exc:
         if _signalled:  # a signal raised where a library wrapped it (pydantic's serializers)
             return _interrupted(_signalled[-1])

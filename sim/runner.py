@@ -20,7 +20,7 @@ from sim.engine import Deterministic, Sampler, apply_status, build_plan, simulat
 from sim.engine.realize import realization
 from sim.errors import ScenarioError, UsageError
 from sim.gcpause import paused_gc
-from sim.montecarlo import SEED_MAX
+from sim.montecarlo import MAX_REPLICATIONS, SEED_MAX
 from sim.montecarlo.executors import EXECUTORS, Executor
 from sim.montecarlo.replications import (
     BANDS,
@@ -62,8 +62,10 @@ class RunOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise UsageError(f"{name} must be a whole number (got {value!r})")
-        if self.replications < 0:
-            raise UsageError(f"replications must not be negative (got {self.replications})")
+        if not 0 <= self.replications <= MAX_REPLICATIONS:
+            raise UsageError(
+                f"replications must be from 0 to {MAX_REPLICATIONS:,} (got {self.replications:,})"
+            )
         if not 0 <= self.seed <= SEED_MAX:
             raise UsageError(f"seed must be from 0 to 2**64 - 1 (got {self.seed})")
         if self.jobs < 1:

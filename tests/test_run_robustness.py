@@ -263,8 +263,12 @@ def test_compare_refuses_options_it_cannot_honour(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"replications": -1}, "replications must not be negative"),
-        ({"seed": -3}, "seed must not be negative"),
+        ({"replications": -1}, r"replications must be from 0 to 1,000,000 \(got -1\)"),
+        (
+            {"replications": 10**6 + 1},
+            r"replications must be from 0 to 1,000,000 \(got 1,000,001\)",
+        ),
+        ({"seed": -3}, r"seed must be from 0 to 2\*\*64 - 1 \(got -3\)"),
         ({"jobs": 0}, "jobs must be at least 1"),
         ({"jobs": 1.5}, "jobs must be a whole number"),
         ({"executor": "ray"}, "executor must be one of local, dask"),
@@ -340,3 +344,19 @@ def test_an_empty_out_folder_that_cannot_be_replaced_is_refused_before_the_run(
     assert result.stdout == ""
     assert list(out.iterdir()) == []
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_running_out_of_memory_is_the_machines_limit_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim import cli
+
+    def exhausted(args: object) -> int:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_run", exhausted)
+    assert cli.main(["run", str(EXAMPLE)]) == 2
+    assert capsys.readouterr().err == (
+        "dcsim: out of memory; run fewer replications or sites, or on a machine (or a dask "
+        "cluster) with more memory\n"
+    )
