@@ -360,3 +360,40 @@ def test_running_out_of_memory_is_the_machines_limit_not_a_bug(
         "dcsim: out of memory; run fewer replications or sites, or on a machine (or a dask "
         "cluster) with more memory\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("out", "what", "named"),
+    [
+        (".", "the current folder", "here"),
+        ("", "the current folder", "here"),
+        ("sub/..", "the current folder", "here"),
+        ("..", "a folder that holds the current one", ""),
+        ("~", "the home folder", "home"),
+    ],
+)
+def test_a_folder_a_run_must_never_replace_is_refused_even_with_force(
+    tmp_path: Path, out: str, what: str, named: str
+) -> None:
+    here, home = tmp_path / "here", tmp_path / "home"
+    for folder in (here / "sub", home):
+        folder.mkdir(parents=True)
+        (folder / "keep.txt").write_text("the user's")
+    out = str(home) if out == "~" else out
+    env = {**os.environ, "HOME": str(home)}
+    result = subprocess.run(
+        [dcsim_path(), "run", str(EXAMPLE), "--out", out, "--force"],
+        capture_output=True,
+        text=True,
+        cwd=here,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    shown = "." if out == "" else out
+    assert result.stderr == (
+        f"dcsim: --out {shown} is {what}; a run replaces its folder whole, so give it a folder "
+        f"of its own: --out {tmp_path / named / 'NAME' if named else tmp_path / 'NAME'}\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "home"]
+    assert (here / "sub" / "keep.txt").read_text() == (home / "keep.txt").read_text()

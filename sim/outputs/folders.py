@@ -50,6 +50,7 @@ def write_atomically(
     that finishes second fails (unless forced), and only a folder seen at the start is ever
     replaced. Errors of the file system (not writable, disk full, a file in the way) are
     `OutputError`s naming the path and the reason."""
+    target = _own_folder(target)
     try:
         seen = _existing(target, force, replace_run)
         _replaceable(target)
@@ -93,6 +94,7 @@ def check_writable(target: Path, *, force: bool = False, replace_run: bool = Fal
     cannot be written (a folder is made in it and removed), a folder that cannot be
     replaced (a mount point, a read-only or immutable folder). For a command to fail before it
     runs rather than after; the folder is checked again when it is written."""
+    target = _own_folder(target)
     try:
         _existing(target, force, replace_run)
         _replaceable(target)
@@ -161,6 +163,35 @@ def _existing(target: Path, force: bool, replace_run: bool) -> int | None:
             f"{target} already holds files; use --force to replace it, or choose another --out"
         )
     return target.stat().st_ino
+
+
+def _own_folder(target: Path) -> Path:
+    """``target``, refused when it is a folder no run may replace, even with --force: the
+    current folder or one that holds it, the home folder, the root. A path that ends in `.`
+    or `..` is returned resolved (the staging folder is made beside it by name)."""
+    resolved = target.resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    here = Path.cwd().resolve()
+    what = (
+        "the current folder"
+        if resolved == here
+        else "a folder that holds the current one"
+        if resolved in here.parents
+        else "the home folder"
+        if resolved == home
+        else "the root of the file system"
+        if resolved == Path(resolved.anchor)
+        else None
+    )
+    if what is not None:
+        raise OutputError(
+            f"--out {target} is {what}; a run replaces its folder whole, so give it a folder "
+            f"of its own: --out {resolved / 'NAME'}"
+        )
+    return resolved if target.name in ("", ".", "..") else target
 
 
 def _replaceable(target: Path) -> None:
