@@ -134,32 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _monte_carlo_options(run)
 
-    compare = commands.add_parser(
-        "compare",
-        help="run a scenario and its variants (or two files) side by side",
-        description="Run the base and its variants (default: all) with common random "
-        "numbers and write a comparison folder: comparison.csv with every KPI and its delta "
-        "against the base (paired P10/P50/P90 and P(better) with replications), overlay "
-        "plots, a Gantt chart and report.html. With two files, the first is the base.",
-    )
-    compare.add_argument(
-        "files", type=Path, nargs="+", metavar="FILE", help="a scenario with variants, or two files"
-    )
-    compare.add_argument(
-        "--variants", metavar="A,B,...", help="variants to compare with the base (default: all)"
-    )
-    compare.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="comparison folder (default: results/<name>-compare/, replacing an earlier one)",
-    )
-    compare.add_argument(
-        "--force", action="store_true", help="replace the folder if it already holds files"
-    )
-    _set_option(compare, " (to every run compared)")
-    _monte_carlo_options(compare)
+    from sim.cli_compare import add_command as add_compare
 
+    add_compare(commands, _monte_carlo_options, _set_option)
     validate = commands.add_parser(
         "validate",
         help="check scenario files and report every problem with its line",
@@ -173,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of the scenario format, for editors that complete "
         "and check YAML (e.g. yaml-language-server).",
     )
-    for sub in (run, compare, validate, commands.choices["schema"]):  # also after the command
+    for sub in (run, validate, commands.choices["schema"]):  # also after the command
         sub.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )
@@ -235,8 +212,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
-        if args.command == "compare":
-            return _compare(args)
         if "handler" in args:  # commands added by other packages (dcsim priors, dcsim score)
             return int(args.handler(args))
         return _schema()
@@ -357,65 +332,6 @@ def _run(args: argparse.Namespace) -> int:
     if result.monte_carlo is not None:
         summary["monte_carlo"] = result.monte_carlo.summary
     print(console.run_lines(summary, folder, elapsed, replaced))
-    return EXIT_OK
-
-
-def _compare(args: argparse.Namespace) -> int:
-    from sim.compare import compare
-    from sim.outputs import console
-    from sim.outputs.files import write_comparison
-    from sim.outputs.folders import is_run_folder
-    from sim.scenario.loader import load_all, load_file
-    from sim.scenario.variants import parse_set
-
-    started = time.perf_counter()
-    from sim.cli_workbench import run_options
-
-    options = run_options(args)
-    sets = [parse_set(text) for text in args.set]
-    if len(args.files) > 2:
-        raise UsageError("compare takes one scenario with variants, or two scenario files")
-    if len(args.files) == 2:
-        if args.variants:
-            raise UsageError("--variants goes with one scenario file, not two")
-        runs = {path.stem: load_file(path, overrides=sets) for path in args.files}
-        if len(runs) < 2:
-            raise UsageError("the two files have the same name; rename one")
-    else:
-        everything = load_all(args.files[0])
-        base = everything[None]
-        names = [v for v in everything if v is not None]
-        chosen = [v.strip() for v in args.variants.split(",")] if args.variants else names
-        twice = sorted({v for v in chosen if chosen.count(v) > 1})
-        if twice:
-            raise UsageError(f"--variants names `{twice[0]}` more than once; name each once")
-        unknown = [v for v in chosen if v not in names]
-        if unknown:
-            from sim.errors import did_you_mean
-
-            raise UsageError(
-                f"no variant `{unknown[0]}` in {args.files[0]}; " + did_you_mean(unknown[0], names)
-            )
-        if not chosen:
-            raise UsageError(
-                f"{args.files[0]} declares no variants; add `variants:` or give two files"
-            )
-        runs = {"base": base, **{v: everything[v] for v in chosen}}
-        if sets:
-            runs = {n: load_file(args.files[0], r.variant, sets) for n, r in runs.items()}
-    for loaded in runs.values():
-        for warning in loaded.warnings:
-            print(str(warning), file=sys.stderr)
-    first = next(iter(runs.values())).scenario.scenario.name
-    out = args.out if args.out is not None else Path("results") / f"{first}-compare"
-    comparison = compare(runs, options)
-    replaced = args.out is None and is_run_folder(out)
-    folder = write_comparison(comparison, out, force=args.force, replace=args.out is None)
-    elapsed = time.perf_counter() - started
-    print(console.comparison_lines(runs, comparison.table, folder, elapsed, replaced))
-    risk = console.risk_lines(comparison.tranches, comparison.risk, options.replications)
-    if risk:
-        print(risk)
     return EXIT_OK
 
 
