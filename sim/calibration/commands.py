@@ -113,17 +113,17 @@ def _backtest(args: argparse.Namespace) -> int:
     from sim.calibration.records import SHIPPED, read_records
 
     records = read_records(args.records or SHIPPED)
-    table, overall = backtest(records.dated)
+    table, overall = backtest(records.dated, records.file)
     print(f"leave-one-out backtest of {len(records.dated)} records in {records.file}")
     _print(table, overall)
     return 0
 
 
 def _score(args: argparse.Namespace) -> int:
-    from sim.calibration.score import read_actuals, read_forecast, score
+    from sim.calibration.score import read_actuals, read_forecast, score, tranches
 
     forecast, notes = read_forecast(args.forecast)
-    table, overall = score(forecast, read_actuals(args.actuals))
+    table, overall = score(forecast, read_actuals(args.actuals, tranches(forecast)))
     overall["notes"] = notes
     out = args.out or args.forecast
     _writable(out)

@@ -77,23 +77,39 @@ def _guess(record: Record) -> float:
     return record.lo if record.exact or record.censored else (record.lo + record.hi) / 2.0
 
 
+def too_few(dated: int, bounded: int) -> str:
+    """ "3 dated records, 1 with an actual date or range, are too few" (the subject of a
+    message that says what they are too few for)."""
+    if dated == bounded:
+        return "1 dated record is too few" if dated == 1 else f"{dated} dated records are too few"
+    noun = "record" if dated == 1 else "records"
+    verb = "is" if dated == 1 else "are"
+    return f"{dated} dated {noun}, {bounded} with an actual date or range, {verb} too few"
+
+
 def fit_groups(
     records: Sequence[Record], groups: Sequence[str], source: str = "(records)"
 ) -> tuple[dict[str, float], float]:
     """Maximum-likelihood centres (one per group name, given per record) and one spread."""
     names = sorted(set(groups))
     index = [names.index(g) for g in groups]
-    bounded = [r for r in records if not r.censored]
-    if len(bounded) <= len(names):
+    bounded = sum(not r.censored for r in records)
+    if bounded <= len(names):
+        if len(names) == 1:
+            what, hint = "a centre and a spread", "add records with an actual date or range"
+        else:
+            shown = [n for n in names if n != _THIN] + ["the thin kinds"] * (_THIN in names)
+            what = f"{len(names)} centres ({', '.join(shown)}) and a spread"
+            hint = "add records with an actual date or range, or give fewer kinds"
         raise ScenarioError(
             [
                 Problem(
                     source,
                     None,
                     "(fit)",
-                    f"{len(bounded)} records with an actual date or range cannot fit "
-                    f"{len(names)} centres and a spread",
-                    "add records, or give fewer kinds",
+                    f"{too_few(len(records), bounded)} to fit {what}: that needs at least "
+                    f"{len(names) + 1} with an actual date or range",
+                    hint,
                 )
             ]
         )
@@ -116,7 +132,7 @@ def fit_groups(
         options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 20000, "maxfev": 20000},
     )
     centres = {name: float(best.x[k]) for k, name in enumerate(names)}
-    n = len(bounded)
+    n = bounded
     return centres, math.exp(float(best.x[-1])) * math.sqrt(n / (n - len(names)))
 
 
@@ -124,7 +140,18 @@ def fit_priors(records: Sequence[Record], source: str = "(records)") -> dict[str
     """One prior per kind, and the pooled prior (`any_buildout`) of all records (``source``
     names the records in errors)."""
     if not records:
-        raise ScenarioError([Problem(source, None, "(fit)", "no dated records to fit")])
+        raise ScenarioError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "(fit)",
+                    "no dated records to fit",
+                    "give records an actual date, a range (actual_from and actual_to) "
+                    "or censored_after",
+                )
+            ]
+        )
     kinds = sorted({r.kind for r in records})
     own = [k for k in kinds if sum(not r.censored for r in records if r.kind == k) >= MIN_OWN]
     spread_from = sum(not r.censored for r in records)

@@ -58,53 +58,65 @@ class Records:
     skipped: list[tuple[str, str]]
 
 
-def _date(text: str, file: str, line: int, column: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ScenarioError(
-            [Problem(file, line, column, f"{text!r} is not a date", "write YYYY-MM-DD")]
-        ) from None
-
-
-def read_csv_rows(path: str | Path, what: str) -> tuple[str, list[dict[str, str]]]:
-    """(the file's name, its rows by column) of a CSV file of ``what`` ("records",
-    "actuals"); raises ScenarioError when the file cannot be read."""
+def read_csv_rows(
+    path: str | Path, what: str
+) -> tuple[str, list[str], list[tuple[int, dict[str, str]]]]:
+    """(the file's name, its header, its rows by column each with the line it ends on) of a
+    CSV file of ``what`` ("records", "actuals"); raises ScenarioError when the file cannot
+    be read. A cell a short row lacks is blank."""
     file = str(path)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            return file, list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM, as Excel writes
+            reader = csv.DictReader(handle)
+            rows = [
+                (reader.line_num, {k: v or "" for k, v in row.items() if isinstance(k, str)})
+                for row in reader
+            ]
+            return file, list(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ScenarioError(
             [Problem(file, None, "(file)", f"cannot be read ({exc})", f"give {what} CSV")]
         ) from None
 
 
 def read_records(path: str | Path) -> Records:
-    """The records of a CSV file; raises ScenarioError (file, line, column) on bad rows."""
-    file, rows = read_csv_rows(path, "a records")
-    missing = [c for c in REQUIRED if not rows or c not in rows[0]]
-    if missing:
+    """The records of a CSV file; raises ScenarioError (file, line, column) listing every bad
+    row."""
+    file, header, rows = read_csv_rows(path, "a records")
+    missing = [c for c in REQUIRED if c not in header]
+    if not rows or missing:
         raise ScenarioError(
             [
                 Problem(
                     file,
                     1,
                     "(header)",
-                    f"no column {', '.join(missing)}" if rows else "no records",
+                    f"no column {', '.join(missing)}" if header and missing else "no records",
                     "see docs/calibration.md for the columns of a records file",
                 )
             ]
         )
     dated, skipped, problems = [], [], []
-    for line, row in enumerate(rows, start=2):
-        try:
-            record = _record(row, file, line)
-        except ScenarioError as exc:
-            problems += exc.problems
-            continue
-        if record is None:
-            skipped.append((row["id"], "no actual date, range or censoring date"))
+    first: dict[str, int] = {}
+    for line, row in rows:
+        record_id = row["id"].strip()
+        if record_id in first:  # (a blank id is reported by _record)
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "id",
+                    f"{record_id!r} is also the id on line {first[record_id]}",
+                    "give each record an id of its own",
+                )
+            )
+        if record_id:
+            first.setdefault(record_id, line)
+        record, found = _record(row, file, line)
+        if found:
+            problems += found
+        elif record is None:
+            skipped.append((record_id, "no actual date, range or censoring date"))
         else:
             dated.append(record)
     if problems:
@@ -112,36 +124,59 @@ def read_records(path: str | Path) -> Records:
     return Records(file, dated, skipped)
 
 
-def _record(row: dict[str, str], file: str, line: int) -> Record | None:
-    given = {c: (row.get(c) or "").strip() for c in OUTCOMES}
-    deadline = _date(row["deadline"], file, line, "deadline")
-    if given["actual"] and not any(given[c] for c in OUTCOMES[1:]):
-        slip = float((_date(given["actual"], file, line, "actual") - deadline).days)
-        return Record(row["id"], row["kind"], deadline, slip, slip, line)
-    if given["actual_from"] and given["actual_to"] and not given["actual"]:
-        lo = _date(given["actual_from"], file, line, "actual_from")
-        hi = _date(given["actual_to"], file, line, "actual_to")
-        if hi < lo or given["censored_after"]:
-            raise ScenarioError(
-                [Problem(file, line, "actual_to", "a range needs actual_from <= actual_to")]
+def _record(row: dict[str, str], file: str, line: int) -> tuple[Record | None, list[Problem]]:
+    """The record of a row (None when it has no outcome), and what is wrong with the row."""
+    problems: list[Problem] = []
+
+    def date(column: str) -> dt.date | None:
+        text = row.get(column, "").strip()
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            problems.append(
+                Problem(file, line, column, f"{text!r} is not a date", "write YYYY-MM-DD")
             )
-        return Record(
-            row["id"], row["kind"], deadline, (lo - deadline).days, (hi - deadline).days, line
+            return None
+
+    record_id, kind = row["id"].strip(), row["kind"].strip()
+    if not record_id:
+        problems.append(Problem(file, line, "id", "no id", "give each record an id of its own"))
+    if not kind:
+        problems.append(
+            Problem(file, line, "kind", "no kind", "give the kind of milestone (first_phase, ...)")
         )
-    if given["censored_after"] and not any(given[c] for c in OUTCOMES[:3]):
-        after = _date(given["censored_after"], file, line, "censored_after")
-        return Record(
-            row["id"], row["kind"], deadline, float((after - deadline).days), math.inf, line
+    deadline = date("deadline")
+    if deadline is None and not row["deadline"].strip():
+        problems.append(
+            Problem(file, line, "deadline", "no deadline", "write the planned date, YYYY-MM-DD")
         )
-    if not any(given.values()):
-        return None
-    raise ScenarioError(
-        [
+    given = {c for c in OUTCOMES if row.get(c, "").strip()}
+    dates = {c: date(c) for c in OUTCOMES}
+    if given and given not in ({"actual"}, {"actual_from", "actual_to"}, {"censored_after"}):
+        problems.append(
             Problem(
                 file,
                 line,
                 "actual",
                 "give one outcome: actual, or actual_from and actual_to, or censored_after",
             )
-        ]
-    )
+        )
+        return None, problems
+    start, end = dates["actual_from"], dates["actual_to"]
+    if start is not None and end is not None and end < start:
+        problems.append(Problem(file, line, "actual_to", "a range needs actual_from <= actual_to"))
+    if problems or not given or deadline is None:
+        return None, problems
+    if dates["actual"] is not None:
+        slip = float((dates["actual"] - deadline).days)
+        return Record(record_id, kind, deadline, slip, slip, line), []
+    if start is not None and end is not None:
+        lo, hi = (start - deadline).days, (end - deadline).days
+        return Record(record_id, kind, deadline, lo, hi, line), []
+    after = dates["censored_after"]
+    if after is not None:
+        bound = float((after - deadline).days)
+        return Record(record_id, kind, deadline, bound, math.inf, line), []
+    return None, problems  # not reached: ``given`` is one of the three outcomes

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.records import read_csv_rows
-from sim.errors import Problem, ScenarioError
+from sim.calibration.records import OUTCOMES, read_csv_rows
+from sim.errors import Problem, ScenarioError, did_you_mean
 
 COLUMNS = [
     "contract",
@@ -72,8 +72,65 @@ def _date(text: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(text).strip()[:10])
 
 
+def _parse_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, or a date and time (as a spreadsheet may write it); raises
+    ValueError."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return dt.datetime.fromisoformat(text).date()
+
+
+class _Row:
+    """The cells of one CSV row, read into values; what is wrong goes to ``problems``."""
+
+    def __init__(self, file: str, line: int, row: dict[str, str], problems: list[Problem]):
+        self.file, self.line, self.row, self.problems = file, line, row, problems
+
+    def text(self, column: str) -> str:
+        return self.row.get(column, "").strip()
+
+    def problem(self, column: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.file, self.line, column, message, hint))
+
+    def date(self, column: str, hint: str = "write YYYY-MM-DD") -> dt.date | None:
+        """The date in ``column``; None when blank or not a date (reported)."""
+        text = self.text(column)
+        if not text:
+            return None
+        try:
+            return _parse_date(text)
+        except ValueError:
+            self.problem(column, f"{text!r} is not a date", hint)
+            return None
+
+    def key(self, hint: str) -> tuple[str, int] | None:
+        """(contract, tranche) of the row; None when either is missing or bad (reported)."""
+        contract, tranche = self.text("contract"), self.text("tranche")
+        if not contract:
+            self.problem("contract", "no contract", hint)
+        if not tranche:
+            self.problem("tranche", "no tranche", "give the tranche's number (1 for the first)")
+            return None
+        try:
+            number = int(tranche)
+        except ValueError:
+            self.problem(
+                "tranche",
+                f"{tranche!r} is not a whole number",
+                "give the tranche's number (1 for the first)",
+            )
+            return None
+        return (contract, number) if contract else None
+
+
+FORECAST = ("contract", "tranche", "due", "p_on_time", "p10", "p50", "p90")
+"""The columns of on_time.csv that a score needs (p80 too when there)."""
+
+
 def read_forecast(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """The forecast of a Monte Carlo results folder, and notes on what could not be read."""
+    """The forecast of a Monte Carlo results folder, and notes on what could not be read;
+    raises ScenarioError (file, line, column) listing every bad row."""
     folder = Path(folder)
     path = folder / "on_time.csv"
     if not path.is_file():
@@ -88,17 +145,13 @@ def read_forecast(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
                 )
             ]
         )
-    table = pd.read_csv(path, dtype={"contract": str})
-    missing = [
-        c
-        for c in ("contract", "tranche", "due", "p_on_time", "p10", "p50", "p90")
-        if c not in table
-    ]
+    file, header, rows = read_csv_rows(path, "a forecast")
+    missing = [c for c in FORECAST if c not in header]
     if missing:
         raise ScenarioError(
             [
                 Problem(
-                    str(path),
+                    file,
                     1,
                     "(header)",
                     f"no column {', '.join(missing)}",
@@ -106,18 +159,45 @@ def read_forecast(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
                 )
             ]
         )
+    dates = [c for c in ("due", "p10", "p50", "p80", "p90") if c in header]
+    rerun = "rerun `dcsim run SCENARIO -n N --out DIR` rather than edit on_time.csv"
+    problems: list[Problem] = []
+    first: dict[tuple[str, int], int] = {}
+    table: list[dict[str, Any]] = []
+    for line, cells in rows:
+        row = _Row(file, line, cells, problems)
+        key = row.key(rerun)
+        if key in first:
+            row.problem("tranche", f"{key[0]} tranche {key[1]} is also on line {first[key]}", rerun)
+        p = row.text("p_on_time")
+        try:
+            p_on_time = float(p)
+        except ValueError:
+            p_on_time = math.nan
+        if not 0 <= p_on_time <= 1:
+            row.problem("p_on_time", f"{p!r} is not a probability", "write a number from 0 to 1")
+        parsed: dict[str, dt.date | None] = {
+            c: row.date(c, "write YYYY-MM-DD, or leave it blank: not within the horizon")
+            for c in dates
+        }
+        if key is not None:
+            first.setdefault(key, line)
+            table.append({"contract": key[0], "tranche": key[1], "p_on_time": p_on_time, **parsed})
+    if problems:
+        raise ScenarioError(problems)
+    forecast = pd.DataFrame(table, columns=["contract", "tranche", "p_on_time", *dates])
     notes = []
-    if "p80" not in table.columns:
+    if "p80" not in forecast.columns:
         reps = folder / "replications.parquet"
         if reps.is_file():
-            table["p80"] = _p80_from_replications(table, pd.read_parquet(reps))
+            forecast["p80"] = _p80_from_replications(forecast, pd.read_parquet(reps))
             notes.append("P80 computed from replications.parquet (on_time.csv has none)")
         else:
-            table["p80"] = None
+            forecast["p80"] = None
             notes.append(
                 "P80 left blank: on_time.csv has none and there is no replications.parquet"
             )
-    return table, notes
+    return forecast, notes
 
 
 def _p80_from_replications(table: pd.DataFrame, reps: pd.DataFrame) -> list[dt.date | None]:
@@ -135,64 +215,104 @@ def _p80_from_replications(table: pd.DataFrame, reps: pd.DataFrame) -> list[dt.d
     return out
 
 
-def read_actuals(path: str | Path) -> dict[tuple[str, int], Outcome]:
-    """Outcomes by (contract, tranche); raises ScenarioError (file, line, column) on bad rows."""
-    file, rows = read_csv_rows(path, "an actuals")
-    out: dict[tuple[str, int], Outcome] = {}
-    problems = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            key, outcome = _outcome(row, file, line)
-        except (ValueError, TypeError) as exc:
-            problems.append(Problem(file, line, "(row)", str(exc), "see docs/calibration.md"))
-            continue
-        if key in out:
-            problems.append(Problem(file, line, "tranche", f"{key[0]} tranche {key[1]} twice"))
-        out[key] = outcome
+def tranches(forecast: pd.DataFrame) -> set[tuple[str, int]]:
+    """The (contract, tranche) of every forecast row."""
+    return {
+        (str(c), int(t)) for c, t in zip(forecast["contract"], forecast["tranche"], strict=True)
+    }
+
+
+ACTUALS = "see docs/calibration.md for the columns of an actuals file"
+
+
+def read_actuals(
+    path: str | Path, forecast: set[tuple[str, int]] | None = None
+) -> dict[tuple[str, int], Outcome]:
+    """Outcomes by (contract, tranche); raises ScenarioError (file, line, column) listing
+    every bad row, and (when ``forecast``, its tranches, is given) every tranche it lacks."""
+    file, header, rows = read_csv_rows(path, "an actuals")
+    missing = [c for c in ("contract", "tranche") if c not in header]
+    if not any(c in header for c in OUTCOMES):
+        missing.append("actual (or actual_from and actual_to, or censored_after)")
+    if header and missing:
+        raise ScenarioError(
+            [Problem(file, 1, "(header)", f"no column {', '.join(missing)}", ACTUALS)]
+        )
     if not rows:
-        problems.append(Problem(file, 1, "(header)", "no actuals", "see docs/calibration.md"))
+        raise ScenarioError([Problem(file, 1, "(header)", "no actuals", ACTUALS)])
+    out: dict[tuple[str, int], Outcome] = {}
+    first: dict[tuple[str, int], int] = {}
+    problems: list[Problem] = []
+    for line, cells in rows:
+        row = _Row(file, line, cells, problems)
+        key = row.key("give the contract's name, as in the scenario")
+        if key in first:
+            row.problem(
+                "tranche",
+                f"{key[0]} tranche {key[1]} is also on line {first[key]}",
+                "give one row per tranche",
+            )
+        elif key is not None and forecast is not None and key not in forecast:
+            _stray(row, key, forecast)
+        outcome = _outcome(row)
+        if key is not None and key not in first:
+            first[key] = line
+            if outcome is not None:
+                out[key] = outcome
     if problems:
         raise ScenarioError(problems)
     return out
 
 
-def _outcome(row: dict[str, str], file: str, line: int) -> tuple[tuple[str, int], Outcome]:
-    contract = (row.get("contract") or "").strip()
-    if not contract:
-        raise ValueError("no contract")
-    try:
-        tranche = int((row.get("tranche") or "").strip())
-    except ValueError:
-        raise ValueError(f"tranche {row.get('tranche')!r} is not a whole number") from None
-    dates = {c: _date(row.get(c)) for c in ("actual", "actual_from", "actual_to", "censored_after")}
-    given = sorted(c for c, d in dates.items() if d is not None)
-    actual, start, end, after = (
-        dates["actual"],
-        dates["actual_from"],
-        dates["actual_to"],
-        dates["censored_after"],
-    )
-    if given == ["actual"] and actual is not None:
-        return (contract, tranche), Outcome(actual, actual)
-    if given == ["actual_from", "actual_to"] and start is not None and end is not None:
+def _stray(row: _Row, key: tuple[str, int], forecast: set[tuple[str, int]]) -> None:
+    contract, tranche = key
+    numbers = sorted(t for c, t in forecast if c == contract)
+    if not numbers:
+        hint = did_you_mean(contract, {c for c, _ in forecast})
+        row.problem("contract", f"no contract {contract!r} in the forecast", hint)
+    else:
+        shown = ", ".join(map(str, numbers))
+        row.problem(
+            "tranche",
+            f"{contract} has no tranche {tranche} in the forecast",
+            f"its tranches: {shown}",
+        )
+
+
+def _outcome(row: _Row) -> Outcome | None:
+    """The outcome of an actuals row; None when it is missing or bad (reported)."""
+    dates = {c: row.date(c) for c in OUTCOMES}
+    given = {c for c in OUTCOMES if row.text(c)}
+    actual, start, end, after = (dates[c] for c in OUTCOMES)
+    if given not in ({"actual"}, {"actual_from", "actual_to"}, {"censored_after"}):
+        row.problem(
+            "actual",
+            "give one outcome: actual, or actual_from <= actual_to, "
+            "or censored_after (not done by)",
+            ACTUALS,
+        )
+        return None
+    if actual is not None:
+        return Outcome(actual, actual)
+    if start is not None and end is not None:
         if start > end:
-            raise ValueError(f"actual_from {start} is after actual_to {end}")
-        return (contract, tranche), Outcome(start, end)
-    if given == ["censored_after"] and after is not None:
-        return (contract, tranche), Outcome(after + dt.timedelta(days=1), None)
-    raise ValueError(
-        "give one outcome: actual, or actual_from <= actual_to, or censored_after (not done by)"
-    )
+            row.problem(
+                "actual_to",
+                f"actual_from {start} is after actual_to {end}",
+                "give the range earliest first",
+            )
+            return None
+        return Outcome(start, end)
+    if after is not None:
+        return Outcome(after + dt.timedelta(days=1), None)
+    return None  # a bad date, reported
 
 
 def score(
     forecast: pd.DataFrame, actuals: dict[tuple[str, int], Outcome]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-milestone scores (the rows of `COLUMNS`) and the overall coverage and Brier."""
-    known = {
-        (str(c), int(t)) for c, t in zip(forecast["contract"], forecast["tranche"], strict=True)
-    }
-    strays = sorted(set(actuals) - known)
+    strays = sorted(set(actuals) - tranches(forecast))
     if strays:
         raise ScenarioError(
             [
