@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration.backtest import backtest
-from sim.calibration.fit import POOLED, fit_groups, fit_priors
+from sim.calibration.fit import POOLED, SD_FLOOR, fit_groups, fit_priors
 from sim.calibration.library import shipped_text
 from sim.calibration.records import SHIPPED, Record, read_records
 from sim.calibration.score import Outcome, score
@@ -54,6 +55,15 @@ def test_exact_records_give_the_sample_mean_and_sd() -> None:
     fits = fit_priors([record(-10, -10), record(0, 0), record(40, 40)])
     assert fits["k"].mean == pytest.approx(10.0, abs=1e-4)
     assert fits["k"].sd == pytest.approx(math.sqrt(700.0), rel=1e-4)
+
+
+def test_records_that_all_slip_alike_fit_a_spread_of_a_day_without_warnings() -> None:
+    same = [record(31, 31, name=f"r{i}") for i in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warned of dividing by a spread of 0
+        centres, sd = fit_groups(same, ["k"] * 3)
+    assert centres["k"] == pytest.approx(31.0, abs=1e-4)
+    assert sd == pytest.approx(SD_FLOOR * math.sqrt(3 / 2))
 
 
 def test_the_shipped_records_are_read_as_slips() -> None:

@@ -38,6 +38,11 @@ centre, it is an anecdote)."""
 
 _THIN = "(thin kinds)"
 
+SD_FLOOR = 1.0
+"""The least spread fitted, in days: a date is known to the day, so records that all slip by
+the same number of days say the spread is below a day, not that it is nil (a spread of 0
+made every draw the same and scipy warn of a division by zero)."""
+
 
 @dataclass(frozen=True)
 class Fit:
@@ -122,7 +127,7 @@ def fit_groups(
     where = np.array(index)
 
     def cost(theta: np.ndarray) -> float:
-        return -log_likelihood(records, theta[where], math.exp(float(theta[-1])))
+        return -log_likelihood(records, theta[where], _spread(theta))
 
     start = np.array([*start_means, math.log(spread)])
     best = optimize.minimize(
@@ -133,7 +138,12 @@ def fit_groups(
     )
     centres = {name: float(best.x[k]) for k, name in enumerate(names)}
     n = bounded
-    return centres, math.exp(float(best.x[-1])) * math.sqrt(n / (n - len(names)))
+    return centres, _spread(best.x) * math.sqrt(n / (n - len(names)))
+
+
+def _spread(theta: np.ndarray) -> float:
+    """The spread a fit's parameters stand for: its last, a log, and at least `SD_FLOOR`."""
+    return max(math.exp(float(theta[-1])), SD_FLOOR)
 
 
 def fit_priors(records: Sequence[Record], source: str = "(records)") -> dict[str, Fit]:
