@@ -51,7 +51,7 @@ def test_the_dask_executor_writes_identical_files(tmp_path: Path) -> None:
         == 0
     )
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
     ) as cluster:
         result = sim.run(
             str(SCENARIO),

@@ -1,5 +1,6 @@
-"""Faults: a Dask worker killed mid-run changes nothing, one killed on every try or a
-scheduler lost ends the run with exit 2; a write interrupted leaves nothing."""
+"""Faults: a Dask worker killed mid-run changes nothing, one killed on every try, a
+scheduler lost or a scheduler without workers ends the run with exit 2; a write interrupted
+leaves nothing."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_a_dask_worker_killed_mid_run_does_not_change_the_results() -> None:
     scenario = sim.load(SCENARIOS / "portfolio.yaml")
     expected = monte_carlo_run(scenario, RunOptions(120, seed=21, jobs=1))
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
     ) as cluster:
         killed: list[int] = []
 
@@ -75,7 +76,7 @@ def test_a_dask_task_that_kills_every_worker_it_tries_ends_the_run_naming_what_w
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
         ) as cluster,
         pytest.raises(WorkerLost) as lost,
     ):
@@ -95,10 +96,31 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
     file = tmp_path / "scheduler.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = subprocess.Popen(
-        [dask_cli, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", file], **quiet
+        [
+            dask_cli,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            file,
+        ],
+        **quiet,
     )
     worker = subprocess.Popen(
-        [dask_cli, "worker", "--scheduler-file", file, "--nthreads", "1", "--no-dashboard"],
+        [
+            dask_cli,
+            "worker",
+            "--host",
+            "127.0.0.1",
+            "--scheduler-file",
+            file,
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
         **quiet,
     )
     try:
@@ -149,6 +171,64 @@ def test_a_dask_scheduler_lost_mid_run_ends_the_run_with_exit_2_and_no_traceback
     assert "Traceback" not in stderr
     assert "distributed." not in stderr  # none of dask's log lines
     assert stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["scheduler.json"]  # no folder, no staging
+
+
+@pytest.fixture
+def dask_scheduler_alone(tmp_path: Path) -> Iterator[str]:
+    """A dask scheduler, a process of its own, that no worker ever joins: its address."""
+    pytest.importorskip("distributed")
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [
+            dask_cli,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            file,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield json.loads(file.read_text())["address"]
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+
+
+def test_a_dask_scheduler_without_workers_ends_the_run_with_exit_2_and_writes_nothing(
+    tmp_path: Path, dask_scheduler_alone: str
+) -> None:
+    address = dask_scheduler_alone
+    # dcsim's own command line, in a process of its own that waits 2 s, not 120, for a
+    # worker: a run that waits for ever is killed at the timeout and fails the test.
+    code = (
+        "import sys; from sim.montecarlo import executors; from sim.cli import main; "
+        "executors.WORKERS_WAIT_SECONDS = 2; sys.exit(main(sys.argv[1:]))"
+    )
+    argv = ["run", SCENARIOS / "example.yaml", "-n", "20", "--out", tmp_path / "run"]
+    argv += ["--executor", "dask", "--scheduler", address]
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("dcsim hung on a dask scheduler without workers")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == (
+        f"dcsim: the dask scheduler at {address} has no workers (waited 2 s); "
+        f"start some (`dask worker {address}`) and rerun\n"
+    )
+    assert run.stdout == ""
     assert [p.name for p in tmp_path.iterdir()] == ["scheduler.json"]  # no folder, no staging
 
 

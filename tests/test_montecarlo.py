@@ -194,7 +194,7 @@ def test_a_failing_replication_names_its_seed(monkeypatch: pytest.MonkeyPatch) -
 def test_dask_gives_the_same_results_as_local(portfolio: sim.Scenario) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
     ) as cluster:
         remote = monte_carlo_run(
             portfolio,

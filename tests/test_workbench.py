@@ -391,7 +391,7 @@ def test_a_sweep_on_dask_gives_the_local_table() -> None:
     axes = {CREWS: [2, 4]}
     local = sim.sweep(scenario, axes, replications=6, seed=9, jobs=2)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
     ) as cluster:
         remote = sim.sweep(
             scenario,

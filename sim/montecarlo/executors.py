@@ -126,10 +126,11 @@ def dask(
     bands: Bands = "headline",
 ) -> Iterator[tuple[int, list[Replication]]]:
     """Run chunks on a dask.distributed cluster; tasks on a worker that dies are retried. A
-    task that kills its workers again and again (dask's `KilledWorker`) is a `WorkerLost`,
-    and a scheduler that stops or cannot be reached mid-run a `ClusterLost`, each naming the
-    replications lost. dask's own log lines are held back while the run uses the cluster:
-    what went wrong is in the error raised."""
+    scheduler without a worker for `WORKERS_WAIT_SECONDS` is a `NoWorkers` (its tasks would
+    wait for ever), a task that kills its workers again and again (dask's `KilledWorker`) a
+    `WorkerLost`, and a scheduler that stops or cannot be reached mid-run a `ClusterLost`,
+    these two naming the replications lost. dask's own log lines are held back while the
+    run uses the cluster: what went wrong is in the error raised."""
     try:
         from distributed import Client, KilledWorker, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -146,6 +147,12 @@ def dask(
                 f"cannot reach the dask scheduler at {scheduler}: {exc}; check --scheduler"
             ) from None
         with client:
+            try:
+                client.wait_for_workers(n_workers=1, timeout=WORKERS_WAIT_SECONDS)
+            except TimeoutError:  # dask's WorkerStartTimeoutError, or (2024.1) TimeoutError
+                raise _no_workers(scheduler) from None
+            except OSError:  # the scheduler stopped while the run waited
+                raise _cluster_lost(scheduler, chunks, set()) from None
             # The scenario travels inside each task rather than scattered once: scattered
             # data lives only on the workers that hold it, and is lost for good with them
             # when they die, while a task's own arguments come back with its retry.
@@ -171,6 +178,23 @@ def dask(
                 ) from None
             finally:
                 client.cancel(list(futures))
+
+
+WORKERS_WAIT_SECONDS = 120.0
+"""How long a dask run waits for its scheduler to have a worker before it gives up: tasks
+sent to a scheduler with none wait, silently, for ever, while an autoscaling cluster may
+take a minute or two to start its first worker."""
+
+
+class NoWorkers(UsageError):
+    """The dask scheduler had no worker to run the replications, for as long as a run waits."""
+
+
+def _no_workers(scheduler: str) -> NoWorkers:
+    return NoWorkers(
+        f"the dask scheduler at {scheduler} has no workers (waited {WORKERS_WAIT_SECONDS:g} s); "
+        f"start some (`dask worker {scheduler}`) and rerun"
+    )
 
 
 class ClusterLost(UsageError):
