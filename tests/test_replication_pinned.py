@@ -35,14 +35,14 @@ from tests.helpers import SCENARIOS
 from tests.strategies import scenarios
 
 PINNED = {
-    "cipher.yaml": "c3d9e0bf4f0fa685c50ceb83cf2695de37f8166c1c27749c9ecd85aa8302f989",
-    "cipher_2026-06-30.yaml": "4f848f0b5b99bcfb0184fdbc2055a9fc2fdaef767de372ab224019cf8fa5de0f",
-    "example.yaml": "a66b8002a73bf30e77bda9b589a8a691edcb66caf6737226105a6af0903331e5",
-    "iren_childress.yaml": "66c419dbc7cb5016c847a1ebff11b6cb20ee77af26921a36d504b33a28ab08de",
+    "cipher.yaml": "e6ac8d530ae3041ea6295cbbfad1b8c98559bce129de6dc5ff42b3a602c7aba4",
+    "cipher_2026-06-30.yaml": "e41dc2f988eb4d87549a2836824518cfdcf969b7aadf9c5ad87098bac3e86191",
+    "example.yaml": "4a1ddba08999d2114ef31eb90a42ea668c3c7234b67b9d95ba3be9d083859616",
+    "iren_childress.yaml": "5bb2eeb5c744b19dfa64dd5c148eb489ee9751448775830a7fb8af5d935b3f28",
     "iren_childress_2026-06-30.yaml": (
-        "d820f01aa07993e79a9b1c60e9a6c51ebc2dd471f5ef317cb5286481470629aa"
+        "e6cdf2895b69cef25d609494a2f3685e04c5309102e91aa3c9d6e37c3735fbaa"
     ),
-    "portfolio.yaml": "ac58ef05031d1c8313dce47b443f4b5357de0ad7e88f18d104ac9fb04b129c9f",
+    "portfolio.yaml": "34efd0023022b29c4200597a4a44e21caf481876be6d8d06ba038538861a8353",
 }
 
 
@@ -73,7 +73,7 @@ def test_a_portfolio_replication_in_the_clear() -> None:
     assert kpis["microsoft.revenue_usd"] == 9584569658.49
     assert kpis["revenue_usd"] == 13052832804.26
     assert kpis["cost_usd"] == 13342908773.44
-    assert kpis["npv_usd"] == 636953264.7083863
+    assert kpis["npv_usd"] == 636953264.7083858
     assert kpis["input.deliveries.dell.slip"] == 17.362106163833083
     assert kpis["input.factor.texas"] == 0.5104589393243113
     inputs = [k for k in kpis if k.startswith("input.")]

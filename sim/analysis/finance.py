@@ -73,10 +73,14 @@ def monthly_flows(
     net = np.empty_like(cash)  # the change of cash since the previous row (from 0 at first)
     net[:, :1] = cash[:, :1] - 0.0
     np.subtract(cash[:, 1:], cash[:, :-1], out=net[:, 1:])
-    site_flows = months.add(net)
+    # Each a sum or difference of whole cents, made the double nearest its cents (the
+    # arithmetic on dollars leaves a few units in the last place: 81593172.88999844).
+    site_flows = np.round(months.add(net), 2)
     c = arrays.contract_columns
-    contract_flows = months.add(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"])
-    columns = {c: months.add(arrays.columns[c]) for c in MONEY_COLUMNS if by_column}
+    contract_flows = np.round(
+        months.add(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"]), 2
+    )
+    columns = {c: np.round(months.add(arrays.columns[c]), 2) for c in MONEY_COLUMNS if by_column}
     return MonthlyFlows(
         list(months.dates),
         [*arrays.sites, PORTFOLIO],
