@@ -338,3 +338,7 @@ def _run(args: argparse.Namespace) -> int:
 def main_entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m sim.cli, as the console script
+    main_entry()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.kpis import DATE_KPIS, KPI, direction, kpi_of
 from sim.analysis.portfolio import PORTFOLIO
+from sim.errors import UsageError
 from sim.montecarlo.paired import risk_table, tranche_table
 from sim.result import Result
 from sim.runner import RunOptions, run
@@ -99,6 +100,12 @@ def paired(variant: pd.DataFrame, base: pd.DataFrame, kpi: str) -> dict[str, flo
 def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = None) -> Comparison:
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
     and deltas: ``sim.compare({"6 crews": s, "4 crews": s.with_overrides({...})})``."""
+    if not isinstance(runs, Mapping) or not runs:
+        raise UsageError(
+            "compare takes the runs by name, the base first: "
+            "{'base': scenario, 'fewer crews': other} (got "
+            + (f"{type(runs).__name__})" if not isinstance(runs, Mapping) else "none)")
+        )
     results = {
         name: run(loaded, options=options or RunOptions(), label=name, since=False)
         for name, loaded in runs.items()

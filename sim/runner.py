@@ -141,6 +141,11 @@ def run(
     elif kwargs:
         raise UsageError(f"give either options or {', '.join(kwargs)}, not both")
     source: Loaded | None = None
+    if not isinstance(scenario, Scenario | Loaded | str | Path):
+        raise UsageError(
+            "run takes a scenario (sim.load), a loaded file (sim.load_file) or a file's path "
+            f"(got {type(scenario).__name__})"
+        )
     if isinstance(scenario, str | Path):
         source = load_file(scenario)
         scenario = source.scenario

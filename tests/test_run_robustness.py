@@ -397,3 +397,43 @@ def test_a_folder_a_run_must_never_replace_is_refused_even_with_force(
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "home"]
     assert (here / "sub" / "keep.txt").read_text() == (home / "keep.txt").read_text()
+
+
+def _base() -> sim.Scenario:
+    return sim.load(EXAMPLE)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: sim.load(EXAMPLE, variant=3), "variant is a variant's name or a list of names"),
+        (lambda: sim.load(None), "give the scenario file's path (got NoneType)"),
+        (lambda: _base().with_overrides({3: 4}), "with_overrides: 3 is not a key path"),
+        (lambda: _base().with_overrides([("a.b", 1)]), "with_overrides takes key paths"),
+        (lambda: sim.compare({}), "compare takes the runs by name, the base first"),
+        (lambda: sim.compare([_base()]), "compare takes the runs by name, the base first"),
+        (lambda: sim.compare({"a": _base(), "b": 3}), "run takes a scenario (sim.load)"),
+        (lambda: sim.run(None), "run takes a scenario (sim.load), a loaded file"),
+        (lambda: sim.write_run(3, "unused"), "write_run takes the result of sim.run (got int)"),
+        (lambda: sim.sweep(_base(), {"sites.north.crews.count": 3}), "give the values as a list"),
+    ],
+)
+def test_a_notebook_call_with_the_wrong_kind_of_argument_says_what_it_takes(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        call()
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("module", ["sim", "sim.cli"])
+def test_python_dash_m_runs_the_dcsim_command(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", module, "validate", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"ok: {EXAMPLE}: 2 sites")

@@ -24,7 +24,7 @@ STAGES = [
     ("sim.compare",),
     ("sim.workbench",),
     ("sim.outputs",),
-    ("sim.cli", "sim.cli_compare", "sim.cli_workbench", "sim.cliargs"),
+    ("sim.cli", "sim.cli_compare", "sim.cli_workbench", "sim.cliargs", "sim.__main__"),
 ]
 """The pipeline from the bottom up: a module may import its own stage and the stages below."""
 

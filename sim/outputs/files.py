@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 import sim
+from sim.errors import UsageError
 from sim.gcpause import paused_gc
 from sim.outputs.csvtext import write_csv
 from sim.outputs.folders import OutputError as OutputError  # where callers have found them
@@ -53,6 +54,10 @@ def write_run(
     folder also holds the workbook ``<scenario name>.xlsx`` (`sim.outputs.excel`). The
     charts are drawn here, on every core (`draw_all`), or by ``charts``, a chart worker
     started before the run (`dcsim run` starts one), while the other files are written."""
+    from sim.result import Result
+
+    if not isinstance(result, Result):
+        raise UsageError(f"write_run takes the result of sim.run (got {type(result).__name__})")
     target = Path(out) if out is not None else default_out(result)
 
     def fill(folder: Path) -> None:

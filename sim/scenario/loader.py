@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.errors import Problem, ScenarioError, did_you_mean, render_path
+from sim.errors import Problem, ScenarioError, UsageError, did_you_mean, render_path
 from sim.gcpause import paused_gc
 from sim.scenario.checks import check
 from sim.scenario.imports import layered_on, read_scenario_source
@@ -71,6 +71,14 @@ def load_file(
 
     Raises ScenarioError listing every error (with file, line and key path).
     """
+    if not isinstance(path, str | Path):
+        raise UsageError(f"give the scenario file's path (got {type(path).__name__})")
+    names = [variant] if isinstance(variant, str) or variant is None else variant
+    if not isinstance(names, Sequence) or not all(isinstance(n, str | None) for n in names):
+        raise UsageError(
+            f"variant is a variant's name or a list of names (got {variant!r}); "
+            "sim.load(path, variant='one_crew_fewer')"
+        )
     with paused_gc():  # the parsed file and models live on: see sim.gcpause
         source = read_scenario_source(Path(path))
         loaded = _choose(source, _validate_all(source), variant, overrides)
@@ -182,6 +190,17 @@ def _plain_number(value: Any) -> Any:
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """``scenario`` with values changed by key path, validated and cross-checked like a
     file (see `Scenario.with_overrides`). Raises ScenarioError naming each bad override."""
+    if not isinstance(overrides, Mapping):
+        raise UsageError(
+            "with_overrides takes key paths and their values: "
+            f"{{'sites.north.crews.count': 5}} (got {type(overrides).__name__})"
+        )
+    bad = [k for k in overrides if not isinstance(k, str)]
+    if bad:
+        raise UsageError(
+            f"with_overrides: {bad[0]!r} is not a key path; write the keys joined by dots, as "
+            "text: 'sites.north.crews.count'"
+        )
     data = scenario.model_dump()  # the values as validated; durations as text ("60d")
     source = YamlSource("<scenario>", data)
     result = _apply(source, data, as_settings(overrides), "", copy=False).scenario

@@ -12,12 +12,12 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Problem, ScenarioError, render_path
+from sim.errors import Problem, ScenarioError, UsageError, render_path
 from sim.scenario.imports import read_scenario_source
 from sim.scenario.schema import Scenario
 from sim.scenario.schema.search import Search
@@ -104,6 +104,9 @@ def search_axes(search: Search, source: str | Path | None = None) -> list[Axis]:
 def as_axes(axes: Mapping[str, Sequence[Any]] | Sequence[Axis]) -> list[Axis]:
     """Axes given in Python (key path -> values) or already built."""
     if isinstance(axes, Mapping):
+        for k, v in axes.items():
+            if isinstance(v, str) or not isinstance(v, Iterable):
+                raise UsageError(f"axes[{k!r}]: give the values as a list, [4, 5, 6] (got {v!r})")
         return [Axis(k, tuple(v), f"axes[{k!r}]") for k, v in axes.items()]
     return list(axes)
 
