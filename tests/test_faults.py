@@ -87,51 +87,36 @@ def test_a_dask_task_that_kills_every_worker_it_tries_ends_the_run_naming_what_w
     assert "replications 0-5 of 6 were lost and no results were written" in str(lost.value)
 
 
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A dask scheduler and one worker, each a process of its own, as on a real cluster:
-    the scheduler's address and process."""
+def dask_processes(folder: Path, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A dask scheduler and ``workers`` workers, each a process of its own as on a real
+    cluster, listening on the loopback address only: the scheduler's address and process.
+    They are killed when the generator is closed."""
     pytest.importorskip("distributed")
     dask_cli = str(Path(sys.executable).parent / "dask")
-    file = tmp_path / "scheduler.json"
+    file = folder / "scheduler.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        [
-            dask_cli,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--no-dashboard",
-            "--scheduler-file",
-            file,
-        ],
-        **quiet,
-    )
-    worker = subprocess.Popen(
-        [
-            dask_cli,
-            "worker",
-            "--host",
-            "127.0.0.1",
-            "--scheduler-file",
-            file,
-            "--nthreads",
-            "1",
-            "--no-dashboard",
-        ],
-        **quiet,
-    )
+    loopback = ["--host", "127.0.0.1", "--no-dashboard", "--scheduler-file", str(file)]
+    scheduler = subprocess.Popen([dask_cli, "scheduler", "--port", "0", *loopback], **quiet)
+    processes = [scheduler]
+    processes += [
+        subprocess.Popen([dask_cli, "worker", "--nthreads", "1", *loopback], **quiet)
+        for _ in range(workers)
+    ]
     try:
         deadline = time.monotonic() + 60
         while not file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         yield json.loads(file.read_text())["address"], scheduler
     finally:
-        for process in (worker, scheduler):
+        for process in reversed(processes):
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A dask scheduler and one worker: the scheduler's address and process."""
+    yield from dask_processes(tmp_path, workers=1)
 
 
 def test_a_dask_scheduler_lost_mid_run_ends_the_run_with_exit_2_and_no_traceback(
@@ -176,33 +161,9 @@ def test_a_dask_scheduler_lost_mid_run_ends_the_run_with_exit_2_and_no_traceback
 
 @pytest.fixture
 def dask_scheduler_alone(tmp_path: Path) -> Iterator[str]:
-    """A dask scheduler, a process of its own, that no worker ever joins: its address."""
-    pytest.importorskip("distributed")
-    dask_cli = str(Path(sys.executable).parent / "dask")
-    file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen(
-        [
-            dask_cli,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--no-dashboard",
-            "--scheduler-file",
-            file,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield json.loads(file.read_text())["address"]
-    finally:
-        scheduler.kill()
-        scheduler.wait()
+    """A dask scheduler that no worker ever joins: its address."""
+    for address, _ in dask_processes(tmp_path, workers=0):
+        yield address
 
 
 def test_a_dask_scheduler_without_workers_ends_the_run_with_exit_2_and_writes_nothing(
