@@ -66,7 +66,8 @@ def reference_flows(
     concrete: Scenario, recorder: Recorder
 ) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
     """(month dates, site flows, contract flows) as `monthly_flows` bucketed them before its
-    months were kept: ``np.add.at`` onto zeros, month by month of each row."""
+    months were kept: ``np.add.at`` onto zeros, month by month of each row, then rounded to
+    the cent."""
     info = concrete.scenario
     arrays = compute_arrays(concrete, recorder, "month", only=("cash_usd",))
     months = np.array([d.year * 12 + d.month - 1 for d in arrays.dates])
@@ -82,10 +83,10 @@ def reference_flows(
         return out
 
     c = arrays.contract_columns
-    return (
+    return (  # whole cents, each the double nearest its cents
         dates,
-        by_month(np.diff(arrays.columns["cash_usd"], axis=1, prepend=0.0)),
-        by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"]),
+        np.round(by_month(np.diff(arrays.columns["cash_usd"], axis=1, prepend=0.0)), 2),
+        np.round(by_month(c["revenue_usd"] - c["late_credits_usd"] + c["prepayment_usd"]), 2),
     )
 
 
