@@ -101,10 +101,10 @@ def compare(runs: Mapping[str, Loaded | Scenario], options: RunOptions | None = 
     """Run each scenario (the first is the base) with the same ``options`` and tabulate KPIs
     and deltas: ``sim.compare({"6 crews": s, "4 crews": s.with_overrides({...})})``."""
     if not isinstance(runs, Mapping) or not runs:
+        got = "no runs" if isinstance(runs, Mapping) else type(runs).__name__
         raise UsageError(
             "compare takes the runs by name, the base first: "
-            "{'base': scenario, 'fewer crews': other} (got "
-            + (f"{type(runs).__name__})" if not isinstance(runs, Mapping) else "none)")
+            f"{{'base': scenario, 'fewer crews': other}} (got {got})"
         )
     results = {
         name: run(loaded, options=options or RunOptions(), label=name, since=False)

@@ -58,6 +58,40 @@ class Records:
     skipped: list[tuple[str, str]]
 
 
+def _parse_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, or a date and time (as a spreadsheet may write it); raises
+    ValueError."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return dt.datetime.fromisoformat(text).date()
+
+
+class Row:
+    """The cells of one CSV row, read into values; what is wrong goes to ``problems``, located
+    by file, line and column."""
+
+    def __init__(self, file: str, line: int, row: dict[str, str], problems: list[Problem]):
+        self.file, self.line, self.row, self.problems = file, line, row, problems
+
+    def text(self, column: str) -> str:
+        return self.row.get(column, "").strip()
+
+    def problem(self, column: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.file, self.line, column, message, hint))
+
+    def date(self, column: str, hint: str = "write YYYY-MM-DD") -> dt.date | None:
+        """The date in ``column``; None when blank or not a date (reported)."""
+        text = self.text(column)
+        if not text:
+            return None
+        try:
+            return _parse_date(text)
+        except ValueError:
+            self.problem(column, f"{text!r} is not a date", hint)
+            return None
+
+
 def read_csv_rows(
     path: str | Path, what: str
 ) -> tuple[str, list[str], list[tuple[int, dict[str, str]]]]:
@@ -124,59 +158,33 @@ def read_records(path: str | Path) -> Records:
     return Records(file, dated, skipped)
 
 
-def _record(row: dict[str, str], file: str, line: int) -> tuple[Record | None, list[Problem]]:
+def _record(cells: dict[str, str], file: str, line: int) -> tuple[Record | None, list[Problem]]:
     """The record of a row (None when it has no outcome), and what is wrong with the row."""
-    problems: list[Problem] = []
-
-    def date(column: str) -> dt.date | None:
-        text = row.get(column, "").strip()
-        if not text:
-            return None
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            problems.append(
-                Problem(file, line, column, f"{text!r} is not a date", "write YYYY-MM-DD")
-            )
-            return None
-
-    record_id, kind = row["id"].strip(), row["kind"].strip()
+    row = Row(file, line, cells, [])
+    record_id, kind = row.text("id"), row.text("kind")
     if not record_id:
-        problems.append(Problem(file, line, "id", "no id", "give each record an id of its own"))
+        row.problem("id", "no id", "give each record an id of its own")
     if not kind:
-        problems.append(
-            Problem(file, line, "kind", "no kind", "give the kind of milestone (first_phase, ...)")
-        )
-    deadline = date("deadline")
-    if deadline is None and not row["deadline"].strip():
-        problems.append(
-            Problem(file, line, "deadline", "no deadline", "write the planned date, YYYY-MM-DD")
-        )
-    given = {c for c in OUTCOMES if row.get(c, "").strip()}
-    dates = {c: date(c) for c in OUTCOMES}
+        row.problem("kind", "no kind", "give the kind of milestone (first_phase, ...)")
+    if not row.text("deadline"):
+        row.problem("deadline", "no deadline", "write the planned date, YYYY-MM-DD")
+    deadline = row.date("deadline")
+    actual, start, end, after = (row.date(c) for c in OUTCOMES)
+    given = {c for c in OUTCOMES if row.text(c)}
     if given and given not in ({"actual"}, {"actual_from", "actual_to"}, {"censored_after"}):
-        problems.append(
-            Problem(
-                file,
-                line,
-                "actual",
-                "give one outcome: actual, or actual_from and actual_to, or censored_after",
-            )
-        )
-        return None, problems
-    start, end = dates["actual_from"], dates["actual_to"]
+        message = "give one outcome: actual, or actual_from and actual_to, or censored_after"
+        row.problem("actual", message)
+        return None, row.problems
     if start is not None and end is not None and end < start:
-        problems.append(Problem(file, line, "actual_to", "a range needs actual_from <= actual_to"))
-    if problems or not given or deadline is None:
-        return None, problems
-    if dates["actual"] is not None:
-        slip = float((dates["actual"] - deadline).days)
+        row.problem("actual_to", "a range needs actual_from <= actual_to")
+    if row.problems or deadline is None:
+        return None, row.problems
+    if actual is not None:
+        slip = float((actual - deadline).days)
         return Record(record_id, kind, deadline, slip, slip, line), []
     if start is not None and end is not None:
         lo, hi = (start - deadline).days, (end - deadline).days
         return Record(record_id, kind, deadline, lo, hi, line), []
-    after = dates["censored_after"]
     if after is not None:
-        bound = float((after - deadline).days)
-        return Record(record_id, kind, deadline, bound, math.inf, line), []
-    return None, problems  # not reached: ``given`` is one of the three outcomes
+        return Record(record_id, kind, deadline, float((after - deadline).days), math.inf, line), []
+    return None, []  # no outcome: not a dated milestone

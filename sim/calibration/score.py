@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.records import OUTCOMES, read_csv_rows
+from sim.calibration.records import OUTCOMES, Row, read_csv_rows
 from sim.errors import Problem, ScenarioError, did_you_mean
 
 COLUMNS = [
@@ -72,37 +72,8 @@ def _date(text: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(text).strip()[:10])
 
 
-def _parse_date(text: str) -> dt.date:
-    """A date written YYYY-MM-DD, or a date and time (as a spreadsheet may write it); raises
-    ValueError."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return dt.datetime.fromisoformat(text).date()
-
-
-class _Row:
-    """The cells of one CSV row, read into values; what is wrong goes to ``problems``."""
-
-    def __init__(self, file: str, line: int, row: dict[str, str], problems: list[Problem]):
-        self.file, self.line, self.row, self.problems = file, line, row, problems
-
-    def text(self, column: str) -> str:
-        return self.row.get(column, "").strip()
-
-    def problem(self, column: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(self.file, self.line, column, message, hint))
-
-    def date(self, column: str, hint: str = "write YYYY-MM-DD") -> dt.date | None:
-        """The date in ``column``; None when blank or not a date (reported)."""
-        text = self.text(column)
-        if not text:
-            return None
-        try:
-            return _parse_date(text)
-        except ValueError:
-            self.problem(column, f"{text!r} is not a date", hint)
-            return None
+class _Row(Row):
+    """An actuals or forecast row: its cells, and its (contract, tranche)."""
 
     def key(self, hint: str) -> tuple[str, int] | None:
         """(contract, tranche) of the row; None when either is missing or bad (reported)."""

@@ -73,8 +73,8 @@ def load_file(
     """
     if not isinstance(path, str | Path):
         raise UsageError(f"give the scenario file's path (got {type(path).__name__})")
-    names = [variant] if isinstance(variant, str) or variant is None else variant
-    if not isinstance(names, Sequence) or not all(isinstance(n, str | None) for n in names):
+    names = [] if variant is None else [variant] if isinstance(variant, str) else variant
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
         raise UsageError(
             f"variant is a variant's name or a list of names (got {variant!r}); "
             "sim.load(path, variant='one_crew_fewer')"
